@@ -31,11 +31,14 @@ int sioc__sbuf_appendc(sioc__sbuf_t *b, char c);
 int sioc__sbuf_appends(sioc__sbuf_t *b, const char *nul_terminated);
 /* Decimal, as JavaScript prints a safe integer. */
 int sioc__sbuf_append_u64(sioc__sbuf_t *b, uint64_t v);
-/* Gives the memory to the caller (who frees it with free()); b becomes empty. */
+/* Gives the memory to the caller (who frees it with free()); b becomes empty.
+ * Returns NULL (and *len 0) when nothing was ever appended. */
 char *sioc__sbuf_steal(sioc__sbuf_t *b, size_t *len);
 
 typedef struct sioc__rbuf_s {
   uint32_t refs;
+  uint8_t tag;   /* free for the user of the block (engine: binary flag) */
+  uint8_t hdr;   /* free for the user of the block (engine: frame header) */
   size_t len;
   char data[];
 } sioc__rbuf_t;
@@ -45,6 +48,7 @@ sioc__rbuf_t *sioc__rbuf_new(size_t len);
 /* A block holding a copy of data[0..len), one reference, or NULL. */
 sioc__rbuf_t *sioc__rbuf_copy(const void *data, size_t len);
 static inline sioc__rbuf_t *sioc__rbuf_ref(sioc__rbuf_t *b) { b->refs++; return b; }
+/* Drops one reference; frees the block with the last.  NULL is ignored. */
 void sioc__rbuf_unref(sioc__rbuf_t *b);
 
 #endif
