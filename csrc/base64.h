@@ -6,6 +6,14 @@
 #include <stddef.h>
 #include "buf.h"
 
+/* The encoded length of n bytes (always padded). */
+#define SIOC_BASE64_ENCODED_LEN(n) (((n) + 2) / 3 * 4)
+
+/* Writes the encoding of src[0..len) to dst, which has room for
+ * SIOC_BASE64_ENCODED_LEN(len) characters (no NUL is written).  Returns the
+ * number of characters written.  Never allocates. */
+size_t sioc__base64_encode_raw(char *dst, const void *src, size_t len);
+
 /* Appends the encoding of src[0..len) to out.  0 or SIOC_ENOMEM. */
 int sioc__base64_encode(sioc__sbuf_t *out, const void *src, size_t len);
 
