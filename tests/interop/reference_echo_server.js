@@ -256,13 +256,22 @@ let closing = false;
 function shutdown() {
   if (closing) return;
   closing = true;
-  // Say goodbye first: every client gets a DISCONNECT packet and so sees
-  // "io server disconnect" rather than a bare "transport close".
-  for (const socket of [...live]) socket.disconnect();
+  // Say goodbye first: every socket of every namespace gets a DISCONNECT
+  // packet (clients see "io server disconnect" rather than a bare transport
+  // close) and its Engine.IO session is closed once that packet is flushed.
+  for (const socket of [...live]) socket.disconnect(true);
   eio.close();
-  io.close(() => process.exit(0));
+  // A polling client needs one more request to fetch the goodbye, so keep the
+  // listener open until the sessions are gone (bounded), then close it.
+  const deadline = Date.now() + 2000;
+  const poll = setInterval(() => {
+    if ((io.engine.clientsCount === 0 && eio.clientsCount === 0) || Date.now() > deadline) {
+      clearInterval(poll);
+      io.close(() => process.exit(0));
+    }
+  }, 10);
   // Don't let a lingering keep-alive connection hold the process.
-  setTimeout(() => process.exit(0), 2000).unref();
+  setTimeout(() => process.exit(0), 4000).unref();
 }
 process.on('SIGINT', shutdown);
 process.on('SIGTERM', shutdown);
