@@ -59,6 +59,350 @@ SIOC_EXTERN const char *sioc_strerror(int err);
 /* The code's short name, e.g. "SIOC_EPROTO" or libuv's "ECONNRESET". */
 SIOC_EXTERN const char *sioc_err_name(int err);
 
+/* ---- common types ------------------------------------------------------ */
+
+typedef struct sioc_server_s sioc_server_t;       /* a listener + engines */
+typedef struct sioc_nsp_s sioc_nsp_t;             /* a Socket.IO namespace */
+typedef struct sioc_socket_s sioc_socket_t;       /* a client in a namespace */
+typedef struct sioc_eio_socket_s sioc_eio_socket_t; /* a raw Engine.IO session */
+
+/* A binary attachment: bytes borrowed for the duration of a call. */
+typedef struct {
+  const uint8_t *data;
+  size_t len;
+} sioc_bin_t;
+
+/* One request header, as received (name in the client's case). */
+typedef struct {
+  const char *name;
+  const char *value;
+} sioc_header_t;
+
+/* What the client sent when it opened its session (socket.handshake).
+ * Valid as long as the socket or Engine.IO session it belongs to. */
+typedef struct {
+  const sioc_header_t *headers;
+  size_t n_headers;
+  const char *url;        /* request target of the first request */
+  const char *query;      /* the query string without '?', "" when none */
+  const char *address;    /* peer IP address */
+  int64_t time_ms;        /* Unix time of the handshake, milliseconds */
+  int secure;             /* 1 when the request came over TLS */
+  int xdomain;            /* 1 when an Origin header was present */
+} sioc_handshake_t;
+
+/* Returns the value of header `name` (case-insensitive) or NULL. */
+SIOC_EXTERN const char *sioc_handshake_header(const sioc_handshake_t *hs,
+                                              const char *name);
+
+/* ---- server ------------------------------------------------------------ */
+
+enum {
+  SIOC_TRANSPORT_POLLING = 1,
+  SIOC_TRANSPORT_WEBSOCKET = 2
+};
+
+/* CORS decision for one request: return 1 to allow `origin` (the response
+ * then echoes it), 0 to send no CORS headers. */
+typedef int (*sioc_cors_cb)(sioc_server_t *server, const char *origin,
+                            void *user_data);
+
+/* Handshake admission (socket.io's allowRequest): return NULL to accept, or
+ * a static message to refuse with 403 {"code":4,"message":<msg>}. */
+typedef const char *(*sioc_allow_request_cb)(sioc_server_t *server,
+                                             const sioc_handshake_t *hs,
+                                             void *user_data);
+
+typedef struct {
+  const char *path;               /* Socket.IO mount, "/socket.io/" */
+  const char *eio_path;           /* raw Engine.IO mount, NULL: none */
+  uint32_t ping_interval_ms;      /* 25000 */
+  uint32_t ping_timeout_ms;       /* 20000 */
+  uint32_t connect_timeout_ms;    /* 45000: time to join a namespace */
+  uint32_t upgrade_timeout_ms;    /* 10000 */
+  size_t max_http_buffer_size;    /* 1000000: message and POST body bytes */
+  size_t max_attachments;         /* 10 binary attachments per packet */
+  size_t max_header_bytes;        /* 16384 bytes of request line+headers */
+  size_t max_ws_fragments;        /* 1024 frames per WebSocket message */
+  size_t max_buffered_bytes;      /* 16 MiB queued toward one client */
+  size_t max_connections;         /* 0: unlimited TCP connections */
+  int transports;                 /* SIOC_TRANSPORT_* mask, both */
+  int allow_upgrades;             /* 1 */
+  /* CORS: off when no origin is given.  "*" allows any origin. */
+  const char *const *cors_origins;
+  size_t n_cors_origins;
+  int cors_credentials;           /* Access-Control-Allow-Credentials */
+  sioc_cors_cb cors_cb;           /* overrides cors_origins when set */
+  sioc_allow_request_cb allow_request;
+  void *user_data;                /* passed to the callbacks above */
+} sioc_server_options_t;
+
+/* Fills opts with the defaults above. */
+SIOC_EXTERN void sioc_server_options_init(sioc_server_options_t *opts);
+
+/* Creates a server on `loop`.  opts may be NULL (defaults); it is copied.
+ * Returns 0 and *out, SIOC_EINVAL for bad options, SIOC_ENOMEM. */
+SIOC_EXTERN int sioc_server_new(uv_loop_t *loop,
+                                const sioc_server_options_t *opts,
+                                sioc_server_t **out);
+
+/* Starts listening on host:port (port 0 picks a free port).  0 or a libuv
+ * error (UV_EADDRINUSE, ...). */
+SIOC_EXTERN int sioc_server_listen(sioc_server_t *server, const char *host,
+                                   int port);
+
+/* The bound port, or a negative error when not listening. */
+SIOC_EXTERN int sioc_server_port(const sioc_server_t *server);
+
+/* The loop the server runs on. */
+SIOC_EXTERN uv_loop_t *sioc_server_loop(const sioc_server_t *server);
+
+typedef void (*sioc_server_close_cb)(sioc_server_t *server, void *user_data);
+
+/* Disconnects every client with the reason "server shutting down", stops
+ * listening, closes every handle and frees the server; `cb` (may be NULL)
+ * runs once everything is freed.  The server must not be used after this
+ * call.  Calling it twice is an error (SIOC_EBUSY). */
+SIOC_EXTERN int sioc_server_close(sioc_server_t *server,
+                                  sioc_server_close_cb cb, void *user_data);
+
+/* Live-object counters, for leak checks: open TCP connections, Engine.IO
+ * sessions, Socket.IO sockets. */
+typedef struct {
+  size_t connections;
+  size_t sessions;
+  size_t sockets;
+} sioc_server_stats_t;
+SIOC_EXTERN void sioc_server_stats(const sioc_server_t *server,
+                                   sioc_server_stats_t *out);
+
+/* ---- namespaces -------------------------------------------------------- */
+
+/* The namespace `name` ("/" or "/chat"), created on first use.  NULL on
+ * SIOC_ENOMEM or when name does not start with '/'. */
+SIOC_EXTERN sioc_nsp_t *sioc_server_of(sioc_server_t *server, const char *name);
+
+/* Dynamic namespaces: called for a CONNECT to a namespace that does not
+ * exist; return the namespace to create (usually sioc_server_of(server,
+ * name) after setting its callbacks) or NULL to refuse with "Invalid
+ * namespace". */
+typedef sioc_nsp_t *(*sioc_nsp_resolve_cb)(sioc_server_t *server,
+                                           const char *name, void *user_data);
+SIOC_EXTERN void sioc_server_on_new_nsp(sioc_server_t *server,
+                                        sioc_nsp_resolve_cb cb,
+                                        void *user_data);
+
+SIOC_EXTERN const char *sioc_nsp_name(const sioc_nsp_t *nsp);
+SIOC_EXTERN sioc_server_t *sioc_nsp_server(const sioc_nsp_t *nsp);
+
+/* Connect middleware: runs for every CONNECT before the socket joins the
+ * namespace.  The socket is not connected yet; `auth_json` is the CONNECT
+ * payload ("{}" when none).  Decide now or later by calling
+ * sioc_socket_accept() or sioc_socket_reject() exactly once. */
+typedef void (*sioc_middleware_cb)(sioc_socket_t *socket, const char *auth_json,
+                                   size_t auth_len, void *user_data);
+SIOC_EXTERN void sioc_nsp_use(sioc_nsp_t *nsp, sioc_middleware_cb cb,
+                              void *user_data);
+
+typedef void (*sioc_connection_cb)(sioc_socket_t *socket, void *user_data);
+SIOC_EXTERN void sioc_nsp_on_connection(sioc_nsp_t *nsp, sioc_connection_cb cb,
+                                        void *user_data);
+
+/* An event from a client.  name is NUL-terminated UTF-8; args is a JSON
+ * array of the arguments after the name, with binary placeholders; ack_id
+ * is >= 0 when the client asked for an acknowledgement (answer it with
+ * sioc_socket_ack).  Everything is valid only during the callback. */
+typedef struct {
+  const char *name;
+  size_t name_len;
+  const char *args;
+  size_t args_len;
+  const sioc_bin_t *attachments;
+  size_t n_attachments;
+  int64_t ack_id;
+} sioc_event_t;
+
+typedef void (*sioc_event_cb)(sioc_socket_t *socket, const sioc_event_t *ev,
+                              void *user_data);
+/* Every event of every socket of the namespace goes to this callback. */
+SIOC_EXTERN void sioc_nsp_on_event(sioc_nsp_t *nsp, sioc_event_cb cb,
+                                   void *user_data);
+
+/* Disconnect reasons are socket.io's strings: "client namespace
+ * disconnect", "server namespace disconnect", "server shutting down",
+ * "ping timeout", "transport close", "transport error", "parse error",
+ * "forced close", "forced server close". */
+typedef void (*sioc_disconnect_cb)(sioc_socket_t *socket, const char *reason,
+                                   void *user_data);
+/* `disconnecting` runs while the socket is still in its rooms,
+ * `disconnect` after it left them. */
+SIOC_EXTERN void sioc_nsp_on_disconnecting(sioc_nsp_t *nsp,
+                                           sioc_disconnect_cb cb,
+                                           void *user_data);
+SIOC_EXTERN void sioc_nsp_on_disconnect(sioc_nsp_t *nsp, sioc_disconnect_cb cb,
+                                        void *user_data);
+
+/* ---- broadcasting ------------------------------------------------------ */
+
+enum {
+  SIOC_BCAST_VOLATILE = 1,   /* skip clients that cannot take it right now */
+  SIOC_BCAST_LOCAL = 2,      /* this process only (with a cluster adapter) */
+  SIOC_BCAST_COMPRESS = 4    /* accepted for API parity; no compression */
+};
+
+/* Targets: sockets in any of `rooms` (every socket when n_rooms == 0) and
+ * in none of `except_rooms`.  Socket ids are rooms, so "everyone but me" is
+ * except_rooms = {my id}. */
+typedef struct {
+  const char *const *rooms;
+  size_t n_rooms;
+  const char *const *except_rooms;
+  size_t n_except;
+  int flags;
+} sioc_target_t;
+
+/* Emits an event to the targets of nsp (target NULL: everyone).  The packet
+ * is encoded once and shared by every recipient.  args: JSON array text.
+ * 0, SIOC_EJSON, SIOC_EINVAL, SIOC_ENOMEM. */
+SIOC_EXTERN int sioc_nsp_emit(sioc_nsp_t *nsp, const sioc_target_t *target,
+                              const char *event, const char *args,
+                              size_t args_len, const sioc_bin_t *attachments,
+                              size_t n_attachments);
+
+/* Result of a broadcast with acknowledgements: `responses` is a JSON array
+ * holding, per client that answered in time, its first ack argument (as
+ * socket.io does); err is 0 or SIOC_ETIMEDOUT when some did not answer. */
+typedef void (*sioc_bcast_ack_cb)(sioc_nsp_t *nsp, int err,
+                                  const char *responses, size_t len,
+                                  void *user_data);
+SIOC_EXTERN int sioc_nsp_emit_with_ack(sioc_nsp_t *nsp,
+                                       const sioc_target_t *target,
+                                       const char *event, const char *args,
+                                       size_t args_len,
+                                       const sioc_bin_t *attachments,
+                                       size_t n_attachments,
+                                       uint32_t timeout_ms,
+                                       sioc_bcast_ack_cb cb, void *user_data);
+
+/* Calls cb for each socket of the targets (local ones); stop early by
+ * returning non-zero.  Do not join, leave or disconnect from cb: collect
+ * first (sioc_socket_ref) and act after. */
+typedef int (*sioc_socket_iter_cb)(sioc_socket_t *socket, void *user_data);
+SIOC_EXTERN void sioc_nsp_foreach_socket(sioc_nsp_t *nsp,
+                                         const sioc_target_t *target,
+                                         sioc_socket_iter_cb cb,
+                                         void *user_data);
+
+/* Calls cb with every room name of nsp (socket id rooms included). */
+typedef int (*sioc_room_iter_cb)(const char *room, size_t n_members,
+                                 void *user_data);
+SIOC_EXTERN void sioc_nsp_foreach_room(sioc_nsp_t *nsp, sioc_room_iter_cb cb,
+                                       void *user_data);
+
+/* The targets join / leave `rooms`, or are disconnected (close != 0 also
+ * closes their underlying connection). */
+SIOC_EXTERN int sioc_nsp_sockets_join(sioc_nsp_t *nsp,
+                                      const sioc_target_t *target,
+                                      const char *const *rooms, size_t n);
+SIOC_EXTERN int sioc_nsp_sockets_leave(sioc_nsp_t *nsp,
+                                       const sioc_target_t *target,
+                                       const char *const *rooms, size_t n);
+SIOC_EXTERN int sioc_nsp_disconnect_sockets(sioc_nsp_t *nsp,
+                                            const sioc_target_t *target,
+                                            int close);
+
+/* Number of connected sockets in nsp. */
+SIOC_EXTERN size_t sioc_nsp_socket_count(const sioc_nsp_t *nsp);
+/* A connected socket by id, or NULL. */
+SIOC_EXTERN sioc_socket_t *sioc_nsp_socket(const sioc_nsp_t *nsp,
+                                           const char *id);
+
+/* ---- sockets ----------------------------------------------------------- */
+
+/* References keep the socket's memory alive after it disconnected (calls
+ * then fail with SIOC_ECLOSED).  The server holds one reference while the
+ * socket is connected; a host wrapper takes its own. */
+SIOC_EXTERN sioc_socket_t *sioc_socket_ref(sioc_socket_t *socket);
+SIOC_EXTERN void sioc_socket_unref(sioc_socket_t *socket);
+
+SIOC_EXTERN const char *sioc_socket_id(const sioc_socket_t *socket);
+SIOC_EXTERN sioc_nsp_t *sioc_socket_nsp(const sioc_socket_t *socket);
+SIOC_EXTERN int sioc_socket_connected(const sioc_socket_t *socket);
+/* The handshake; the auth payload is separate (sioc_socket_auth). */
+SIOC_EXTERN const sioc_handshake_t *sioc_socket_handshake(const sioc_socket_t *socket);
+/* The CONNECT auth payload as JSON text ("{}" when none). */
+SIOC_EXTERN const char *sioc_socket_auth(const sioc_socket_t *socket, size_t *len);
+/* The Engine.IO transport in use: "polling" or "websocket". */
+SIOC_EXTERN const char *sioc_socket_transport(const sioc_socket_t *socket);
+
+SIOC_EXTERN void sioc_socket_set_data(sioc_socket_t *socket, void *data);
+SIOC_EXTERN void *sioc_socket_get_data(const sioc_socket_t *socket);
+
+/* Completes a middleware decision.  reject: message is required, data_json
+ * (may be NULL) becomes the error's `data`.  SIOC_EBUSY if already decided. */
+SIOC_EXTERN int sioc_socket_accept(sioc_socket_t *socket);
+SIOC_EXTERN int sioc_socket_reject(sioc_socket_t *socket, const char *message,
+                                   const char *data_json, size_t data_len);
+
+SIOC_EXTERN int sioc_socket_emit(sioc_socket_t *socket, const char *event,
+                                 const char *args, size_t args_len,
+                                 const sioc_bin_t *attachments,
+                                 size_t n_attachments);
+
+/* Called once with err 0 and the client's ack arguments (a JSON array), or
+ * with SIOC_ETIMEDOUT / SIOC_ECLOSED and args NULL. */
+typedef void (*sioc_ack_cb)(sioc_socket_t *socket, int err, const char *args,
+                            size_t args_len, const sioc_bin_t *attachments,
+                            size_t n_attachments, void *user_data);
+/* timeout_ms 0 waits until the socket disconnects. */
+SIOC_EXTERN int sioc_socket_emit_with_ack(sioc_socket_t *socket,
+                                          const char *event, const char *args,
+                                          size_t args_len,
+                                          const sioc_bin_t *attachments,
+                                          size_t n_attachments,
+                                          uint32_t timeout_ms, sioc_ack_cb cb,
+                                          void *user_data);
+
+/* Answers the client's ack request `ack_id` (from sioc_event_t). */
+SIOC_EXTERN int sioc_socket_ack(sioc_socket_t *socket, int64_t ack_id,
+                                const char *args, size_t args_len,
+                                const sioc_bin_t *attachments,
+                                size_t n_attachments);
+
+SIOC_EXTERN int sioc_socket_join(sioc_socket_t *socket, const char *room);
+SIOC_EXTERN int sioc_socket_leave(sioc_socket_t *socket, const char *room);
+/* Calls cb with each room of the socket (its own id room included). */
+SIOC_EXTERN void sioc_socket_foreach_room(sioc_socket_t *socket,
+                                          sioc_room_iter_cb cb,
+                                          void *user_data);
+
+/* Leaves the namespace ("server namespace disconnect"); with close != 0 the
+ * whole connection is closed ("forced server close" for the other
+ * namespaces of that client). */
+SIOC_EXTERN int sioc_socket_disconnect(sioc_socket_t *socket, int close);
+
+/* ---- raw Engine.IO ----------------------------------------------------- */
+
+typedef void (*sioc_eio_connection_cb)(sioc_eio_socket_t *s, void *user_data);
+typedef void (*sioc_eio_message_cb)(sioc_eio_socket_t *s, const char *data,
+                                    size_t len, int binary, void *user_data);
+typedef void (*sioc_eio_close_cb)(sioc_eio_socket_t *s, const char *reason,
+                                  void *user_data);
+
+/* Callbacks of the raw Engine.IO endpoint (options.eio_path). */
+SIOC_EXTERN void sioc_server_on_eio(sioc_server_t *server,
+                                    sioc_eio_connection_cb on_connection,
+                                    sioc_eio_message_cb on_message,
+                                    sioc_eio_close_cb on_close,
+                                    void *user_data);
+SIOC_EXTERN const char *sioc_eio_socket_id(const sioc_eio_socket_t *s);
+SIOC_EXTERN const sioc_handshake_t *sioc_eio_socket_handshake(const sioc_eio_socket_t *s);
+SIOC_EXTERN int sioc_eio_socket_send(sioc_eio_socket_t *s, const void *data,
+                                     size_t len, int binary);
+SIOC_EXTERN int sioc_eio_socket_close(sioc_eio_socket_t *s);
+SIOC_EXTERN void sioc_eio_socket_set_data(sioc_eio_socket_t *s, void *data);
+SIOC_EXTERN void *sioc_eio_socket_get_data(const sioc_eio_socket_t *s);
+
 #ifdef __cplusplus
 }
 #endif

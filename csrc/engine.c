@@ -1,0 +1,589 @@
+/* engine.c - Engine.IO v4 sessions: request verification, handshake, the
+ * heartbeat, the polling -> WebSocket upgrade and closing.
+ *
+ * Behaviour follows the engine.io 6.x server that socket.io 4.8 ships:
+ *  - errors are 400 {"code":N,"message":...} (403 for Forbidden); a bad
+ *    WebSocket upgrade is answered 400 text/html with the message;
+ *  - the server pings every pingInterval and closes with "ping timeout"
+ *    when no pong came within pingTimeout.  The deadline is checked by a
+ *    timer and again whenever a packet arrives, so a session whose deadline
+ *    passed while the loop was busy is not revived by a late packet;
+ *  - an upgrade is probed (2probe/3probe), the pending GET is released with
+ *    a noop, and "5" switches transports; the upgrade times out after
+ *    upgradeTimeout.
+ *
+ * Session lifetime: created by the handshake, removed from the engine's map
+ * by eio__session_close(), freed when its timers finished closing.
+ */
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "server.h"
+
+enum {
+  EIO_ERR_UNKNOWN_TRANSPORT = 0,
+  EIO_ERR_UNKNOWN_SID = 1,
+  EIO_ERR_BAD_HANDSHAKE_METHOD = 2,
+  EIO_ERR_BAD_REQUEST = 3,
+  EIO_ERR_FORBIDDEN = 4,
+  EIO_ERR_UNSUPPORTED_PROTOCOL_VERSION = 5
+};
+
+static const char *const error_messages[] = {
+  "Transport unknown", "Session ID unknown", "Bad handshake method",
+  "Bad request", "Forbidden", "Unsupported protocol version"
+};
+
+void eio__engine_init(eio__engine_t *e, sioc_server_t *server, const char *path) {
+  memset(e, 0, sizeof(*e));
+  e->server = server;
+  e->path = (char *)path;
+  e->path_len = strlen(path);
+  sioc__strmap_init(&e->sessions);
+  sioc__list_init(&e->session_list);
+}
+
+/* ---- ids ------------------------------------------------------------------- */
+
+/* 15 random bytes in URL-safe base64, as engine.io's base64id. */
+static int gen_id(char out[21]) {
+  static const char tab[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  unsigned char r[15];
+  if (RAND_bytes(r, sizeof(r)) != 1) return SIOC_ENOMEM;
+  for (int i = 0, o = 0; i < 15; i += 3) {
+    uint32_t v = (uint32_t)r[i] << 16 | (uint32_t)r[i + 1] << 8 | r[i + 2];
+    out[o++] = tab[(v >> 18) & 63];
+    out[o++] = tab[(v >> 12) & 63];
+    out[o++] = tab[(v >> 6) & 63];
+    out[o++] = tab[v & 63];
+  }
+  out[20] = '\0';
+  return 0;
+}
+
+/* ---- sending ----------------------------------------------------------------- */
+
+const char *eio__session_transport_name(const eio__session_t *s) {
+  return s->transport == EIO_T_WEBSOCKET ? "websocket" : "polling";
+}
+
+int eio__session_writable(const eio__session_t *s) {
+  if (s->state != EIO_S_OPEN) return 0;
+  if (s->transport == EIO_T_WEBSOCKET)
+    return s->ws && eio__outq_idle(&s->ws->outq);
+  return s->poll != NULL && s->wbuf_len == 0;
+}
+
+static int wbuf_push(eio__session_t *s, sioc__rbuf_t *msg) {
+  const sioc_server_options_t *o = eio__options(s->engine->server);
+  if (o->max_buffered_bytes && s->wbuf_bytes + msg->len > o->max_buffered_bytes)
+    return SIOC_ELIMIT;
+  if (s->wbuf_len == s->wbuf_cap) {
+    size_t ncap = s->wbuf_cap ? s->wbuf_cap * 2 : 4;
+    sioc__rbuf_t **n = realloc(s->wbuf, ncap * sizeof(*n));
+    if (!n) return SIOC_ENOMEM;
+    s->wbuf = n;
+    s->wbuf_cap = ncap;
+  }
+  s->wbuf[s->wbuf_len++] = sioc__rbuf_ref(msg);
+  s->wbuf_bytes += msg->len;
+  return 0;
+}
+
+static int send_any_state(eio__session_t *s, sioc__rbuf_t *msg) {
+  if (s->transport == EIO_T_WEBSOCKET) {
+    if (!s->ws) return SIOC_ECLOSED;
+    return eio__ws_send(s->ws, msg);
+  }
+  int r = wbuf_push(s, msg);
+  if (r) {
+    eio__session_close(s, "transport error");
+    return r;
+  }
+  if (s->poll) eio__polling_flush(s);
+  return 0;
+}
+
+int eio__session_send(eio__session_t *s, sioc__rbuf_t *msg) {
+  if (s->state != EIO_S_OPEN) return SIOC_ECLOSED;
+  return send_any_state(s, msg);
+}
+
+static int send_packet(eio__session_t *s, eio__type_t type, const char *data) {
+  sioc__rbuf_t *m = eio__msg_packet(type, data, data ? strlen(data) : 0);
+  if (!m) return SIOC_ENOMEM;
+  int r = send_any_state(s, m);
+  sioc__rbuf_unref(m);
+  return r;
+}
+
+/* ---- closing ----------------------------------------------------------------- */
+
+static void session_free(eio__session_t *s) {
+  for (size_t i = 0; i < s->wbuf_len; i++) sioc__rbuf_unref(s->wbuf[i]);
+  free(s->wbuf);
+  free(s->hs_arena);
+  free((void *)s->hs.headers);
+  free(s);
+}
+
+static void on_handle_closed(uv_handle_t *h) {
+  eio__session_t *s = h->data;
+  sioc_server_t *server = s->engine->server;
+  if (h != (uv_handle_t *)&s->timer) free(h);
+  if (--s->handles == 0) session_free(s);
+  sioc__server_handle_closed(server);
+}
+
+static void stop_upgrade(eio__session_t *s) {
+  if (s->upgrade_timer) {
+    uv_close((uv_handle_t *)s->upgrade_timer, on_handle_closed);
+    s->upgrade_timer = NULL;
+  }
+  s->upgrading = 0;
+}
+
+static void detach(eio__conn_t **slot) {
+  eio__conn_t *c = *slot;
+  if (!c) return;
+  *slot = NULL;
+  c->session = NULL;
+  c->holding_poll = 0;
+}
+
+void eio__session_close(eio__session_t *s, const char *reason) {
+  if (s->state == EIO_S_CLOSED) return;
+  s->state = EIO_S_CLOSED;
+  eio__engine_t *e = s->engine;
+  sioc_server_t *server = e->server;
+  sioc__strmap_del(&e->sessions, s->sid, strlen(s->sid));
+  sioc__list_remove(&s->link);
+  server->n_sessions--;
+  stop_upgrade(s);
+  uv_timer_stop(&s->timer);
+  if (s->probe) {
+    eio__conn_t *p = s->probe;
+    detach(&s->probe);
+    eio__ws_close(p, 0);
+  }
+  if (s->ws) {
+    eio__conn_t *w = s->ws;
+    detach(&s->ws);
+    eio__ws_close(w, 0);
+  }
+  if (s->poll) {
+    /* Release the held GET: the client reads the close packet. */
+    eio__polling_release(s, EIO_CLOSE);
+  }
+  if (e->handler.on_close) e->handler.on_close(s, reason);
+  uv_close((uv_handle_t *)&s->timer, on_handle_closed);
+}
+
+void eio__session_shutdown(eio__session_t *s) {
+  if (s->state != EIO_S_OPEN) return;
+  if (s->transport == EIO_T_POLLING) {
+    /* A close packet rides on the next GET; engine.io gives up on it after
+     * a while, and so do we via the ping deadline. */
+    send_packet(s, EIO_CLOSE, NULL);
+    s->state = EIO_S_CLOSING;
+    if (!s->poll) return;   /* closes when the GET took the close packet */
+    eio__session_close(s, "forced close");
+    return;
+  }
+  eio__session_close(s, "forced close");
+}
+
+void eio__engine_conn_lost(eio__conn_t *c) {
+  eio__session_t *s = c->session;
+  if (!s) return;
+  if (s->probe == c) {
+    detach(&s->probe);
+    stop_upgrade(s);
+    return;
+  }
+  if (s->poll == c) {
+    detach(&s->poll);
+    if (s->state != EIO_S_CLOSED)
+      eio__session_close(s, "transport error");
+    return;
+  }
+  if (s->ws == c) {
+    detach(&s->ws);
+    eio__session_close(s, "transport close");
+  }
+}
+
+/* ---- heartbeat ----------------------------------------------------------------- */
+
+static void on_timer(uv_timer_t *t) {
+  eio__session_t *s = t->data;
+  const sioc_server_options_t *o = eio__options(s->engine->server);
+  if (s->state != EIO_S_OPEN) {
+    if (s->state == EIO_S_CLOSING) eio__session_close(s, "forced close");
+    return;
+  }
+  if (s->ping_phase == 0) {
+    s->ping_phase = 1;
+    s->pong_deadline = uv_now(t->loop) + o->ping_timeout_ms;
+    uv_timer_start(&s->timer, on_timer, o->ping_timeout_ms, 0);
+    send_packet(s, EIO_PING, NULL);
+  } else {
+    eio__session_close(s, "ping timeout");
+  }
+}
+
+static void schedule_ping(eio__session_t *s) {
+  const sioc_server_options_t *o = eio__options(s->engine->server);
+  s->ping_phase = 0;
+  uv_timer_start(&s->timer, on_timer, o->ping_interval_ms, 0);
+}
+
+/* 1 when the session outlived its pong deadline (the timer may not have run
+ * yet because the loop was busy): it is closed now. */
+static int deadline_passed(eio__session_t *s) {
+  if (s->ping_phase == 1 &&
+      uv_now(s->engine->server->loop) > s->pong_deadline) {
+    eio__session_close(s, "ping timeout");
+    return 1;
+  }
+  return 0;
+}
+
+/* ---- incoming packets ------------------------------------------------------------ */
+
+/* One decoded packet from the session's active transport.  Returns 0, or -1
+ * when the session closed. */
+static int on_packet(eio__session_t *s, eio__packet_t *p) {
+  if (s->state != EIO_S_OPEN) return -1;
+  if (deadline_passed(s)) return -1;
+  switch (p->type) {
+    case EIO_PONG:
+      if (s->ping_phase == 1) schedule_ping(s);
+      return 0;
+    case EIO_MESSAGE:
+      if (s->engine->handler.on_message)
+        s->engine->handler.on_message(s, p->data, p->len, p->binary);
+      return s->state == EIO_S_OPEN ? 0 : -1;
+    case EIO_CLOSE:
+      eio__session_close(s, "transport close");
+      return -1;
+    case EIO_NOOP:
+      return 0;
+    default:
+      /* ping from a v4 client, open, or upgrade outside an upgrade */
+      eio__session_close(s, p->type == EIO_PING ? "transport error" : "parse error");
+      return -1;
+  }
+}
+
+int eio__session_on_packet(eio__session_t *s, eio__packet_t *p) {
+  return on_packet(s, p);
+}
+
+static void finish_upgrade(eio__session_t *s) {
+  eio__conn_t *c = s->probe;
+  stop_upgrade(s);
+  s->probe = NULL;
+  s->ws = c;
+  s->transport = EIO_T_WEBSOCKET;
+  s->upgraded = 1;
+  /* The old transport: answer a parked GET so the client drops it. */
+  if (s->poll) eio__polling_release(s, EIO_NOOP);
+  /* Packets that waited for a GET now go over the WebSocket, in order. */
+  for (size_t i = 0; i < s->wbuf_len; i++) {
+    if (s->state == EIO_S_OPEN || s->state == EIO_S_CLOSING)
+      eio__ws_send(c, s->wbuf[i]);
+    sioc__rbuf_unref(s->wbuf[i]);
+  }
+  s->wbuf_len = 0;
+  s->wbuf_bytes = 0;
+  if (s->state == EIO_S_CLOSING) eio__session_close(s, "forced close");
+}
+
+static void on_probe_message(eio__session_t *s, eio__conn_t *c, char *data,
+                             size_t len, int binary) {
+  eio__packet_t p;
+  if (binary || eio__packet_decode(data, len, &p) != 0) goto fail;
+  if (p.type == EIO_PING && p.len == 5 && memcmp(p.data, "probe", 5) == 0) {
+    sioc__rbuf_t *m = eio__msg_packet(EIO_PONG, "probe", 5);
+    if (m) {
+      eio__ws_send(c, m);
+      sioc__rbuf_unref(m);
+    }
+    /* Release the parked GET right away so the client can pause polling
+     * (engine.io keeps sending noops every 100 ms until it can). */
+    if (s->poll) eio__polling_release(s, EIO_NOOP);
+    return;
+  }
+  if (p.type == EIO_UPGRADE && p.len == 0) {
+    finish_upgrade(s);
+    return;
+  }
+fail:
+  detach(&s->probe);
+  stop_upgrade(s);
+  eio__ws_close(c, 0);
+}
+
+void eio__engine_ws_message(eio__conn_t *c, char *data, size_t len, int binary) {
+  eio__session_t *s = c->session;
+  if (!s) return;
+  if (s->probe == c) {
+    on_probe_message(s, c, data, len, binary);
+    return;
+  }
+  eio__packet_t p;
+  if (binary) {
+    p.type = EIO_MESSAGE;
+    p.binary = 1;
+    p.data = data;
+    p.len = len;
+  } else if (eio__packet_decode(data, len, &p) != 0) {
+    eio__session_close(s, "parse error");
+    return;
+  }
+  on_packet(s, &p);
+}
+
+static void on_upgrade_timer(uv_timer_t *t) {
+  eio__session_t *s = t->data;
+  if (s->poll && s->probe) eio__polling_release(s, EIO_NOOP);
+  if (uv_now(t->loop) >= s->upgrade_deadline && s->probe) {
+    eio__conn_t *c = s->probe;
+    detach(&s->probe);
+    stop_upgrade(s);
+    eio__ws_close(c, 0);
+  }
+}
+
+/* ---- handshake ------------------------------------------------------------------ */
+
+/* Copies the request's headers, url and address into the session. */
+static int snapshot_handshake(eio__session_t *s, eio__conn_t *c,
+                              const eio__http_req_t *req) {
+  size_t total = strlen(req->url) + 1 + strlen(c->address) + 1;
+  for (size_t i = 0; i < req->n_headers; i++)
+    total += strlen(req->headers[i].name) + strlen(req->headers[i].value) + 2;
+  char *a = malloc(total);
+  sioc_header_t *h = calloc(req->n_headers + 1, sizeof(*h));
+  if (!a || !h) {
+    free(a);
+    free(h);
+    return SIOC_ENOMEM;
+  }
+  char *p = a;
+#define COPY(dst, src) do { size_t l_ = strlen(src) + 1; memcpy(p, src, l_); dst = p; p += l_; } while (0)
+  COPY(s->hs.url, req->url);
+  COPY(s->hs.address, c->address);
+  for (size_t i = 0; i < req->n_headers; i++) {
+    COPY(h[i].name, req->headers[i].name);
+    COPY(h[i].value, req->headers[i].value);
+  }
+#undef COPY
+  const char *q = strchr(s->hs.url, '?');
+  s->hs.query = q ? q + 1 : "";
+  s->hs.headers = h;
+  s->hs.n_headers = req->n_headers;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  s->hs.time_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  s->hs.xdomain = eio__http_req_header(req, "origin") != NULL;
+  s->hs_arena = a;
+  return 0;
+}
+
+static void handshake(eio__engine_t *e, eio__conn_t *c, eio__http_req_t *req,
+                      int websocket) {
+  sioc_server_t *server = e->server;
+  const sioc_server_options_t *o = eio__options(server);
+  eio__session_t *s = calloc(1, sizeof(*s));
+  if (!s || gen_id(s->sid) || snapshot_handshake(s, c, req)) {
+    if (s) session_free(s);
+    eio__respond_error(c, req, EIO_ERR_BAD_REQUEST, NULL);
+    return;
+  }
+  if (o->allow_request) {
+    const char *why = o->allow_request(server, &s->hs, o->user_data);
+    if (why) {
+      session_free(s);
+      eio__respond_error(c, req, EIO_ERR_FORBIDDEN, why);
+      return;
+    }
+  }
+  if (websocket && eio__ws_accept(c, req) != 0) {
+    session_free(s);
+    return;
+  }
+  if (sioc__strmap_put(&e->sessions, s->sid, strlen(s->sid), s)) {
+    session_free(s);
+    if (websocket) eio__ws_close(c, 1011);
+    else eio__respond_error(c, req, EIO_ERR_BAD_REQUEST, NULL);
+    return;
+  }
+  s->engine = e;
+  s->state = EIO_S_OPEN;
+  s->transport = websocket ? EIO_T_WEBSOCKET : EIO_T_POLLING;
+  uv_timer_init(server->loop, &s->timer);
+  s->timer.data = s;
+  s->handles = 1;
+  server->live_handles++;
+  sioc__list_push_back(&e->session_list, &s->link);
+  server->n_sessions++;
+  if (websocket) {
+    s->ws = c;
+    c->session = s;
+  }
+  sioc__sbuf_t open;
+  sioc__sbuf_init(&open);
+  int upgrades = !websocket && o->allow_upgrades &&
+                 (o->transports & SIOC_TRANSPORT_WEBSOCKET);
+  if (eio__open_packet(&open, s->sid, upgrades, o->ping_interval_ms,
+                       o->ping_timeout_ms, o->max_http_buffer_size) == 0) {
+    sioc__rbuf_t *m = eio__msg_new(0, NULL, 0, open.data, open.len);
+    if (m) {
+      send_any_state(s, m);
+      sioc__rbuf_unref(m);
+    }
+  }
+  sioc__sbuf_reset(&open);
+  schedule_ping(s);
+  if (e->handler.on_open) e->handler.on_open(s);
+  /* The handshake GET takes the open packet (and whatever on_open sent). */
+  if (!websocket && s->state == EIO_S_OPEN) eio__polling_get(s, c, req);
+}
+
+static int transport_allowed(const sioc_server_options_t *o, const char *t,
+                             size_t tl, int *websocket) {
+  if (tl == 7 && memcmp(t, "polling", 7) == 0 && (o->transports & SIOC_TRANSPORT_POLLING)) {
+    *websocket = 0;
+    return 1;
+  }
+  if (tl == 9 && memcmp(t, "websocket", 9) == 0 && (o->transports & SIOC_TRANSPORT_WEBSOCKET)) {
+    *websocket = 1;
+    return 1;
+  }
+  return 0;
+}
+
+/* Node's check for characters not allowed in a header value. */
+static int invalid_header_chars(const char *v) {
+  for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+    if ((*p < 32 && *p != '\t') || *p == 127) return 1;
+  return 0;
+}
+
+static void begin_upgrade(eio__session_t *s, eio__conn_t *c,
+                          const eio__http_req_t *req) {
+  const sioc_server_options_t *o = eio__options(s->engine->server);
+  if (eio__ws_accept(c, req) != 0) return;
+  uv_timer_t *t = malloc(sizeof(*t));
+  if (!t) {
+    eio__ws_close(c, 1011);
+    return;
+  }
+  uv_timer_init(s->engine->server->loop, t);
+  t->data = s;
+  s->handles++;
+  s->engine->server->live_handles++;
+  s->upgrade_timer = t;
+  s->upgrading = 1;
+  s->probe = c;
+  c->session = s;
+  s->upgrade_deadline = uv_now(s->engine->server->loop) + o->upgrade_timeout_ms;
+  /* One timer: noop ticks every 100 ms, and the deadline. */
+  uv_timer_start(t, on_upgrade_timer, 100, 100);
+}
+
+void eio__engine_handle(eio__engine_t *e, eio__conn_t *c, eio__http_req_t *req) {
+  const sioc_server_options_t *o = eio__options(e->server);
+  int upgrade = req->upgrade;
+  size_t tl = 0, sl = 0, vl = 0;
+  const char *t = eio__query_get(req->query, req->query_len, "transport", &tl);
+  const char *sid = eio__query_get(req->query, req->query_len, "sid", &sl);
+  int websocket = 0;
+
+  if (req->method == HTTP_OPTIONS && !upgrade) {
+    /* CORS preflight (answered by the cors middleware in engine.io). */
+    eio__respond_error(c, req, -1, NULL);
+    return;
+  }
+  if (!t || !transport_allowed(o, t, tl, &websocket)) {
+    eio__respond_error(c, req, EIO_ERR_UNKNOWN_TRANSPORT, NULL);
+    return;
+  }
+  const char *origin = eio__http_req_header(req, "origin");
+  if (origin && invalid_header_chars(origin)) {
+    eio__respond_error(c, req, EIO_ERR_BAD_REQUEST, NULL);
+    return;
+  }
+  if (sid && sl > 0) {
+    eio__session_t *s = sioc__strmap_get(&e->sessions, sid, sl);
+    if (!s || s->state == EIO_S_CLOSED) {
+      eio__respond_error(c, req, EIO_ERR_UNKNOWN_SID, NULL);
+      return;
+    }
+    if (deadline_passed(s)) {
+      eio__respond_error(c, req, EIO_ERR_UNKNOWN_SID, NULL);
+      return;
+    }
+    if (!upgrade) {
+      if (websocket || s->transport != EIO_T_POLLING) {
+        eio__respond_error(c, req, EIO_ERR_BAD_REQUEST, NULL);
+        return;
+      }
+      if (req->method == HTTP_GET) eio__polling_get(s, c, req);
+      else if (req->method == HTTP_POST) eio__polling_post(s, c, req);
+      else {
+        c->close_after_write = 0;
+        eio__conn_respond(c, 500, NULL, NULL, NULL, 0);
+      }
+      return;
+    }
+    if (!websocket) {
+      eio__respond_error(c, req, EIO_ERR_BAD_REQUEST, NULL);
+      return;
+    }
+    if (s->upgrading || s->upgraded || s->transport == EIO_T_WEBSOCKET) {
+      /* engine.io completes the WebSocket handshake and closes it. */
+      if (eio__ws_accept(c, req) == 0) eio__ws_close(c, 0);
+      return;
+    }
+    begin_upgrade(s, c, req);
+    return;
+  }
+  if (req->method != HTTP_GET) {
+    eio__respond_error(c, req, EIO_ERR_BAD_HANDSHAKE_METHOD, NULL);
+    return;
+  }
+  if (websocket && !upgrade) {
+    eio__respond_error(c, req, EIO_ERR_BAD_REQUEST, NULL);
+    return;
+  }
+  const char *v = eio__query_get(req->query, req->query_len, "EIO", &vl);
+  if (!v || vl != 1 || v[0] != '4') {
+    eio__respond_error(c, req, EIO_ERR_UNSUPPORTED_PROTOCOL_VERSION, NULL);
+    return;
+  }
+  handshake(e, c, req, websocket);
+}
+
+const char *eio__error_message(int code) {
+  return code >= 0 && code <= 5 ? error_messages[code] : "Bad request";
+}
+
+void eio__engine_close_all(eio__engine_t *e, const char *reason) {
+  sioc__list_t *it, *tmp;
+  SIOC_LIST_FOREACH_SAFE(it, tmp, &e->session_list) {
+    eio__session_t *s = SIOC_CONTAINER_OF(it, eio__session_t, link);
+    eio__session_close(s, reason);
+  }
+}
+
+void eio__engine_free(eio__engine_t *e) {
+  sioc__strmap_free(&e->sessions);
+}

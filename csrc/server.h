@@ -1,0 +1,58 @@
+/* server.h - the sioc_server_t object shared by the listener (server.c),
+ * the engines and the Socket.IO layer. */
+#ifndef SIOC_SERVER_H
+#define SIOC_SERVER_H
+
+#include "engine.h"
+#include "strmap.h"
+
+#define SIOC_READ_BUF_SIZE 65536
+
+struct sioc_server_s {
+  uv_loop_t *loop;
+  sioc_server_options_t opts;    /* strings point into opt_arena */
+  char *opt_arena;
+  uv_tcp_t listener;
+  int listening;
+  int port;
+  sioc__list_t conns;
+  size_t n_conns;
+  size_t n_sessions;
+  size_t n_sockets;
+  char *read_buf;                /* shared: reads are consumed synchronously */
+  int read_buf_busy;
+  eio__engine_t sio_engine;      /* at opts.path */
+  eio__engine_t *eio_engine;     /* raw Engine.IO at opts.eio_path */
+  /* raw Engine.IO callbacks */
+  sioc_eio_connection_cb eio_on_connection;
+  sioc_eio_message_cb eio_on_message;
+  sioc_eio_close_cb eio_on_close;
+  void *eio_user_data;
+  /* Socket.IO */
+  sioc__strmap_t nsps;           /* name -> sioc_nsp_t */
+  sioc__list_t nsp_list;
+  sioc_nsp_resolve_cb resolve_nsp;
+  void *resolve_nsp_data;
+  /* closing */
+  int closing;
+  int live_handles;              /* uv handles not yet closed (cb not run) */
+  sioc_server_close_cb close_cb;
+  void *close_data;
+};
+
+/* Called when a handle owned by the server (connection, session timer)
+ * finished closing; completes sioc_server_close() once none remain. */
+void sioc__server_handle_closed(sioc_server_t *s);
+
+/* Routes a complete request to the engine mounted at its path, or answers
+ * 404. */
+void sioc__server_route(eio__conn_t *c, eio__http_req_t *req);
+
+/* sio_server.c: the Socket.IO engine handler and teardown. */
+extern const eio__handler_t sio__engine_handler;
+void sio__server_close_all(sioc_server_t *s);
+void sio__server_free(sioc_server_t *s);
+/* eio_api.c: the raw Engine.IO engine handler. */
+extern const eio__handler_t eio__raw_handler;
+
+#endif

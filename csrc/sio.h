@@ -1,0 +1,149 @@
+/* sio.h - Socket.IO v5 server internals: clients (one per Engine.IO
+ * session), namespaces, sockets, acknowledgements and the room adapter.
+ *
+ * Ownership:
+ *  - sioc_server_t owns its namespaces (never freed before the server).
+ *  - a client is owned by its session (session->data) and freed when the
+ *    session closes; it owns the sockets' membership in the namespaces.
+ *  - a socket is reference counted: the namespace holds one reference while
+ *    it is pending or connected, hosts take their own.
+ */
+#ifndef SIOC_SIO_H
+#define SIOC_SIO_H
+
+#include "server.h"
+#include "sio_packet.h"
+
+typedef struct sio__client_s sio__client_t;
+typedef struct sio__room_s sio__room_t;
+typedef struct sio__member_s sio__member_t;
+typedef struct sio__ack_s sio__ack_t;
+typedef struct sio__bcast_ack_s sio__bcast_ack_t;
+
+struct sio__client_s {
+  eio__session_t *session;
+  sioc_server_t *server;
+  sioc__list_t sockets;          /* sioc_socket_t.client_link */
+  uv_timer_t *connect_timer;     /* until the first namespace is joined */
+  /* a binary packet waiting for its attachments */
+  char *pending;                 /* copy of the packet text */
+  size_t pending_len;
+  size_t want_attachments;
+  sioc_bin_t *attachments;
+  size_t n_attachments;
+  sioc__sbuf_t scratch;
+};
+
+/* The room index of a namespace: room name -> members.  A membership is one
+ * node linked both into its room and into its socket, so joins and leaves
+ * are O(1) and a disconnect walks only the socket's own rooms. */
+struct sio__room_s {
+  sioc__list_t members;          /* sio__member_t.room_link */
+  size_t n_members;
+  size_t name_len;
+  char name[];
+};
+
+struct sio__member_s {
+  sio__room_t *room;
+  sioc_socket_t *socket;
+  sioc__list_t room_link;
+  sioc__list_t socket_link;
+};
+
+typedef struct {
+  sioc_middleware_cb cb;
+  void *data;
+} sio__middleware_t;
+
+struct sioc_nsp_s {
+  sioc_server_t *server;
+  sioc__list_t link;             /* server->nsp_list */
+  sioc__list_t sockets;          /* connected: sioc_socket_t.nsp_link */
+  size_t n_sockets;
+  sioc__strmap_t by_id;          /* connected socket id -> socket */
+  sioc__strmap_t rooms;          /* name -> sio__room_t */
+  uint32_t mark;                 /* broadcast generation, see adapter */
+  sio__middleware_t *middlewares;
+  size_t n_middlewares;
+  sioc_connection_cb on_connection;
+  void *on_connection_data;
+  sioc_event_cb on_event;
+  void *on_event_data;
+  sioc_disconnect_cb on_disconnecting;
+  void *on_disconnecting_data;
+  sioc_disconnect_cb on_disconnect;
+  void *on_disconnect_data;
+  size_t name_len;
+  char name[];
+};
+
+typedef enum { SOCK_PENDING, SOCK_CONNECTED, SOCK_DISCONNECTED } sio__sock_state_t;
+
+struct sioc_socket_s {
+  uint32_t refs;
+  uint8_t state;
+  uint8_t decided;               /* middleware chain finished */
+  uint8_t in_middleware;         /* a middleware callback is running */
+  size_t next_middleware;
+  uint32_t mark;                 /* == nsp->mark: chosen by this broadcast */
+  uint32_t except_mark;          /* == nsp->mark: excluded by this broadcast */
+  sioc_nsp_t *nsp;
+  sio__client_t *client;         /* NULL once disconnected */
+  sioc__list_t nsp_link;
+  sioc__list_t client_link;
+  sioc__list_t rooms;            /* sio__member_t.socket_link */
+  sioc__list_t acks;             /* sio__ack_t.link */
+  int64_t next_ack_id;
+  char *auth;
+  size_t auth_len;
+  void *data;
+  char id[24];
+};
+
+struct sio__ack_s {
+  sioc__list_t link;
+  int64_t id;
+  sioc_socket_t *socket;
+  sioc_ack_cb cb;
+  void *data;
+  sio__bcast_ack_t *bcast;       /* part of a broadcast with acks */
+  uv_timer_t *timer;
+};
+
+/* Encodes an EVENT (or BINARY_EVENT) packet into Engine.IO messages: msgs[0]
+ * is the packet text, msgs[1..] the attachments.  0 or an error. */
+int sio__encode_event_msgs(const sioc_nsp_t *nsp, const char *event,
+                           const char *args, size_t args_len,
+                           const sioc_bin_t *atts, size_t n_atts, int64_t id,
+                           sioc__rbuf_t **msgs);
+/* Sends prepared messages to one socket's client. */
+int sio__socket_send_msgs(sioc_socket_t *s, sioc__rbuf_t **msgs, size_t n,
+                          int volatile_);
+/* Sends a packet text (+ attachments) to a client session. */
+int sio__client_send_text(sio__client_t *c, const char *text, size_t len);
+
+/* socket lifecycle (sio_socket.c) */
+sioc_socket_t *sio__socket_new(sioc_nsp_t *nsp, sio__client_t *client,
+                               const char *auth, size_t auth_len);
+void sio__socket_run_middlewares(sioc_socket_t *s);
+void sio__socket_onclose(sioc_socket_t *s, const char *reason);
+void sio__socket_on_ack(sioc_socket_t *s, int64_t id, const char *args,
+                        size_t len, const sioc_bin_t *atts, size_t n);
+int sio__register_ack(sioc_socket_t *s, sioc_ack_cb cb, void *data,
+                      sio__bcast_ack_t *bcast, uint32_t timeout_ms,
+                      int64_t *id_out);
+
+/* room index (adapter_memory.c) */
+int sio__adapter_join(sioc_socket_t *s, const char *room, size_t len);
+void sio__adapter_leave(sioc_socket_t *s, const char *room, size_t len);
+void sio__adapter_leave_all(sioc_socket_t *s);
+/* Marks the targets (socket->mark == nsp->mark after the call) and calls
+ * cb for each, in namespace order for "all" and room order otherwise. */
+void sio__adapter_apply(sioc_nsp_t *nsp, const sioc_target_t *t,
+                        int (*cb)(sioc_socket_t *, void *), void *data);
+void sio__adapter_free(sioc_nsp_t *nsp);
+
+void sio__nsp_free(sioc_nsp_t *nsp);
+
+#endif

@@ -1,0 +1,325 @@
+/* sio_server.c - Socket.IO's server side of a connection ("Client" in
+ * socket.io): one per Engine.IO session.  It decodes packets, reassembles
+ * binary packets with their attachments, routes them to the socket of their
+ * namespace, admits CONNECTs (namespaces, dynamic namespaces, connect
+ * timeout) and turns session closes into socket disconnects.
+ *
+ * A packet that does not decode closes the whole connection, as socket.io
+ * does (its sockets see "forced close" ... via the engine).  A packet for a
+ * namespace the client has not joined is ignored.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_text.h"
+#include "sio.h"
+
+/* ---- namespaces -------------------------------------------------------------- */
+
+sioc_nsp_t *sioc_server_of(sioc_server_t *server, const char *name) {
+  if (!name || name[0] != '/') return NULL;
+  size_t len = strlen(name);
+  sioc_nsp_t *nsp = sioc__strmap_get(&server->nsps, name, len);
+  if (nsp) return nsp;
+  nsp = calloc(1, sizeof(*nsp) + len + 1);
+  if (!nsp) return NULL;
+  memcpy(nsp->name, name, len + 1);
+  nsp->name_len = len;
+  nsp->server = server;
+  sioc__list_init(&nsp->sockets);
+  sioc__strmap_init(&nsp->by_id);
+  sioc__strmap_init(&nsp->rooms);
+  if (sioc__strmap_put(&server->nsps, nsp->name, len, nsp)) {
+    free(nsp);
+    return NULL;
+  }
+  sioc__list_push_back(&server->nsp_list, &nsp->link);
+  return nsp;
+}
+
+void sioc_server_on_new_nsp(sioc_server_t *s, sioc_nsp_resolve_cb cb, void *data) {
+  s->resolve_nsp = cb;
+  s->resolve_nsp_data = data;
+}
+
+const char *sioc_nsp_name(const sioc_nsp_t *nsp) { return nsp->name; }
+sioc_server_t *sioc_nsp_server(const sioc_nsp_t *nsp) { return nsp->server; }
+size_t sioc_nsp_socket_count(const sioc_nsp_t *nsp) { return nsp->n_sockets; }
+
+sioc_socket_t *sioc_nsp_socket(const sioc_nsp_t *nsp, const char *id) {
+  return sioc__strmap_get(&nsp->by_id, id, strlen(id));
+}
+
+void sioc_nsp_use(sioc_nsp_t *nsp, sioc_middleware_cb cb, void *data) {
+  sio__middleware_t *m =
+      realloc(nsp->middlewares, (nsp->n_middlewares + 1) * sizeof(*m));
+  if (!m) return;
+  m[nsp->n_middlewares].cb = cb;
+  m[nsp->n_middlewares].data = data;
+  nsp->middlewares = m;
+  nsp->n_middlewares++;
+}
+
+void sioc_nsp_on_connection(sioc_nsp_t *nsp, sioc_connection_cb cb, void *data) {
+  nsp->on_connection = cb;
+  nsp->on_connection_data = data;
+}
+void sioc_nsp_on_event(sioc_nsp_t *nsp, sioc_event_cb cb, void *data) {
+  nsp->on_event = cb;
+  nsp->on_event_data = data;
+}
+void sioc_nsp_on_disconnecting(sioc_nsp_t *nsp, sioc_disconnect_cb cb, void *data) {
+  nsp->on_disconnecting = cb;
+  nsp->on_disconnecting_data = data;
+}
+void sioc_nsp_on_disconnect(sioc_nsp_t *nsp, sioc_disconnect_cb cb, void *data) {
+  nsp->on_disconnect = cb;
+  nsp->on_disconnect_data = data;
+}
+
+void sio__nsp_free(sioc_nsp_t *nsp) {
+  sio__adapter_free(nsp);
+  sioc__strmap_free(&nsp->by_id);
+  free(nsp->middlewares);
+  free(nsp);
+}
+
+void sio__server_close_all(sioc_server_t *s) {
+  sioc__list_t *it;
+  SIOC_LIST_FOREACH(it, &s->nsp_list) {
+    sioc_nsp_t *nsp = SIOC_CONTAINER_OF(it, sioc_nsp_t, link);
+    sioc__list_t *si, *tmp;
+    SIOC_LIST_FOREACH_SAFE(si, tmp, &nsp->sockets) {
+      sioc_socket_t *sock = SIOC_CONTAINER_OF(si, sioc_socket_t, nsp_link);
+      sio__socket_onclose(sock, "server shutting down");
+    }
+  }
+}
+
+void sio__server_free(sioc_server_t *s) {
+  sioc__list_t *it, *tmp;
+  SIOC_LIST_FOREACH_SAFE(it, tmp, &s->nsp_list) {
+    sio__nsp_free(SIOC_CONTAINER_OF(it, sioc_nsp_t, link));
+  }
+  sioc__strmap_free(&s->nsps);
+}
+
+/* ---- sending ------------------------------------------------------------------ */
+
+int sio__client_send_text(sio__client_t *c, const char *text, size_t len) {
+  if (!c || !c->session) return SIOC_ECLOSED;
+  sioc__rbuf_t *m = eio__msg_new(0, "4", 1, text, len);
+  if (!m) return SIOC_ENOMEM;
+  int r = eio__session_send(c->session, m);
+  sioc__rbuf_unref(m);
+  return r;
+}
+
+/* ---- the client ------------------------------------------------------------------ */
+
+static void on_timer_closed(uv_handle_t *h) {
+  sioc_server_t *s = h->data;
+  free(h);
+  sioc__server_handle_closed(s);
+}
+
+static void stop_connect_timer(sio__client_t *c) {
+  if (!c->connect_timer) return;
+  c->connect_timer->data = c->server;
+  uv_close((uv_handle_t *)c->connect_timer, on_timer_closed);
+  c->connect_timer = NULL;
+}
+
+static void drop_pending(sio__client_t *c) {
+  free(c->pending);
+  c->pending = NULL;
+  for (size_t i = 0; i < c->n_attachments; i++) free((void *)c->attachments[i].data);
+  free(c->attachments);
+  c->attachments = NULL;
+  c->n_attachments = c->want_attachments = 0;
+}
+
+static void on_connect_timeout(uv_timer_t *t) {
+  sio__client_t *c = t->data;
+  stop_connect_timer(c);
+  if (sioc__list_empty(&c->sockets) && c->session)
+    eio__session_shutdown(c->session);
+}
+
+static void client_open(eio__session_t *session) {
+  sioc_server_t *server = session->engine->server;
+  sio__client_t *c = calloc(1, sizeof(*c));
+  if (!c) {
+    eio__session_close(session, "transport error");
+    return;
+  }
+  c->session = session;
+  c->server = server;
+  sioc__list_init(&c->sockets);
+  sioc__sbuf_init(&c->scratch);
+  session->data = c;
+  uint32_t ms = server->opts.connect_timeout_ms;
+  if (ms) {
+    c->connect_timer = malloc(sizeof(uv_timer_t));
+    if (c->connect_timer) {
+      uv_timer_init(server->loop, c->connect_timer);
+      server->live_handles++;
+      c->connect_timer->data = c;
+      uv_timer_start(c->connect_timer, on_connect_timeout, ms, 0);
+    }
+  }
+}
+
+static void client_close(eio__session_t *session, const char *reason) {
+  sio__client_t *c = session->data;
+  if (!c) return;
+  c->session = NULL;
+  stop_connect_timer(c);
+  sioc__list_t *it, *tmp;
+  SIOC_LIST_FOREACH_SAFE(it, tmp, &c->sockets) {
+    sio__socket_onclose(SIOC_CONTAINER_OF(it, sioc_socket_t, client_link), reason);
+  }
+  drop_pending(c);
+  sioc__sbuf_reset(&c->scratch);
+  session->data = NULL;
+  free(c);
+}
+
+static sioc_socket_t *find_socket(sio__client_t *c, const char *nsp, size_t len) {
+  sioc__list_t *it;
+  SIOC_LIST_FOREACH(it, &c->sockets) {
+    sioc_socket_t *s = SIOC_CONTAINER_OF(it, sioc_socket_t, client_link);
+    if (s->nsp->name_len == len && memcmp(s->nsp->name, nsp, len) == 0) return s;
+  }
+  return NULL;
+}
+
+static void connect_error(sio__client_t *c, const char *nsp, size_t nsp_len,
+                          const char *message) {
+  sioc__sbuf_t b;
+  sioc__sbuf_init(&b);
+  if (sio__encode_connect_error(&b, nsp, nsp_len, message, NULL, 0) == 0)
+    sio__client_send_text(c, b.data, b.len);
+  sioc__sbuf_reset(&b);
+}
+
+static void on_connect(sio__client_t *c, sio__packet_t *p) {
+  sioc_server_t *server = c->server;
+  char name[256];
+  if (p->nsp_len >= sizeof(name)) {
+    connect_error(c, p->nsp, p->nsp_len, "Invalid namespace");
+    return;
+  }
+  memcpy(name, p->nsp, p->nsp_len);
+  name[p->nsp_len] = '\0';
+  if (find_socket(c, p->nsp, p->nsp_len)) return;   /* already joined */
+  sioc_nsp_t *nsp = sioc__strmap_get(&server->nsps, p->nsp, p->nsp_len);
+  if (!nsp && server->resolve_nsp)
+    nsp = server->resolve_nsp(server, name, server->resolve_nsp_data);
+  if (!nsp) {
+    connect_error(c, p->nsp, p->nsp_len, "Invalid namespace");
+    return;
+  }
+  stop_connect_timer(c);
+  const char *auth = p->data_len ? p->data : "{}";
+  size_t auth_len = p->data_len ? p->data_len : 2;
+  sioc_socket_t *s = sio__socket_new(nsp, c, auth, auth_len);
+  if (!s) {
+    eio__session_close(c->session, "transport error");
+    return;
+  }
+  sio__socket_run_middlewares(s);
+}
+
+static void dispatch(sio__client_t *c, sio__packet_t *p, const sioc_bin_t *atts,
+                     size_t n_atts) {
+  if (p->type == SIO_CONNECT) {
+    on_connect(c, p);
+    return;
+  }
+  sioc_socket_t *s = find_socket(c, p->nsp, p->nsp_len);
+  if (!s || s->state != SOCK_CONNECTED) return;
+  switch (p->type) {
+    case SIO_EVENT:
+    case SIO_BINARY_EVENT: {
+      sio__event_t ev;
+      sioc__sbuf_reset(&c->scratch);
+      if (sio__event_split(p->data, p->data_len, &c->scratch, &ev) != 0) {
+        eio__session_shutdown(c->session);
+        return;
+      }
+      if (s->nsp->on_event) {
+        sioc_event_t e = {ev.name, ev.name_len, ev.args, ev.args_len,
+                          atts, n_atts, p->id};
+        sioc_socket_ref(s);
+        s->nsp->on_event(s, &e, s->nsp->on_event_data);
+        sioc_socket_unref(s);
+      }
+      break;
+    }
+    case SIO_ACK:
+    case SIO_BINARY_ACK:
+      sio__socket_on_ack(s, p->id, p->data, p->data_len, atts, n_atts);
+      break;
+    case SIO_DISCONNECT:
+      sio__socket_onclose(s, "client namespace disconnect");
+      break;
+    default:
+      break;
+  }
+}
+
+static void client_message(eio__session_t *session, char *data, size_t len,
+                           int binary) {
+  sio__client_t *c = session->data;
+  if (!c) return;
+  const sioc_server_options_t *o = &c->server->opts;
+  if (binary) {
+    if (!c->want_attachments) {
+      /* An attachment nobody announced. */
+      eio__session_shutdown(session);
+      return;
+    }
+    uint8_t *copy = malloc(len ? len : 1);
+    if (!copy) {
+      eio__session_close(session, "transport error");
+      return;
+    }
+    memcpy(copy, data, len);
+    c->attachments[c->n_attachments].data = copy;
+    c->attachments[c->n_attachments].len = len;
+    if (++c->n_attachments < c->want_attachments) return;
+    sio__packet_t p;
+    if (sio__packet_decode(c->pending, c->pending_len, o->max_attachments, &p) == 0)
+      dispatch(c, &p, c->attachments, c->n_attachments);
+    if (session->data == c) drop_pending(c);
+    return;
+  }
+  if (c->want_attachments) {
+    eio__session_shutdown(session);   /* text while reassembling */
+    return;
+  }
+  sio__packet_t p;
+  if (sio__packet_decode(data, len, o->max_attachments, &p) != 0) {
+    eio__session_shutdown(session);
+    return;
+  }
+  if ((p.type == SIO_BINARY_EVENT || p.type == SIO_BINARY_ACK) && p.attachments > 0) {
+    /* Keep the text (decoded again when complete) and wait. */
+    c->pending = malloc(len + 1);
+    c->attachments = calloc(p.attachments, sizeof(sioc_bin_t));
+    if (!c->pending || !c->attachments) {
+      drop_pending(c);
+      eio__session_close(session, "transport error");
+      return;
+    }
+    memcpy(c->pending, data, len);
+    c->pending[len] = '\0';
+    c->pending_len = len;
+    c->want_attachments = p.attachments;
+    return;
+  }
+  dispatch(c, &p, NULL, 0);
+}
+
+const eio__handler_t sio__engine_handler = {client_open, client_message, client_close};

@@ -1,0 +1,669 @@
+/* sio_socket.c - a Socket.IO socket: admission through middlewares,
+ * emitting, acknowledgements in both directions, rooms and disconnection.
+ *
+ * Acks the server asked for are kept on the socket until answered, timed
+ * out or the socket disconnected; every one of them completes exactly once.
+ */
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_text.h"
+#include "sio.h"
+
+static void gen_socket_id(char out[21]) {
+  static const char tab[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  unsigned char r[15];
+  if (RAND_bytes(r, sizeof(r)) != 1) memset(r, 0, sizeof(r));
+  for (int i = 0, o = 0; i < 15; i += 3) {
+    uint32_t v = (uint32_t)r[i] << 16 | (uint32_t)r[i + 1] << 8 | r[i + 2];
+    out[o++] = tab[(v >> 18) & 63];
+    out[o++] = tab[(v >> 12) & 63];
+    out[o++] = tab[(v >> 6) & 63];
+    out[o++] = tab[v & 63];
+  }
+  out[20] = '\0';
+}
+
+sioc_socket_t *sio__socket_new(sioc_nsp_t *nsp, sio__client_t *client,
+                               const char *auth, size_t auth_len) {
+  sioc_socket_t *s = calloc(1, sizeof(*s));
+  if (!s) return NULL;
+  s->auth = malloc(auth_len + 1);
+  if (!s->auth) {
+    free(s);
+    return NULL;
+  }
+  memcpy(s->auth, auth, auth_len);
+  s->auth[auth_len] = '\0';
+  s->auth_len = auth_len;
+  s->refs = 1;   /* held by the client while pending or connected */
+  s->nsp = nsp;
+  s->client = client;
+  s->state = SOCK_PENDING;
+  sioc__list_init(&s->nsp_link);
+  sioc__list_init(&s->rooms);
+  sioc__list_init(&s->acks);
+  sioc__list_push_back(&client->sockets, &s->client_link);
+  gen_socket_id(s->id);
+  return s;
+}
+
+sioc_socket_t *sioc_socket_ref(sioc_socket_t *s) {
+  s->refs++;
+  return s;
+}
+
+void sioc_socket_unref(sioc_socket_t *s) {
+  if (--s->refs) return;
+  free(s->auth);
+  free(s);
+}
+
+const char *sioc_socket_id(const sioc_socket_t *s) { return s->id; }
+sioc_nsp_t *sioc_socket_nsp(const sioc_socket_t *s) { return s->nsp; }
+int sioc_socket_connected(const sioc_socket_t *s) { return s->state == SOCK_CONNECTED; }
+void sioc_socket_set_data(sioc_socket_t *s, void *data) { s->data = data; }
+void *sioc_socket_get_data(const sioc_socket_t *s) { return s->data; }
+
+const char *sioc_socket_auth(const sioc_socket_t *s, size_t *len) {
+  if (len) *len = s->auth_len;
+  return s->auth;
+}
+
+const sioc_handshake_t *sioc_socket_handshake(const sioc_socket_t *s) {
+  return s->client && s->client->session ? &s->client->session->hs : NULL;
+}
+
+const char *sioc_socket_transport(const sioc_socket_t *s) {
+  return s->client && s->client->session
+             ? eio__session_transport_name(s->client->session)
+             : "";
+}
+
+/* ---- admission ---------------------------------------------------------------- */
+
+static void send_packet_text(sioc_socket_t *s, sioc__sbuf_t *b) {
+  sio__client_send_text(s->client, b->data, b->len);
+  sioc__sbuf_reset(b);
+}
+
+static void connected(sioc_socket_t *s) {
+  sioc_nsp_t *nsp = s->nsp;
+  s->state = SOCK_CONNECTED;
+  if (sioc__strmap_put(&nsp->by_id, s->id, strlen(s->id), s) ||
+      sio__adapter_join(s, s->id, strlen(s->id))) {
+    sioc__strmap_del(&nsp->by_id, s->id, strlen(s->id));
+    s->state = SOCK_PENDING;
+    sio__socket_onclose(s, "transport error");
+    return;
+  }
+  sioc__list_push_back(&nsp->sockets, &s->nsp_link);
+  nsp->n_sockets++;
+  nsp->server->n_sockets++;
+  sioc__sbuf_t b;
+  sioc__sbuf_init(&b);
+  if (sio__packet_encode_header(&b, SIO_CONNECT, 0, nsp->name, nsp->name_len, -1) ||
+      sioc__sbuf_appends(&b, "{\"sid\":\"") || sioc__sbuf_appends(&b, s->id) ||
+      sioc__sbuf_appends(&b, "\"}")) {
+    sioc__sbuf_reset(&b);
+    return;
+  }
+  send_packet_text(s, &b);
+  if (nsp->on_connection) {
+    sioc_socket_ref(s);
+    nsp->on_connection(s, nsp->on_connection_data);
+    sioc_socket_unref(s);
+  }
+}
+
+void sio__socket_run_middlewares(sioc_socket_t *s) {
+  sioc_nsp_t *nsp = s->nsp;
+  sioc_socket_ref(s);
+  while (s->state == SOCK_PENDING && !s->decided && s->client) {
+    size_t idx = s->next_middleware;
+    if (idx >= nsp->n_middlewares) {
+      s->decided = 1;
+      connected(s);
+      break;
+    }
+    s->in_middleware = 1;
+    nsp->middlewares[idx].cb(s, s->auth, s->auth_len, nsp->middlewares[idx].data);
+    s->in_middleware = 0;
+    /* Not decided yet: the middleware answers later through
+     * sioc_socket_accept(), which resumes the chain. */
+    if (s->next_middleware == idx) break;
+  }
+  sioc_socket_unref(s);
+}
+
+int sioc_socket_accept(sioc_socket_t *s) {
+  if (s->state != SOCK_PENDING || s->decided) return SIOC_EBUSY;
+  s->next_middleware++;
+  if (!s->in_middleware) sio__socket_run_middlewares(s);
+  return 0;
+}
+
+
+
+int sioc_socket_reject(sioc_socket_t *s, const char *message,
+                       const char *data_json, size_t data_len) {
+  if (s->state != SOCK_PENDING || s->decided) return SIOC_EBUSY;
+  if (!message) return SIOC_EINVAL;
+  if (data_json && sioc__json_check(data_json, data_len) < 0) return SIOC_EJSON;
+  s->decided = 1;
+  sioc__sbuf_t b;
+  sioc__sbuf_init(&b);
+  if (s->client &&
+      sio__encode_connect_error(&b, s->nsp->name, s->nsp->name_len, message,
+                                data_json, data_len) == 0)
+    send_packet_text(s, &b);
+  sioc__sbuf_reset(&b);
+  sio__socket_onclose(s, "server namespace disconnect");
+  return 0;
+}
+
+
+/* ---- acknowledgements ------------------------------------------------------------ */
+
+struct sio__bcast_ack_s {
+  sioc_nsp_t *nsp;
+  size_t expected;
+  size_t received;
+  int sealed;                    /* every target has been sent the packet */
+  int timed_out;
+  sioc__sbuf_t responses;        /* "[r1,r2" ... closed on completion */
+  uv_timer_t *timer;
+  sioc_bcast_ack_cb cb;
+  void *data;
+};
+
+static void timer_closed(uv_handle_t *h) {
+  sioc_server_t *server = h->data;
+  free(h);
+  sioc__server_handle_closed(server);
+}
+
+static void close_timer(sioc_server_t *server, uv_timer_t **t) {
+  if (!*t) return;
+  (*t)->data = server;
+  uv_close((uv_handle_t *)*t, timer_closed);
+  *t = NULL;
+}
+
+static void bcast_ack_maybe_done(sio__bcast_ack_t *b) {
+  if (!b->sealed || (!b->timed_out && b->received < b->expected)) return;
+  close_timer(b->nsp->server, &b->timer);
+  sioc__sbuf_appendc(&b->responses, ']');
+  b->cb(b->nsp, b->timed_out ? SIOC_ETIMEDOUT : 0,
+        b->responses.data ? b->responses.data : "[]",
+        b->responses.data ? b->responses.len : 2, b->data);
+  sioc__sbuf_reset(&b->responses);
+  free(b);
+}
+
+/* The first element of a JSON array text, or NULL/0 when empty. */
+static const char *first_arg(const char *args, size_t len, size_t *out_len) {
+  size_t i = 1;
+  while (i < len && (args[i] == ' ' || args[i] == '\t' || args[i] == '\n' || args[i] == '\r')) i++;
+  if (i >= len || args[i] == ']') return NULL;
+  *out_len = sioc__json_value_len(args + i, len - i);
+  return args + i;
+}
+
+static void bcast_ack_response(sio__bcast_ack_t *b, const char *args, size_t len) {
+  size_t fl = 0;
+  const char *f = args ? first_arg(args, len, &fl) : NULL;
+  sioc__sbuf_appendc(&b->responses, b->received ? ',' : '[');
+  if (f) sioc__sbuf_append(&b->responses, f, fl);
+  else sioc__sbuf_appends(&b->responses, "null");
+  b->received++;
+}
+
+static void ack_free(sio__ack_t *a) {
+  sioc__list_remove(&a->link);
+  if (a->socket->nsp) close_timer(a->socket->nsp->server, &a->timer);
+  free(a);
+}
+
+/* Completes an ack: err 0 with args, or an error. */
+static void ack_complete(sio__ack_t *a, int err, const char *args, size_t len,
+                         const sioc_bin_t *atts, size_t n) {
+  sioc_socket_t *s = a->socket;
+  sio__bcast_ack_t *b = a->bcast;
+  sioc_ack_cb cb = a->cb;
+  void *data = a->data;
+  ack_free(a);
+  if (b) {
+    if (!err) bcast_ack_response(b, args, len);
+    else b->expected--;   /* a client that left is not waited for */
+    bcast_ack_maybe_done(b);
+  } else if (cb) {
+    cb(s, err, args, len, atts, n, data);
+  }
+}
+
+static void on_ack_timeout(uv_timer_t *t) {
+  sio__ack_t *a = t->data;
+  ack_complete(a, SIOC_ETIMEDOUT, NULL, 0, NULL, 0);
+}
+
+int sio__register_ack(sioc_socket_t *s, sioc_ack_cb cb, void *data,
+                      sio__bcast_ack_t *bcast, uint32_t timeout_ms,
+                      int64_t *id_out) {
+  sio__ack_t *a = calloc(1, sizeof(*a));
+  if (!a) return SIOC_ENOMEM;
+  a->id = s->next_ack_id++;
+  a->socket = s;
+  a->cb = cb;
+  a->data = data;
+  a->bcast = bcast;
+  if (timeout_ms && !bcast) {
+    a->timer = malloc(sizeof(uv_timer_t));
+    if (!a->timer) {
+      free(a);
+      return SIOC_ENOMEM;
+    }
+    uv_timer_init(s->nsp->server->loop, a->timer);
+    s->nsp->server->live_handles++;
+    a->timer->data = a;
+    uv_timer_start(a->timer, on_ack_timeout, timeout_ms, 0);
+  }
+  sioc__list_push_back(&s->acks, &a->link);
+  *id_out = a->id;
+  return 0;
+}
+
+void sio__socket_on_ack(sioc_socket_t *s, int64_t id, const char *args,
+                        size_t len, const sioc_bin_t *atts, size_t n) {
+  sioc__list_t *it;
+  SIOC_LIST_FOREACH(it, &s->acks) {
+    sio__ack_t *a = SIOC_CONTAINER_OF(it, sio__ack_t, link);
+    if (a->id == id) {
+      ack_complete(a, 0, args, len, atts, n);
+      return;
+    }
+  }
+}
+
+/* ---- emitting ------------------------------------------------------------------- */
+
+int sio__encode_event_msgs(const sioc_nsp_t *nsp, const char *event,
+                           const char *args, size_t args_len,
+                           const sioc_bin_t *atts, size_t n_atts, int64_t id,
+                           sioc__rbuf_t **msgs) {
+  sioc__sbuf_t b;
+  sioc__sbuf_init(&b);
+  int r = sio__encode_event(&b, nsp->name, nsp->name_len, id, event,
+                            strlen(event), args, args_len, n_atts);
+  if (r) {
+    sioc__sbuf_reset(&b);
+    return r;
+  }
+  msgs[0] = eio__msg_new(0, "4", 1, b.data, b.len);
+  sioc__sbuf_reset(&b);
+  if (!msgs[0]) return SIOC_ENOMEM;
+  for (size_t i = 0; i < n_atts; i++) {
+    msgs[i + 1] = eio__msg_new(1, NULL, 0, (const char *)atts[i].data, atts[i].len);
+    if (!msgs[i + 1]) {
+      for (size_t j = 0; j <= i; j++) sioc__rbuf_unref(msgs[j]);
+      return SIOC_ENOMEM;
+    }
+  }
+  return 0;
+}
+
+int sio__socket_send_msgs(sioc_socket_t *s, sioc__rbuf_t **msgs, size_t n,
+                          int volatile_) {
+  if (s->state != SOCK_CONNECTED || !s->client || !s->client->session)
+    return SIOC_ECLOSED;
+  eio__session_t *session = s->client->session;
+  if (volatile_ && !eio__session_writable(session)) return 0;
+  for (size_t i = 0; i < n; i++) {
+    int r = eio__session_send(session, msgs[i]);
+    if (r) return r;
+  }
+  return 0;
+}
+
+static int check_args(const char *event, const char *args, size_t len,
+                      const sioc_bin_t *atts, size_t n_atts) {
+  if (!event || (n_atts && !atts)) return SIOC_EINVAL;
+  if (!args) return SIOC_EINVAL;
+  if (sioc__json_check(args, len) != SIOC_JSON_ARRAY) return SIOC_EJSON;
+  return 0;
+}
+
+#define MAX_STACK_MSGS 17
+
+static int emit_common(sioc_socket_t *s, const char *event, const char *args,
+                       size_t len, const sioc_bin_t *atts, size_t n_atts,
+                       int64_t id) {
+  sioc__rbuf_t *stack[MAX_STACK_MSGS];
+  sioc__rbuf_t **msgs = n_atts + 1 <= MAX_STACK_MSGS ? stack : malloc((n_atts + 1) * sizeof(*msgs));
+  if (!msgs) return SIOC_ENOMEM;
+  int r = sio__encode_event_msgs(s->nsp, event, args, len, atts, n_atts, id, msgs);
+  if (r == 0) {
+    r = sio__socket_send_msgs(s, msgs, n_atts + 1, 0);
+    for (size_t i = 0; i <= n_atts; i++) sioc__rbuf_unref(msgs[i]);
+  }
+  if (msgs != stack) free(msgs);
+  return r;
+}
+
+int sioc_socket_emit(sioc_socket_t *s, const char *event, const char *args,
+                     size_t len, const sioc_bin_t *atts, size_t n_atts) {
+  int r = check_args(event, args, len, atts, n_atts);
+  if (r) return r;
+  if (s->state != SOCK_CONNECTED) return SIOC_ECLOSED;
+  return emit_common(s, event, args, len, atts, n_atts, -1);
+}
+
+int sioc_socket_emit_with_ack(sioc_socket_t *s, const char *event,
+                              const char *args, size_t len,
+                              const sioc_bin_t *atts, size_t n_atts,
+                              uint32_t timeout_ms, sioc_ack_cb cb, void *data) {
+  int r = check_args(event, args, len, atts, n_atts);
+  if (r) return r;
+  if (!cb) return SIOC_EINVAL;
+  if (s->state != SOCK_CONNECTED) return SIOC_ECLOSED;
+  int64_t id;
+  if ((r = sio__register_ack(s, cb, data, NULL, timeout_ms, &id))) return r;
+  r = emit_common(s, event, args, len, atts, n_atts, id);
+  if (r) {
+    sioc__list_t *it;
+    SIOC_LIST_FOREACH(it, &s->acks) {
+      sio__ack_t *a = SIOC_CONTAINER_OF(it, sio__ack_t, link);
+      if (a->id == id) {
+        ack_free(a);
+        break;
+      }
+    }
+  }
+  return r;
+}
+
+int sioc_socket_ack(sioc_socket_t *s, int64_t ack_id, const char *args,
+                    size_t len, const sioc_bin_t *atts, size_t n_atts) {
+  if (ack_id < 0 || !args || (n_atts && !atts)) return SIOC_EINVAL;
+  if (sioc__json_check(args, len) != SIOC_JSON_ARRAY) return SIOC_EJSON;
+  if (s->state != SOCK_CONNECTED) return SIOC_ECLOSED;
+  sioc__sbuf_t b;
+  sioc__sbuf_init(&b);
+  int r = sio__encode_ack(&b, s->nsp->name, s->nsp->name_len, ack_id, args, len, n_atts);
+  if (r == 0) r = sio__client_send_text(s->client, b.data, b.len);
+  sioc__sbuf_reset(&b);
+  for (size_t i = 0; r == 0 && i < n_atts; i++) {
+    sioc__rbuf_t *m = eio__msg_new(1, NULL, 0, (const char *)atts[i].data, atts[i].len);
+    if (!m) return SIOC_ENOMEM;
+    r = eio__session_send(s->client->session, m);
+    sioc__rbuf_unref(m);
+  }
+  return r;
+}
+
+/* ---- broadcasting -------------------------------------------------------------- */
+
+typedef struct {
+  sioc__rbuf_t **msgs;
+  size_t n;
+  int volatile_;
+  sio__bcast_ack_t *bcast;
+  size_t id_offset;
+} bcast_ctx_t;
+
+static int send_to(sioc_socket_t *s, void *data) {
+  bcast_ctx_t *b = data;
+  sio__socket_send_msgs(s, b->msgs, b->n, b->volatile_);
+  return 0;
+}
+
+int sioc_nsp_emit(sioc_nsp_t *nsp, const sioc_target_t *t, const char *event,
+                  const char *args, size_t len, const sioc_bin_t *atts,
+                  size_t n_atts) {
+  int r = check_args(event, args, len, atts, n_atts);
+  if (r) return r;
+  sioc__rbuf_t *stack[MAX_STACK_MSGS];
+  sioc__rbuf_t **msgs = n_atts + 1 <= MAX_STACK_MSGS ? stack : malloc((n_atts + 1) * sizeof(*msgs));
+  if (!msgs) return SIOC_ENOMEM;
+  r = sio__encode_event_msgs(nsp, event, args, len, atts, n_atts, -1, msgs);
+  if (r == 0) {
+    bcast_ctx_t ctx = {msgs, n_atts + 1, t && (t->flags & SIOC_BCAST_VOLATILE), NULL, 0};
+    sio__adapter_apply(nsp, t, send_to, &ctx);
+    for (size_t i = 0; i <= n_atts; i++) sioc__rbuf_unref(msgs[i]);
+  }
+  if (msgs != stack) free(msgs);
+  return r;
+}
+
+/* With acks the packet carries each socket's own ack id, so it is encoded
+ * per recipient; this path is for occasional server-wide requests. */
+typedef struct {
+  sio__bcast_ack_t *b;
+  const char *event, *args;
+  size_t len;
+  const sioc_bin_t *atts;
+  size_t n_atts;
+  int volatile_;
+} bcast_ack_ctx_t;
+
+static int send_with_ack(sioc_socket_t *s, void *data) {
+  bcast_ack_ctx_t *x = data;
+  if (x->volatile_ && s->client && s->client->session &&
+      !eio__session_writable(s->client->session))
+    return 0;
+  int64_t id;
+  if (sio__register_ack(s, NULL, NULL, x->b, 0, &id)) return 0;
+  x->b->expected++;
+  if (emit_common(s, x->event, x->args, x->len, x->atts, x->n_atts, id) != 0) {
+    sio__socket_on_ack(s, id, NULL, 0, NULL, 0);
+  }
+  return 0;
+}
+
+static void on_bcast_timeout(uv_timer_t *t) {
+  sio__bcast_ack_t *b = t->data;
+  b->timed_out = 1;
+  /* Forget the acks still pending on the sockets. */
+  sioc__list_t *it, *tmp, *ai, *atmp;
+  SIOC_LIST_FOREACH_SAFE(it, tmp, &b->nsp->sockets) {
+    sioc_socket_t *s = SIOC_CONTAINER_OF(it, sioc_socket_t, nsp_link);
+    SIOC_LIST_FOREACH_SAFE(ai, atmp, &s->acks) {
+      sio__ack_t *a = SIOC_CONTAINER_OF(ai, sio__ack_t, link);
+      if (a->bcast == b) {
+        a->bcast = NULL;
+        ack_free(a);
+      }
+    }
+  }
+  bcast_ack_maybe_done(b);
+}
+
+int sioc_nsp_emit_with_ack(sioc_nsp_t *nsp, const sioc_target_t *t,
+                           const char *event, const char *args, size_t len,
+                           const sioc_bin_t *atts, size_t n_atts,
+                           uint32_t timeout_ms, sioc_bcast_ack_cb cb, void *data) {
+  int r = check_args(event, args, len, atts, n_atts);
+  if (r) return r;
+  if (!cb) return SIOC_EINVAL;
+  sio__bcast_ack_t *b = calloc(1, sizeof(*b));
+  if (!b) return SIOC_ENOMEM;
+  b->nsp = nsp;
+  b->cb = cb;
+  b->data = data;
+  sioc__sbuf_init(&b->responses);
+  if (timeout_ms) {
+    b->timer = malloc(sizeof(uv_timer_t));
+    if (!b->timer) {
+      free(b);
+      return SIOC_ENOMEM;
+    }
+    uv_timer_init(nsp->server->loop, b->timer);
+    nsp->server->live_handles++;
+    b->timer->data = b;
+    uv_timer_start(b->timer, on_bcast_timeout, timeout_ms, 0);
+  }
+  bcast_ack_ctx_t x = {b, event, args, len, atts, n_atts,
+                       t && (t->flags & SIOC_BCAST_VOLATILE)};
+  sio__adapter_apply(nsp, t, send_with_ack, &x);
+  b->sealed = 1;
+  bcast_ack_maybe_done(b);
+  return 0;
+}
+
+/* ---- rooms ---------------------------------------------------------------------- */
+
+int sioc_socket_join(sioc_socket_t *s, const char *room) {
+  if (!room) return SIOC_EINVAL;
+  if (s->state != SOCK_CONNECTED) return SIOC_ECLOSED;
+  return sio__adapter_join(s, room, strlen(room));
+}
+
+int sioc_socket_leave(sioc_socket_t *s, const char *room) {
+  if (!room) return SIOC_EINVAL;
+  if (s->state != SOCK_CONNECTED) return SIOC_ECLOSED;
+  sio__adapter_leave(s, room, strlen(room));
+  return 0;
+}
+
+void sioc_socket_foreach_room(sioc_socket_t *s, sioc_room_iter_cb cb, void *data) {
+  sioc__list_t *it;
+  SIOC_LIST_FOREACH(it, &s->rooms) {
+    sio__member_t *m = SIOC_CONTAINER_OF(it, sio__member_t, socket_link);
+    if (cb(m->room->name, m->room->n_members, data)) return;
+  }
+}
+
+/* ---- disconnection --------------------------------------------------------------- */
+
+void sio__socket_onclose(sioc_socket_t *s, const char *reason) {
+  if (s->state == SOCK_DISCONNECTED) return;
+  sioc_nsp_t *nsp = s->nsp;
+  int was_connected = s->state == SOCK_CONNECTED;
+  sioc_socket_ref(s);
+  if (was_connected && nsp->on_disconnecting)
+    nsp->on_disconnecting(s, reason, nsp->on_disconnecting_data);
+  s->state = SOCK_DISCONNECTED;
+  sio__adapter_leave_all(s);
+  if (was_connected) {
+    sioc__strmap_del(&nsp->by_id, s->id, strlen(s->id));
+    sioc__list_remove(&s->nsp_link);
+    nsp->n_sockets--;
+    nsp->server->n_sockets--;
+  }
+  sioc__list_remove(&s->client_link);
+  s->client = NULL;
+  while (!sioc__list_empty(&s->acks)) {
+    sio__ack_t *a = SIOC_CONTAINER_OF(s->acks.next, sio__ack_t, link);
+    ack_complete(a, SIOC_ECLOSED, NULL, 0, NULL, 0);
+  }
+  if (was_connected && nsp->on_disconnect)
+    nsp->on_disconnect(s, reason, nsp->on_disconnect_data);
+  sioc_socket_unref(s);   /* the client's reference */
+  sioc_socket_unref(s);
+}
+
+int sioc_socket_disconnect(sioc_socket_t *s, int close) {
+  if (s->state != SOCK_CONNECTED) return SIOC_ECLOSED;
+  sio__client_t *c = s->client;
+  if (close && c && c->session) {
+    /* Every namespace of the connection leaves, then it closes. */
+    sioc__list_t *it, *tmp;
+    SIOC_LIST_FOREACH_SAFE(it, tmp, &c->sockets) {
+      sioc_socket_t *o = SIOC_CONTAINER_OF(it, sioc_socket_t, client_link);
+      if (o->state == SOCK_CONNECTED) sioc_socket_disconnect(o, 0);
+    }
+    if (c->session) eio__session_shutdown(c->session);
+    return 0;
+  }
+  sioc__sbuf_t b;
+  sioc__sbuf_init(&b);
+  if (sio__packet_encode_header(&b, SIO_DISCONNECT, 0, s->nsp->name,
+                                s->nsp->name_len, -1) == 0)
+    sio__client_send_text(c, b.data, b.len);
+  sioc__sbuf_reset(&b);
+  sio__socket_onclose(s, "server namespace disconnect");
+  return 0;
+}
+
+/* ---- namespace-wide operations ------------------------------------------------------ */
+
+typedef struct {
+  sioc_socket_t **items;
+  size_t n, cap;
+} socket_vec_t;
+
+static int collect(sioc_socket_t *s, void *data) {
+  socket_vec_t *v = data;
+  if (v->n == v->cap) {
+    size_t ncap = v->cap ? v->cap * 2 : 16;
+    sioc_socket_t **n = realloc(v->items, ncap * sizeof(*n));
+    if (!n) return 1;
+    v->items = n;
+    v->cap = ncap;
+  }
+  v->items[v->n++] = sioc_socket_ref(s);
+  return 0;
+}
+
+void sioc_nsp_foreach_socket(sioc_nsp_t *nsp, const sioc_target_t *t,
+                             sioc_socket_iter_cb cb, void *data) {
+  sio__adapter_apply(nsp, t, cb, data);
+}
+
+static int for_targets(sioc_nsp_t *nsp, const sioc_target_t *t,
+                       int (*fn)(sioc_socket_t *, const void *), const void *arg) {
+  socket_vec_t v = {NULL, 0, 0};
+  sio__adapter_apply(nsp, t, collect, &v);
+  int r = 0;
+  for (size_t i = 0; i < v.n; i++) {
+    if (v.items[i]->state == SOCK_CONNECTED) {
+      int e = fn(v.items[i], arg);
+      if (e && !r) r = e;
+    }
+    sioc_socket_unref(v.items[i]);
+  }
+  free(v.items);
+  return r;
+}
+
+typedef struct {
+  const char *const *rooms;
+  size_t n;
+} rooms_arg_t;
+
+static int join_rooms(sioc_socket_t *s, const void *arg) {
+  const rooms_arg_t *a = arg;
+  for (size_t i = 0; i < a->n; i++) {
+    int r = sioc_socket_join(s, a->rooms[i]);
+    if (r) return r;
+  }
+  return 0;
+}
+
+static int leave_rooms(sioc_socket_t *s, const void *arg) {
+  const rooms_arg_t *a = arg;
+  for (size_t i = 0; i < a->n; i++) sioc_socket_leave(s, a->rooms[i]);
+  return 0;
+}
+
+static int disconnect_one(sioc_socket_t *s, const void *arg) {
+  return sioc_socket_disconnect(s, *(const int *)arg);
+}
+
+int sioc_nsp_sockets_join(sioc_nsp_t *nsp, const sioc_target_t *t,
+                          const char *const *rooms, size_t n) {
+  rooms_arg_t a = {rooms, n};
+  return for_targets(nsp, t, join_rooms, &a);
+}
+
+int sioc_nsp_sockets_leave(sioc_nsp_t *nsp, const sioc_target_t *t,
+                           const char *const *rooms, size_t n) {
+  rooms_arg_t a = {rooms, n};
+  return for_targets(nsp, t, leave_rooms, &a);
+}
+
+int sioc_nsp_disconnect_sockets(sioc_nsp_t *nsp, const sioc_target_t *t, int close) {
+  return for_targets(nsp, t, disconnect_one, &close);
+}
