@@ -53,7 +53,7 @@ def fresh_server():
         yield srv
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def h():
     return sys.modules[__name__]
 
