@@ -540,7 +540,7 @@ def eio_path(transport: str, sid: str | None = None, eio: str | None = "4", path
 
 def sio_event(name: str, *args, nsp: str = "/", ack: int | None = None) -> str:
     prefix = "42" if nsp == "/" else f"42{nsp},"
-    return prefix + ("" if ack is None else str(ack)) + json.dumps([name, *args], separators=(",", ":"))
+    return prefix + ("" if ack is None else str(ack)) + json.dumps([name, *args], separators=(",", ":"), ensure_ascii=False)
 
 
 class WsSession:
