@@ -96,7 +96,8 @@ def test_bytes_in_server_to_client_ack(server, transports, h):
 def test_binary_and_text_interleaved(server, transports, h):
     async def body(ctx):
         c = await ctx.connect(server.url, transports)
-        sent = [bytes([i]) if i % 2 else i for i in range(10)]
+        # 8 events, 12 Engine.IO packets: under python-engineio's 16 per polling payload
+        sent = [bytes([i]) if i % 2 else i for i in range(8)]
         for v in sent:
             await c.emit("message", v)
         got = [(await c.next("message-back"))[0] for _ in sent]
