@@ -6,6 +6,8 @@
  * fails half-way can truncate back to its starting length.  Sizes are checked
  * for overflow before any arithmetic that could wrap.
  */
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,14 +31,16 @@ int sioc__sbuf_reserve(sioc__sbuf_t *b, size_t extra) {
 
   if (extra <= b->cap - b->len)
     return 0;
-  if (extra > SIZE_MAX - b->len)
+  /* No object can be larger than PTRDIFF_MAX; refusing here also keeps
+   * absurd sizes away from malloc (which sanitizers turn into aborts). */
+  if (extra > (size_t)PTRDIFF_MAX - b->len)
     return SIOC_ENOMEM;
   need = b->len + extra;
   /* Geometric growth keeps appends amortised O(1); the floor avoids a string
    * of tiny reallocations for the short packets that dominate traffic. */
   cap = b->cap < 64 ? 64 : b->cap;
   while (cap < need)
-    cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    cap = cap > (size_t)PTRDIFF_MAX / 2 ? need : cap * 2;
   p = realloc(b->data, cap);
   if (p == NULL)
     return SIOC_ENOMEM;
@@ -95,7 +99,7 @@ char *sioc__sbuf_steal(sioc__sbuf_t *b, size_t *len) {
 sioc__rbuf_t *sioc__rbuf_new(size_t len) {
   sioc__rbuf_t *b;
 
-  if (len > SIZE_MAX - sizeof(*b))
+  if (len > (size_t)PTRDIFF_MAX - sizeof(*b))
     return NULL;
   b = malloc(sizeof(*b) + len);
   if (b == NULL)

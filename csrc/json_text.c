@@ -205,12 +205,15 @@ static inline const unsigned char *scan_number(const unsigned char *p,
 
 int sioc__json_check(const char *text, size_t n) {
   const unsigned char *p = (const unsigned char *)text;
-  const unsigned char *end = p + n;
+  const unsigned char *end;
   /* One bit per open container: 1 for an object, 0 for an array. */
   unsigned char is_obj[SIOC_JSON_MAX_DEPTH / 8];
   unsigned depth = 0;
   int kind = -1, k;
 
+  if (n == 0)
+    return SIOC_EPROTO;
+  end = p + n;
   while (p < end && is_ws(*p))
     p++;
 
@@ -340,11 +343,12 @@ static inline const char *skip_string(const char *p, const char *end) {
 }
 
 size_t sioc__json_value_len(const char *s, size_t n) {
-  const char *p = s, *end = s + n;
+  const char *p = s, *end;
   size_t depth = 0;
 
   if (n == 0)
     return 0;
+  end = s + n;
   switch (*p) {
   case '"':
     return (size_t)(skip_string(p, end) - s);
@@ -416,7 +420,7 @@ static const char hex_digits[] = "0123456789abcdef";
 
 int sioc__json_quote(sioc__sbuf_t *out, const char *str, size_t n) {
   const unsigned char *s = (const unsigned char *)str;
-  const unsigned char *end = s + n, *run = s;
+  const unsigned char *end, *run = s;
   size_t start = out->len, k;
   char esc[6];
   const char *rep;
@@ -428,6 +432,7 @@ int sioc__json_quote(sioc__sbuf_t *out, const char *str, size_t n) {
   if (n > SIZE_MAX - 2 || sioc__sbuf_reserve(out, n + 2))
     return SIOC_ENOMEM;
   out->data[out->len++] = '"';
+  end = n != 0 ? s + n : s; /* str may be NULL when n is 0 */
   while (s < end) {
     while (end - s >= 8) {
       memcpy(&w, s, 8);
@@ -523,14 +528,19 @@ static inline long u_escape(const unsigned char *p, const unsigned char *end) {
 
 int sioc__json_unquote(sioc__sbuf_t *out, const char *lit, size_t n) {
   const unsigned char *s = (const unsigned char *)lit;
-  const unsigned char *end = s + n, *run;
+  const unsigned char *end, *run;
   char *d;
   long cp, lo;
 
+  if (n == 0)
+    return 0;
+  end = s + n;
   if (n >= 2 && s[0] == '"' && end[-1] == '"') {
     s++;
     end--;
   }
+  if (s == end)
+    return 0;
   /* Unescaping never makes text longer: \uXXXX (6 bytes) becomes at most 3,
    * a surrogate pair (12) becomes 4.  One reservation covers everything. */
   if (sioc__sbuf_reserve(out, (size_t)(end - s)))

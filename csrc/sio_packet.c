@@ -55,7 +55,7 @@ static size_t js_space(const unsigned char *p, const unsigned char *end) {
     if (avail < 3)
       return 0;
     if (p[1] == 0x80) /* U+2000..U+200A, U+2028, U+2029, U+202F */
-      return p[2] <= 0x8A || p[2] == 0xA8 || p[2] == 0xA9 || p[2] == 0xAF
+      return (p[2] >= 0x80 && p[2] <= 0x8A) || p[2] == 0xA8 || p[2] == 0xA9 || p[2] == 0xAF
                  ? 3 : 0;
     return p[1] == 0x81 && p[2] == 0x9F ? 3 : 0; /* U+205F */
   case 0xE3: /* U+3000 */
@@ -319,7 +319,7 @@ static int payload_valid(sio__type_t type, int kind, const unsigned char *p,
 
 int sio__packet_decode(char *s, size_t n, size_t max_attachments,
                        sio__packet_t *out) {
-  const unsigned char *p = (const unsigned char *)s, *end = p + n, *q;
+  const unsigned char *p = (const unsigned char *)s, *end, *q;
   sio__type_t type;
   size_t k;
   int64_t iv;
@@ -328,6 +328,7 @@ int sio__packet_decode(char *s, size_t n, size_t max_attachments,
 
   if (n == 0)
     return SIOC_EPROTO;
+  end = p + n;
   if (is_digit(*p) && *p <= '6') {
     type = (sio__type_t)(*p - '0');
     p++;
@@ -346,12 +347,18 @@ int sio__packet_decode(char *s, size_t n, size_t max_attachments,
     iv = plain_int(p, q);
     if (iv >= 0) {
       v = (double)iv;
-    } else if (js_to_number(p, q, &v) != 0 || v != floor(v) || isinf(v)) {
+    } else if (js_to_number(p, q, &v) != 0) {
       return SIOC_EPROTO; /* "Illegal attachments" */
     }
-    if (v < 1)
+    /* Number.isInteger(n) && n >= 1, else "Illegal attachments"; every
+     * finite double >= 2^64 is an integer (and too many). */
+    if (!(v >= 1) || isinf(v))
       return SIOC_EPROTO;
-    if (v > (double)max_attachments || v >= 18446744073709551616.0)
+    if (v >= 18446744073709551616.0)
+      return SIOC_ELIMIT;
+    if ((double)(uint64_t)v != v)
+      return SIOC_EPROTO;
+    if ((uint64_t)v > max_attachments)
       return SIOC_ELIMIT; /* "too many attachments" */
     out->attachments = (size_t)v;
     p = q + 1;
@@ -556,13 +563,14 @@ static const char empty_args[] = "[]";
 
 int sio__event_split(char *data, size_t len, sioc__sbuf_t *scratch,
                      sio__event_t *out) {
-  unsigned char *p = (unsigned char *)data, *end = p + len, *name, *q;
+  unsigned char *p = (unsigned char *)data, *end, *name, *q;
   size_t name_lit_len, off;
   char num[32];
   int err;
 
-  if (data == NULL)
+  if (data == NULL || len == 0)
     return SIOC_EPROTO;
+  end = p + len;
   p = (unsigned char *)skip_ws(p, end);
   if (p == end || *p != '[')
     return SIOC_EPROTO;
@@ -648,11 +656,12 @@ nomem:
  * array (or absent). */
 static const char *args_body(const char *args, size_t len, size_t *body_len,
                              int *bad) {
-  const unsigned char *p = (const unsigned char *)args, *end = p + len;
+  const unsigned char *p = (const unsigned char *)args, *end;
 
   *bad = 0;
   if (args == NULL || len == 0)
     return NULL;
+  end = p + len;
   p = skip_ws(p, end);
   if (p == end || *p != '[') {
     *bad = 1;

@@ -13,9 +13,13 @@
 
 int sioc__utf8_valid(const char *str, size_t n) {
   const unsigned char *s = (const unsigned char *)str;
-  const unsigned char *end = s + n;
+  const unsigned char *end;
   uint64_t w;
   unsigned c;
+
+  if (n == 0) /* str may be NULL; NULL + 0 is undefined in C */
+    return 1;
+  end = s + n;
 
   while (s < end) {
     if ((size_t)(end - s) >= 8) {

@@ -28,7 +28,7 @@
 #define ASSERT_MEM_EQ(a, alen, b, blen)                                     \
   do {                                                                      \
     size_t al_ = (alen), bl_ = (blen);                                      \
-    if (al_ != bl_ || memcmp((a), (b), al_) != 0)                           \
+    if (al_ != bl_ || (al_ != 0 && memcmp((a), (b), al_) != 0))             \
       FATAL("%s != %s: \"%.*s\" vs \"%.*s\"", #a, #b, (int)al_,            \
             (const char *)(a), (int)bl_, (const char *)(b));                \
   } while (0)
