@@ -33,7 +33,7 @@ static const http_parser_settings parser_settings = {
 };
 
 /* Why a request could not be parsed; answered before closing. */
-enum { REQ_OK, REQ_TOO_LARGE_HEADERS, REQ_TOO_LARGE_BODY, REQ_NOMEM };
+enum { REQ_OK, REQ_TOO_LARGE_HEADERS, REQ_TOO_LARGE_BODY, REQ_NOMEM, REQ_ANSWERED };
 
 typedef struct {
   eio__conn_t conn;
@@ -60,7 +60,7 @@ static void on_close(uv_handle_t *h) {
 static void close_now(eio__conn_t *c) {
   if (c->closing == 2) return;
   c->closing = 2;
-  if (c->session) eio__engine_conn_lost(c);
+  if (c->session || c->posting) eio__engine_conn_lost(c);
   sioc__list_remove(&c->link);
   c->server->n_conns--;
   uv_close((uv_handle_t *)&c->tcp, on_close);
@@ -72,7 +72,7 @@ void eio__conn_close(eio__conn_t *c, int graceful) {
   if (graceful && !eio__outq_idle(&c->outq)) {
     c->closing = 1;            /* after_write finishes the job */
     c->close_after_write = 1;
-    if (c->session) eio__engine_conn_lost(c);
+    if (c->session || c->posting) eio__engine_conn_lost(c);
     return;
   }
   close_now(c);
@@ -216,6 +216,10 @@ static int on_headers_complete(http_parser *p) {
     ci->req_error = REQ_TOO_LARGE_BODY;
     return -1;
   }
+  if (p->method == HTTP_POST && !p->upgrade && sioc__server_route_post(c, c->req)) {
+    ci->req_error = REQ_ANSWERED;
+    return -1;
+  }
   return 0;
 }
 
@@ -263,6 +267,8 @@ static void fail_request(eio__conn_t *c) {
       break;
     case REQ_NOMEM:
       eio__conn_respond(c, 503, NULL, NULL, NULL, 0);
+      break;
+    case REQ_ANSWERED:
       break;
     default:
       if (!c->holding_poll) eio__conn_respond(c, 400, NULL, NULL, NULL, 0);

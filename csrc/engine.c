@@ -166,6 +166,10 @@ void eio__session_close(eio__session_t *s, const char *reason) {
   server->n_sessions--;
   stop_upgrade(s);
   uv_timer_stop(&s->timer);
+  if (s->post) {
+    s->post->posting = NULL;
+    s->post = NULL;
+  }
   if (s->probe) {
     eio__conn_t *p = s->probe;
     detach(&s->probe);
@@ -186,19 +190,54 @@ void eio__session_close(eio__session_t *s, const char *reason) {
 
 void eio__session_shutdown(eio__session_t *s) {
   if (s->state != EIO_S_OPEN) return;
-  if (s->transport == EIO_T_POLLING) {
-    /* A close packet rides on the next GET; engine.io gives up on it after
-     * a while, and so do we via the ping deadline. */
-    send_packet(s, EIO_CLOSE, NULL);
+  if (s->transport == EIO_T_POLLING && !s->upgrading) {
+    /* The close packet rides on a GET: the parked one, or the next one
+     * (with a noop first, as engine.io's "shouldClose").  If none comes,
+     * the heartbeat timer ends the session. */
     s->state = EIO_S_CLOSING;
-    if (!s->poll) return;   /* closes when the GET took the close packet */
-    eio__session_close(s, "forced close");
+    if (s->poll) eio__polling_release(s, EIO_CLOSE);
     return;
   }
   eio__session_close(s, "forced close");
 }
 
+int eio__engine_post_begin(eio__engine_t *e, eio__conn_t *c, eio__http_req_t *req) {
+  size_t sl = 0;
+  const char *sid = eio__query_get(req->query, req->query_len, "sid", &sl);
+  if (!sid || !sl) return 0;
+  eio__session_t *s = sioc__strmap_get(&e->sessions, sid, sl);
+  if (!s || s->state != EIO_S_OPEN || s->transport != EIO_T_POLLING) return 0;
+  if (s->post && s->post != c) {
+    /* engine.io: "data request overlap from client" */
+    eio__conn_t *first = s->post;
+    s->post = NULL;
+    first->posting = NULL;
+    c->close_after_write = 1;
+    eio__conn_respond(c, 400, NULL, NULL, NULL, 0);
+    eio__conn_close(c, 1);
+    eio__session_close(s, "transport error");
+    eio__conn_close(first, 0);
+    return -1;
+  }
+  s->post = c;
+  c->posting = s;
+  return 0;
+}
+
+static void post_done(eio__conn_t *c) {
+  eio__session_t *s = c->posting;
+  if (!s) return;
+  c->posting = NULL;
+  if (s->post == c) s->post = NULL;
+}
+
 void eio__engine_conn_lost(eio__conn_t *c) {
+  if (c->posting) {
+    /* "data request connection closed prematurely" */
+    eio__session_t *ps = c->posting;
+    post_done(c);
+    if (ps->state == EIO_S_OPEN) eio__session_close(ps, "transport error");
+  }
   eio__session_t *s = c->session;
   if (!s) return;
   if (s->probe == c) {
@@ -272,12 +311,12 @@ static int on_packet(eio__session_t *s, eio__packet_t *p) {
     case EIO_CLOSE:
       eio__session_close(s, "transport close");
       return -1;
-    case EIO_NOOP:
-      return 0;
-    default:
-      /* ping from a v4 client, open, or upgrade outside an upgrade */
-      eio__session_close(s, p->type == EIO_PING ? "transport error" : "parse error");
+    case EIO_PING:
+      /* v4 clients never ping: "invalid heartbeat direction" */
+      eio__session_close(s, "transport error");
       return -1;
+    default:
+      return 0;   /* open, upgrade, noop: engine.io ignores them */
   }
 }
 
@@ -507,7 +546,8 @@ void eio__engine_handle(eio__engine_t *e, eio__conn_t *c, eio__http_req_t *req) 
   const char *sid = eio__query_get(req->query, req->query_len, "sid", &sl);
   int websocket = 0;
 
-  if (req->method == HTTP_OPTIONS && !upgrade) {
+  if (req->method == HTTP_OPTIONS && !upgrade &&
+      (o->cors_cb || o->n_cors_origins)) {
     /* CORS preflight (answered by the cors middleware in engine.io). */
     eio__respond_error(c, req, -1, NULL);
     return;
@@ -537,7 +577,10 @@ void eio__engine_handle(eio__engine_t *e, eio__conn_t *c, eio__http_req_t *req) 
         return;
       }
       if (req->method == HTTP_GET) eio__polling_get(s, c, req);
-      else if (req->method == HTTP_POST) eio__polling_post(s, c, req);
+      else if (req->method == HTTP_POST) {
+        post_done(c);
+        eio__polling_post(s, c, req);
+      }
       else {
         c->close_after_write = 0;
         eio__conn_respond(c, 500, NULL, NULL, NULL, 0);

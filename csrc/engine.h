@@ -67,6 +67,7 @@ struct eio__conn_s {
   uint8_t close_after_write;   /* Connection: close, or fatal error */
   uint8_t holding_poll;        /* a long-poll GET is parked on this conn */
   char *held_headers;          /* CORS lines for the parked GET's answer */
+  eio__session_t *posting;     /* session whose POST body is being read */
   char address[48];            /* peer IP */
 };
 
@@ -126,6 +127,7 @@ struct eio__session_s {
   eio__conn_t *ws;             /* WebSocket transport */
   eio__conn_t *poll;           /* held GET, NULL when none */
   eio__conn_t *probe;          /* WebSocket being upgraded to */
+  eio__conn_t *post;           /* POST whose body is being read */
   sioc__rbuf_t **wbuf;         /* packets waiting for a GET (polling) */
   size_t wbuf_len, wbuf_cap;
   size_t wbuf_bytes;
@@ -156,6 +158,10 @@ void eio__engine_init(eio__engine_t *e, sioc_server_t *server, const char *path)
 void eio__engine_close_all(eio__engine_t *e, const char *reason);
 void eio__engine_free(eio__engine_t *e);
 void eio__engine_handle(eio__engine_t *e, eio__conn_t *c, eio__http_req_t *req);
+/* A POST's headers are complete: registers it with its session so that a
+ * concurrent second POST is caught.  -1 when the request was answered and
+ * the connection must stop parsing. */
+int eio__engine_post_begin(eio__engine_t *e, eio__conn_t *c, eio__http_req_t *req);
 /* A WebSocket message arrived on a connection that serves a session. */
 void eio__engine_ws_message(eio__conn_t *c, char *data, size_t len, int binary);
 /* The connection serving a session went away. */

@@ -64,25 +64,33 @@ void eio__polling_flush(eio__session_t *s) {
   if (s->state == EIO_S_CLOSING) eio__session_close(s, "forced close");
 }
 
+static void append_packet(eio__session_t *s, eio__type_t type) {
+  sioc__rbuf_t *m = eio__msg_packet(type, NULL, 0);
+  if (!m) return;
+  if (s->wbuf_len == s->wbuf_cap) {
+    size_t ncap = s->wbuf_cap ? s->wbuf_cap * 2 : 4;
+    sioc__rbuf_t **n = realloc(s->wbuf, ncap * sizeof(*n));
+    if (!n) {
+      sioc__rbuf_unref(m);
+      return;
+    }
+    s->wbuf = n;
+    s->wbuf_cap = ncap;
+  }
+  s->wbuf[s->wbuf_len++] = m;
+}
+
 /* Answers the parked GET now, adding one `extra` packet (noop or close) when
  * nothing else is queued. */
 void eio__polling_release(eio__session_t *s, eio__type_t extra) {
   if (!s->poll) return;
-  if (s->wbuf_len == 0 || extra == EIO_CLOSE) {
-    sioc__rbuf_t *m = eio__msg_packet(extra, NULL, 0);
-    if (m) {
-      if (s->wbuf_len == s->wbuf_cap) {
-        size_t ncap = s->wbuf_cap ? s->wbuf_cap * 2 : 4;
-        sioc__rbuf_t **n = realloc(s->wbuf, ncap * sizeof(*n));
-        if (n) {
-          s->wbuf = n;
-          s->wbuf_cap = ncap;
-        }
-      }
-      if (s->wbuf_len < s->wbuf_cap) s->wbuf[s->wbuf_len++] = m;
-      else sioc__rbuf_unref(m);
-    }
+  if (s->state == EIO_S_CLOSING && extra != EIO_CLOSE) {
+    /* noop (when nothing else waits), then the close packet */
+    if (s->wbuf_len == 0) append_packet(s, EIO_NOOP);
+    extra = EIO_CLOSE;
   }
+  if (s->wbuf_len == 0 || extra == EIO_CLOSE) append_packet(s, extra);
+  if (extra == EIO_CLOSE && s->state == EIO_S_OPEN) s->state = EIO_S_CLOSING;
   eio__polling_flush(s);
 }
 
@@ -99,6 +107,11 @@ void eio__polling_get(eio__session_t *s, eio__conn_t *c, const eio__http_req_t *
   s->poll = c;
   c->session = s;
   c->holding_poll = 1;
+  if (s->state == EIO_S_CLOSING) {
+    if (s->wbuf_len == 0) eio__polling_release(s, EIO_NOOP);
+    else eio__polling_flush(s);   /* flush closes the CLOSING session */
+    return;
+  }
   if (s->wbuf_len) eio__polling_flush(s);
 }
 

@@ -267,6 +267,15 @@ static int mounted(const eio__engine_t *e, const eio__http_req_t *req) {
   return req->path_len == n - 1 && memcmp(req->path, e->path, n - 1) == 0;
 }
 
+int sioc__server_route_post(eio__conn_t *c, eio__http_req_t *req) {
+  sioc_server_t *s = c->server;
+  if (s->closing) return 0;
+  if (mounted(&s->sio_engine, req)) return eio__engine_post_begin(&s->sio_engine, c, req);
+  if (s->eio_engine && mounted(s->eio_engine, req))
+    return eio__engine_post_begin(s->eio_engine, c, req);
+  return 0;
+}
+
 void sioc__server_route(eio__conn_t *c, eio__http_req_t *req) {
   sioc_server_t *s = c->server;
   if (s->closing) {

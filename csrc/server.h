@@ -48,6 +48,9 @@ void sioc__server_handle_closed(sioc_server_t *s);
  * 404. */
 void sioc__server_route(eio__conn_t *c, eio__http_req_t *req);
 
+/* The POST-headers hook of the router (see eio__engine_post_begin). */
+int sioc__server_route_post(eio__conn_t *c, eio__http_req_t *req);
+
 /* sio_server.c: the Socket.IO engine handler and teardown. */
 extern const eio__handler_t sio__engine_handler;
 void sio__server_close_all(sioc_server_t *s);

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "json_text.h"
 #include "sio.h"
 
@@ -212,7 +214,6 @@ static void on_connect(sio__client_t *c, sio__packet_t *p) {
   }
   memcpy(name, p->nsp, p->nsp_len);
   name[p->nsp_len] = '\0';
-  if (find_socket(c, p->nsp, p->nsp_len)) return;   /* already joined */
   sioc_nsp_t *nsp = sioc__strmap_get(&server->nsps, p->nsp, p->nsp_len);
   if (!nsp && server->resolve_nsp)
     nsp = server->resolve_nsp(server, name, server->resolve_nsp_data);
@@ -231,17 +232,35 @@ static void on_connect(sio__client_t *c, sio__packet_t *p) {
   sio__socket_run_middlewares(s);
 }
 
+/* socket.io's Client.close(): the sockets leave with "forced server close"
+ * and the connection closes. */
+static void client_force_close(sio__client_t *c) {
+  eio__session_t *session = c->session;
+  sioc__list_t *it, *tmp;
+  SIOC_LIST_FOREACH_SAFE(it, tmp, &c->sockets) {
+    sio__socket_onclose(SIOC_CONTAINER_OF(it, sioc_socket_t, client_link),
+                        "forced server close");
+  }
+  if (session) eio__session_shutdown(session);
+}
+
 static void dispatch(sio__client_t *c, sio__packet_t *p, const sioc_bin_t *atts,
                      size_t n_atts) {
-  if (p->type == SIO_CONNECT) {
+  sioc_socket_t *s = find_socket(c, p->nsp, p->nsp_len);
+  if (!s && p->type == SIO_CONNECT) {
     on_connect(c, p);
     return;
   }
-  sioc_socket_t *s = find_socket(c, p->nsp, p->nsp_len);
-  if (!s || s->state != SOCK_CONNECTED) return;
+  if (!s || p->type == SIO_CONNECT || p->type == SIO_CONNECT_ERROR) {
+    /* socket.io: "invalid state" closes the connection */
+    client_force_close(c);
+    return;
+  }
+  if (s->state != SOCK_CONNECTED) return;   /* still in its middlewares */
   switch (p->type) {
     case SIO_EVENT:
     case SIO_BINARY_EVENT: {
+      if (p->data_len == 0) return;   /* no name: nothing to emit */
       sio__event_t ev;
       sioc__sbuf_reset(&c->scratch);
       if (sio__event_split(p->data, p->data_len, &c->scratch, &ev) != 0) {
@@ -269,6 +288,33 @@ static void dispatch(sio__client_t *c, sio__packet_t *p, const sioc_bin_t *atts,
   }
 }
 
+/* socket.io-parser's reconstructPacket: every {"_placeholder":true,...}
+ * must name an attachment that exists ("illegal attachments" otherwise). */
+static int placeholders_ok(const cJSON *v, size_t n) {
+  if (cJSON_IsObject(v)) {
+    const cJSON *ph = cJSON_GetObjectItemCaseSensitive(v, "_placeholder");
+    if (cJSON_IsTrue(ph)) {
+      const cJSON *num = cJSON_GetObjectItemCaseSensitive(v, "num");
+      return cJSON_IsNumber(num) && num->valuedouble >= 0 &&
+             num->valuedouble < (double)n &&
+             num->valuedouble == (double)(size_t)num->valuedouble;
+    }
+  }
+  const cJSON *it;
+  cJSON_ArrayForEach(it, v) {
+    if (!placeholders_ok(it, n)) return 0;
+  }
+  return 1;
+}
+
+static int placeholders_valid(const char *data, size_t len, size_t n) {
+  cJSON *root = cJSON_ParseWithLength(data, len);
+  if (!root) return 0;
+  int ok = placeholders_ok(root, n);
+  cJSON_Delete(root);
+  return ok;
+}
+
 static void client_message(eio__session_t *session, char *data, size_t len,
                            int binary) {
   sio__client_t *c = session->data;
@@ -290,8 +336,13 @@ static void client_message(eio__session_t *session, char *data, size_t len,
     c->attachments[c->n_attachments].len = len;
     if (++c->n_attachments < c->want_attachments) return;
     sio__packet_t p;
-    if (sio__packet_decode(c->pending, c->pending_len, o->max_attachments, &p) == 0)
-      dispatch(c, &p, c->attachments, c->n_attachments);
+    if (sio__packet_decode(c->pending, c->pending_len, o->max_attachments, &p) != 0 ||
+        !placeholders_valid(p.data, p.data_len, c->n_attachments)) {
+      drop_pending(c);
+      eio__session_shutdown(session);
+      return;
+    }
+    dispatch(c, &p, c->attachments, c->n_attachments);
     if (session->data == c) drop_pending(c);
     return;
   }
