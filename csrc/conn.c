@@ -194,8 +194,18 @@ static int on_url(http_parser *p, const char *at, size_t len) {
                                          eio__options(c->server)->max_header_bytes));
 }
 
+/* RFC 9110 token characters: http-parser is lenient about header names. */
+static int is_token(const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    unsigned char ch = (unsigned char)s[i];
+    if (ch <= 32 || ch >= 127 || strchr("\"(),/:;<=>?@[\\]{}", ch)) return 0;
+  }
+  return 1;
+}
+
 static int on_header_field(http_parser *p, const char *at, size_t len) {
   eio__conn_t *c = conn_of(p);
+  if (!is_token(at, len)) return -1;
   return collect(p, eio__http_req_on_header_field(
                         c->req, at, len, eio__options(c->server)->max_header_bytes));
 }
@@ -210,6 +220,7 @@ static int on_headers_complete(http_parser *p) {
   eio__conn_t *c = conn_of(p);
   conn_impl_t *ci = (conn_impl_t *)c;
   if (collect(p, eio__http_req_finish_headers(c->req, p))) return -1;
+  if (p->http_major != 1) return -1;
   size_t max = eio__options(c->server)->max_http_buffer_size;
   if (p->content_length != ULLONG_MAX && p->content_length > max &&
       !(p->flags & F_CHUNKED)) {
@@ -258,6 +269,11 @@ static int on_message_complete(http_parser *p) {
 static void fail_request(eio__conn_t *c) {
   conn_impl_t *ci = (conn_impl_t *)c;
   c->close_after_write = 1;
+  if (c->posting) {
+    /* The POST was refused (413...), not lost: its session goes on. */
+    if (c->posting->post == c) c->posting->post = NULL;
+    c->posting = NULL;
+  }
   switch (ci->req_error) {
     case REQ_TOO_LARGE_HEADERS:
       eio__conn_respond(c, 431, NULL, NULL, NULL, 0);

@@ -588,7 +588,8 @@ void eio__engine_handle(eio__engine_t *e, eio__conn_t *c, eio__http_req_t *req) 
       return;
     }
     if (!websocket) {
-      eio__respond_error(c, req, EIO_ERR_BAD_REQUEST, NULL);
+      /* engine.io accepts the WebSocket, then polling refuses it. */
+      if (eio__ws_accept(c, req) == 0) eio__ws_close(c, 0);
       return;
     }
     if (s->upgrading || s->upgraded || s->transport == EIO_T_WEBSOCKET) {
@@ -605,6 +606,10 @@ void eio__engine_handle(eio__engine_t *e, eio__conn_t *c, eio__http_req_t *req) 
   }
   if (websocket && !upgrade) {
     eio__respond_error(c, req, EIO_ERR_BAD_REQUEST, NULL);
+    return;
+  }
+  if (upgrade && !websocket) {
+    if (eio__ws_accept(c, req) == 0) eio__ws_close(c, 0);
     return;
   }
   const char *v = eio__query_get(req->query, req->query_len, "EIO", &vl);

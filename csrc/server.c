@@ -25,7 +25,7 @@ void sioc_server_options_init(sioc_server_options_t *o) {
   o->max_http_buffer_size = 1000000;
   o->max_attachments = 10;
   o->max_header_bytes = 16384;
-  o->max_ws_fragments = 1024;
+  o->max_ws_fragments = 16384;
   o->max_buffered_bytes = 16u << 20;
   o->transports = SIOC_TRANSPORT_POLLING | SIOC_TRANSPORT_WEBSOCKET;
   o->allow_upgrades = 1;

@@ -164,7 +164,9 @@ int eio__ws_accept(eio__conn_t *c, const eio__http_req_t *req) {
     why = "Missing or invalid Sec-WebSocket-Version header";
   if (why) {
     c->close_after_write = 1;
-    eio__conn_respond(c, 400, "text/plain", NULL, why, strlen(why));
+    /* RFC 6455 4.4: name the version we speak. */
+    eio__conn_respond(c, 400, "text/plain", "Sec-WebSocket-Version: 13\r\n", why,
+                      strlen(why));
     eio__conn_close(c, 1);
     return SIOC_EPROTO;
   }
@@ -264,9 +266,12 @@ static void control_complete(eio__conn_t *c) {
         int valid = (code >= 1000 && code <= 1014 && code != 1004 &&
                      code != 1005 && code != 1006) ||
                     (code >= 3000 && code <= 4999);
-        if (!valid ||
-            !sioc__utf8_valid((const char *)ws->ctl + 2, ws->ctl_len - 2)) {
+        if (!valid) {
           eio__ws_close(c, 1002);
+          return;
+        }
+        if (!sioc__utf8_valid((const char *)ws->ctl + 2, ws->ctl_len - 2)) {
+          eio__ws_close(c, 1007);
           return;
         }
       }
