@@ -30,7 +30,8 @@ int sioc__json_check(const char *s, size_t n);
 
 /* Given text already accepted by sioc__json_check, returns the length of the
  * single JSON value starting at s (no leading whitespace), so that a caller
- * can walk array elements.  */
+ * can walk array elements.  On other text it returns some length <= n and
+ * never reads outside s[0..n).  */
 size_t sioc__json_value_len(const char *s, size_t n);
 
 /* Appends the JSON string literal (with quotes) for the UTF-8 text s[0..n),
@@ -40,8 +41,9 @@ size_t sioc__json_value_len(const char *s, size_t n);
 int sioc__json_quote(sioc__sbuf_t *out, const char *s, size_t n);
 
 /* Appends the UTF-8 value of the JSON string literal lit[0..n) (quotes
- * included, already validated).  Escaped lone surrogates become U+FFFD.
- * 0 or SIOC_ENOMEM. */
+ * included, already validated).  Escaped lone surrogates become U+FFFD (as
+ * Node's Buffer.from(string) does).  The value is never longer than the
+ * literal.  0 or SIOC_ENOMEM. */
 int sioc__json_unquote(sioc__sbuf_t *out, const char *lit, size_t n);
 
 #endif
