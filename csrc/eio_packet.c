@@ -10,8 +10,10 @@
  * Invariants: decoding never allocates and never writes outside the packet
  * being decoded; base64 is decoded in place over its own text, so a packet's
  * data always lies inside the span that held its encoding.  Where
- * engine.io-parser is lax (Node's base64 decoder skips junk characters) sioc
- * is strict and reports SIOC_EPROTO; every client encodes canonically.
+ * Base64 that is not canonical is decoded the way Node's decoder (and so
+ * engine.io-parser) does: junk characters are skipped, '-' and '_' are the
+ * URL-safe digits, '=' ends the data.  A session is then closed, or not, by
+ * what the bytes mean, exactly as with socket.io.
  */
 #include <string.h>
 
@@ -19,6 +21,23 @@
 #include "eio_packet.h"
 #include "json_text.h"
 #include "sioc.h"
+
+/* Node's lenient base64: compacts the usable digits in place, decodes. */
+static long lax_base64(char *s, size_t n) {
+  size_t w = 0;
+  for (size_t i = 0; i < n && s[i] != '='; i++) {
+    char ch = s[i];
+    if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+        (ch >= '0' && ch <= '9') || ch == '+' || ch == '/')
+      s[w++] = ch;
+    else if (ch == '-')
+      s[w++] = '+';
+    else if (ch == '_')
+      s[w++] = '/';
+  }
+  if (w % 4 == 1) w--;   /* a lone digit carries no whole byte */
+  return sioc__base64_decode((unsigned char *)s, s, w);
+}
 
 int eio__packet_decode(char *s, size_t n, eio__packet_t *out) {
   long len;
@@ -34,6 +53,8 @@ int eio__packet_decode(char *s, size_t n, eio__packet_t *out) {
   }
   if (s[0] == 'b') {
     len = sioc__base64_decode((unsigned char *)s + 1, s + 1, n - 1);
+    if (len < 0)
+      len = lax_base64(s + 1, n - 1);
     if (len < 0)
       return SIOC_EPROTO;
     out->type = EIO_MESSAGE;
