@@ -348,17 +348,25 @@ def _rss(env):
     return proc_status_kb(env.pid, "VmRSS"), proc_status_kb(env.pid, "VmHWM")
 
 
+def _vm_peak(env):
+    return proc_status_kb(env.pid, "VmPeak")
+
+
 @pytest.mark.parametrize("declared", [2 ** 62, 2 ** 40, 2 ** 31, 2 ** 31 - 1],
                          ids=["2^62", "2^40", "2^31", "2^31-1"])
 def test_huge_declared_length_is_not_allocated(env, declared):
     # default maxPayload (1e6): the server must refuse from the header and
-    # must not reserve memory for the declared size.
+    # must not reserve memory for the declared size -- not even untouched
+    # address space, hence VmPeak as well as resident memory.
     rss0, hwm0 = _rss(env)
+    peak0 = _vm_peak(env)
     _, res = attack(env, build_frame(OP_TEXT, b"tiny", declared_length=declared))
     assert_ws_close_code(res, 1009)
     rss1, hwm1 = _rss(env)
+    peak1 = _vm_peak(env)
     assert rss1 - rss0 < 64 * MiB, f"VmRSS grew {rss0} -> {rss1} kB"
     assert hwm1 - hwm0 < 64 * MiB, f"VmHWM grew {hwm0} -> {hwm1} kB"
+    assert peak1 - peak0 < 512 * MiB, f"VmPeak grew {peak0} -> {peak1} kB"
     env.check()
 
 
