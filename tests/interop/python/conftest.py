@@ -53,9 +53,14 @@ def fresh_server():
         yield srv
 
 
+# Captured at import: pytest may later import another directory's conftest
+# under the same module name.
+_THIS_MODULE = sys.modules[__name__]
+
+
 @pytest.fixture(scope="session")
 def h():
-    return sys.modules[__name__]
+    return _THIS_MODULE
 
 
 # ---------------------------------------------------------------------------
