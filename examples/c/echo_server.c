@@ -87,7 +87,7 @@ static int cmp_str(const void *a, const void *b) {
 
 /* "[[sorted names]]": one argument, an array of strings. */
 static char *names_json(names_t *v) {
-  qsort(v->items, v->n, sizeof(char *), cmp_str);
+  if (v->n) qsort(v->items, v->n, sizeof(char *), cmp_str);
   cJSON *outer = cJSON_CreateArray(), *inner = cJSON_CreateArray();
   for (size_t i = 0; i < v->n; i++) {
     cJSON_AddItemToArray(inner, cJSON_CreateString(v->items[i]));
