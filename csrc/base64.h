@@ -20,7 +20,8 @@ int sioc__base64_encode(sioc__sbuf_t *out, const void *src, size_t len);
 /* Decodes src[0..len) into dst, which may be src itself (decoding never
  * writes ahead of what it has read).  Padding is optional; whitespace and any
  * other character outside the alphabet is an error.  Returns the number of
- * bytes written, or SIOC_EPROTO on malformed input. */
+ * bytes written, or SIOC_EPROTO on malformed input, in which case dst may
+ * already hold part of the output (so src too, when decoding in place). */
 long sioc__base64_decode(unsigned char *dst, const char *src, size_t len);
 
 #endif

@@ -9,11 +9,12 @@
  *
  * Invariants: decoding never allocates and never writes outside the packet
  * being decoded; base64 is decoded in place over its own text, so a packet's
- * data always lies inside the span that held its encoding.  Where
+ * data always lies inside the span that held its encoding.
+ *
  * Base64 that is not canonical is decoded the way Node's decoder (and so
  * engine.io-parser) does: junk characters are skipped, '-' and '_' are the
- * URL-safe digits, '=' ends the data.  A session is then closed, or not, by
- * what the bytes mean, exactly as with socket.io.
+ * URL-safe digits, '=' ends the data, a dangling digit is dropped.  A session
+ * is then closed, or not, by what the bytes mean, exactly as with socket.io.
  */
 #include <string.h>
 
@@ -22,21 +23,32 @@
 #include "json_text.h"
 #include "sioc.h"
 
-/* Node's lenient base64: compacts the usable digits in place, decodes. */
-static long lax_base64(char *s, size_t n) {
-  size_t w = 0;
-  for (size_t i = 0; i < n && s[i] != '='; i++) {
-    char ch = s[i];
-    if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-        (ch >= '0' && ch <= '9') || ch == '+' || ch == '/')
-      s[w++] = ch;
-    else if (ch == '-')
+static inline int b64_std(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+         (c >= '0' && c <= '9') || c == '+' || c == '/';
+}
+
+/* Node's lenient base64, in place: the usable digits are compacted to the
+ * front, then decoded.  The canonical prefix (all of it, for every real
+ * client) is only scanned, never moved.  Cannot fail: whatever remains is
+ * a decodable digit string. */
+static long lax_base64(char *text, size_t n) {
+  unsigned char *s = (unsigned char *)text;
+  size_t i = 0, w;
+
+  while (i < n && b64_std(s[i]))
+    i++;
+  for (w = i; i < n && s[i] != '='; i++) {
+    if (b64_std(s[i]))
+      s[w++] = s[i];
+    else if (s[i] == '-')
       s[w++] = '+';
-    else if (ch == '_')
+    else if (s[i] == '_')
       s[w++] = '/';
   }
-  if (w % 4 == 1) w--;   /* a lone digit carries no whole byte */
-  return sioc__base64_decode((unsigned char *)s, s, w);
+  if (w % 4 == 1) /* a lone digit carries no whole byte */
+    w--;
+  return sioc__base64_decode(s, text, w);
 }
 
 int eio__packet_decode(char *s, size_t n, eio__packet_t *out) {
@@ -52,9 +64,9 @@ int eio__packet_decode(char *s, size_t n, eio__packet_t *out) {
     return 0;
   }
   if (s[0] == 'b') {
-    len = sioc__base64_decode((unsigned char *)s + 1, s + 1, n - 1);
-    if (len < 0)
-      len = lax_base64(s + 1, n - 1);
+    /* Not the strict decoder first: failing half-way, it would already
+     * have overwritten the text that the lenient pass needs. */
+    len = lax_base64(s + 1, n - 1);
     if (len < 0)
       return SIOC_EPROTO;
     out->type = EIO_MESSAGE;

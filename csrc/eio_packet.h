@@ -36,7 +36,8 @@ typedef struct {
 /* Decodes one text packet s[0..n).  0, or SIOC_EPROTO if empty or the type
  * is not a digit 0..6.  As in engine.io-parser, a text packet "b<base64>"
  * is a binary message: it is decoded in place (binary = 1, data = s + 1),
- * and bad base64 is SIOC_EPROTO. */
+ * as leniently as Node decodes base64 (junk skipped, URL-safe digits
+ * accepted, '=' ends the data), so it never fails. */
 int eio__packet_decode(char *s, size_t n, eio__packet_t *out);
 
 /* Iterates over a polling payload, decoding binary segments in place. */
@@ -47,7 +48,7 @@ typedef struct {
 
 void eio__payload_iter_init(eio__payload_iter_t *it, char *body, size_t len);
 /* 1 and *out filled; 0 at the end; SIOC_EPROTO on a malformed segment (an
- * empty segment, a bad type, bad base64).  An empty body yields SIOC_EPROTO
+ * empty segment or a bad type).  An empty body yields SIOC_EPROTO
  * on the first call, as engine.io rejects it.  Packets before a malformed
  * segment are returned first (engine.io handles them, then closes with
  * "parse error"); after an error the iterator is at its end. */
