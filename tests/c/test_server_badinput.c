@@ -59,6 +59,7 @@ int main(void) {
   sioc_server_options_init(&o);
   o.max_http_buffer_size = MAX_BUF;
   o.max_header_bytes = 4096;
+  o.max_buffered_bytes = 100000;
   srv = lc_server(&o);
   lc_rec_attach(&rec, sioc_server_of(srv, "/"));
   rec.on_event = echo_hook;
@@ -218,6 +219,31 @@ int main(void) {
     ASSERT_STR_EQ(r.body, "1");
     lc_http_free(&r);
     check_alive("polling double GET");
+
+    /* a polling client that never GETs: over max_buffered_bytes the
+     * session is dropped instead of growing */
+    cJSON_Delete(lc_poll_handshake(g, NULL, sid, NULL));
+    lc_poll_posts(p3, sid, "40");
+    b = lc_poll_get(g, sid, NULL);
+    lc_parse_connect(b, "/", id);
+    free(b);
+    nd = rec.n_disc;
+    sioc_socket_t *slow = lc_rec_socket(&rec, id);
+    char *chunk = malloc(30000);
+    memset(chunk, 'c', 30000);
+    chunk[0] = '[';
+    chunk[1] = '"';
+    chunk[29998] = '"';
+    chunk[29999] = ']';
+    int i = 0;
+    while (i < 10 && sioc_socket_emit(slow, "fill", chunk, 30000, NULL, 0) == 0) i++;
+    free(chunk);
+    LC_WAIT(rec.n_disc == nd + 1, 2000);
+    ASSERT_STR_EQ(rec.disc_id[nd], id);
+    ASSERT(i >= 3 && i < 10);
+    printf("   polling slow consumer: dropped after %d emits, reason \"%s\"\n", i,
+           rec.disc_reason[nd]);
+    check_alive("polling slow consumer");
     lc_close(g);
     lc_close(g2);
     lc_close(p3);
