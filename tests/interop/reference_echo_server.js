@@ -114,14 +114,6 @@ eio.on('connection', (socket) => {
   socket.on('message', (data) => socket.send(data));
 });
 
-// Every connected Socket.IO socket, whatever its namespace, so that shutdown
-// can say goodbye to each one.
-const live = new Set();
-function track(socket) {
-  live.add(socket);
-  socket.on('disconnect', () => live.delete(socket));
-}
-
 const sorted = (iterable) => [...iterable].sort();
 const isFn = (x) => typeof x === 'function';
 // Split a handler's arguments into (args, ack) where ack is the client's
@@ -135,7 +127,6 @@ function splitAck(args) {
 
 const main = io.of('/');
 main.on('connection', (socket) => {
-  track(socket);
   socket.emit('auth', socket.handshake.auth);
 
   socket.on('message', (...raw) => {
@@ -229,7 +220,6 @@ main.on('connection', (socket) => {
 });
 
 io.of('/custom').on('connection', (socket) => {
-  track(socket);
   socket.emit('auth', socket.handshake.auth);
 });
 
@@ -242,12 +232,10 @@ priv.use((socket, next) => {
   return next(err);
 });
 priv.on('connection', (socket) => {
-  track(socket);
   socket.emit('auth', socket.handshake.auth);
 });
 
 io.of(/^\/dyn-[a-z0-9]+$/).on('connection', (socket) => {
-  track(socket);
   socket.emit('auth', socket.handshake.auth);
   socket.emit('nsp', socket.nsp.name);
 });
@@ -256,20 +244,11 @@ let closing = false;
 function shutdown() {
   if (closing) return;
   closing = true;
-  // Say goodbye first: every socket of every namespace gets a DISCONNECT
-  // packet (clients see "io server disconnect" rather than a bare transport
-  // close) and its Engine.IO session is closed once that packet is flushed.
-  for (const socket of [...live]) socket.disconnect(true);
+  // socket.io's own graceful close: sockets leave with "server shutting
+  // down", sessions close without a DISCONNECT packet, clients see their
+  // transport close and reconnect (as after any server restart).
   eio.close();
-  // A polling client needs one more request to fetch the goodbye, so keep the
-  // listener open until the sessions are gone (bounded), then close it.
-  const deadline = Date.now() + 2000;
-  const poll = setInterval(() => {
-    if ((io.engine.clientsCount === 0 && eio.clientsCount === 0) || Date.now() > deadline) {
-      clearInterval(poll);
-      io.close(() => process.exit(0));
-    }
-  }, 10);
+  io.close(() => process.exit(0));
   // Don't let a lingering keep-alive connection hold the process.
   setTimeout(() => process.exit(0), 4000).unref();
 }

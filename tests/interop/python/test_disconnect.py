@@ -54,15 +54,20 @@ def test_server_disconnect_keeps_other_namespace(fresh_server, transports, h):
     h.run(body)
 
 
-def test_sigterm_says_goodbye(fresh_server, transports, h):
+def test_sigterm_closes_transports(fresh_server, transports, h):
+    # io.close() semantics: no Socket.IO DISCONNECT packet.  python-engineio
+    # reports a closed WebSocket as "transport error" and the Engine.IO close
+    # packet of a polling session as "server disconnect".
+    allowed = {"transport error"} if transports != ["polling"] else {"server disconnect", "transport error"}
+
     async def body(ctx):
         a = await ctx.connect(fresh_server.url, transports, namespaces=("/", "/custom"))
         b = await ctx.connect(fresh_server.url, transports, namespaces=("/dyn-x1",))
         status = await asyncio.to_thread(stop, fresh_server.proc, 8.0)
         assert status == 0, f"graceful exit status {status}"
-        assert await a.next("disconnect", ns="/") == ["server disconnect"]
-        assert await a.next("disconnect", ns="/custom") == ["server disconnect"]
-        assert await b.next("disconnect", ns="/dyn-x1") == ["server disconnect"]
+        for client, ns in ((a, "/"), (a, "/custom"), (b, "/dyn-x1")):
+            (reason,) = await client.next("disconnect", ns=ns)
+            assert reason in allowed, (ns, reason)
 
     h.run(body)
 
