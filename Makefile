@@ -1,0 +1,52 @@
+# sioc - the two commands:
+#   make test   install what is missing, build, run every test suite
+#   make demo   install, build and run the example server (chat demo later)
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+JOBS       ?= $(shell nproc)
+
+.PHONY: all deps build build-asan test test-c test-c-asan test-interop test-bad-input test-asan-peers demo clean
+
+all: build
+
+deps:
+	./scripts/install-deps.sh
+
+build:
+	cmake -S . -B $(BUILD) -G Ninja -DSIOC_WERROR=ON >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+build-asan:
+	cmake -S . -B $(BUILD_ASAN) -G Ninja -DSIOC_SANITIZE=ON -DSIOC_WERROR=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build $(BUILD_ASAN) -j $(JOBS)
+
+test-c: build
+	ctest --test-dir $(BUILD) --output-on-failure
+
+test-c-asan: build-asan
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir $(BUILD_ASAN) --output-on-failure
+
+# The real peers (socket.io-client, python-socketio) against the example
+# server, and the hostile-input suite; both again against the ASan+UBSan
+# build, where any memory error or leak aborts the server and fails a test.
+test-interop: build
+	SIOC_ECHO_SERVER=$(CURDIR)/$(BUILD)/sioc-echo-server bash tests/interop/run.sh
+
+test-bad-input: build
+	SIOC_ECHO_SERVER=$(CURDIR)/$(BUILD)/sioc-echo-server python3 -m pytest -q tests/interop/bad_input
+
+test-asan-peers: build-asan
+	ASAN_OPTIONS=detect_leaks=1 SIOC_ECHO_SERVER=$(CURDIR)/$(BUILD_ASAN)/sioc-echo-server \
+	  bash tests/interop/run.sh
+	ASAN_OPTIONS=detect_leaks=1 SIOC_ECHO_SERVER=$(CURDIR)/$(BUILD_ASAN)/sioc-echo-server \
+	  python3 -m pytest -q tests/interop/bad_input
+
+test: deps
+	$(MAKE) test-c test-c-asan test-interop test-bad-input test-asan-peers
+
+demo: deps build
+	./$(BUILD)/sioc-echo-server --host 127.0.0.1 --port 3000
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)
