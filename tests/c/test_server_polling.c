@@ -333,7 +333,7 @@ static void test_socketio(void) {
   ASSERT_STR_EQ(rec->ev[4].name, "up");
   ASSERT_STR_EQ(rec->ev[4].args, "[{\"_placeholder\":true,\"num\":0}]");
   ASSERT_EQ(rec->ev[4].n_att, 1);
-  ASSERT_MEM_EQ(rec->ev[4].att[0], rec->ev[4].att_len[0], bytes, 3);
+  ASSERT_MEM_EQ(rec->ev[4].att[0], rec->ev[4].att_len[0], "\x01\x02\x03", 3);
 
   /* namespace disconnect from the client */
   lc_poll_posts(p, sid, "41");

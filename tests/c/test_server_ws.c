@@ -139,7 +139,7 @@ static void test_events(sioc_server_t *srv) {
   ASSERT_STR_EQ(rec.ev[1].name, "bin");
   ASSERT_STR_EQ(rec.ev[1].args, "[{\"_placeholder\":true,\"num\":0},\"t\"]");
   ASSERT_EQ(rec.ev[1].n_att, 1);
-  ASSERT_MEM_EQ(rec.ev[1].att[0], rec.ev[1].att_len[0], dead, 4);
+  ASSERT_MEM_EQ(rec.ev[1].att[0], rec.ev[1].att_len[0], "\xde\xad\xbe\xef", 4);
   /* two attachments, one of them empty */
   lc_ws_text(c, "452-[\"bin2\",{\"_placeholder\":true,\"num\":1},{\"_placeholder\":true,\"num\":0}]");
   lc_ws_bin(c, "AB", 2);
@@ -158,7 +158,7 @@ static void test_events(sioc_server_t *srv) {
   lc_frame_t f;
   lc_ws_wait(c, &f, 2000);
   ASSERT_EQ(f.opcode, LC_OP_BIN);
-  ASSERT_MEM_EQ(f.data, f.len, bytes, 5);
+  ASSERT_MEM_EQ(f.data, f.len, "\x01\x02\x03\x00\xff", 5);
   lc_frame_free(&f);
 
   /* client asks for an ack -> 43<id>[...] */
