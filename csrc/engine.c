@@ -253,8 +253,15 @@ void eio__engine_conn_lost(eio__conn_t *c) {
   }
   if (s->ws == c) {
     detach(&s->ws);
-    eio__session_close(s, "transport close");
+    eio__session_close(s, s->ws_failed ? "transport error" : "transport close");
   }
+}
+
+void eio__engine_conn_failed(eio__conn_t *c) {
+  eio__session_t *s = c->session;
+  if (!s) return;
+  s->ws_failed = 1;
+  eio__engine_conn_lost(c);
 }
 
 /* ---- heartbeat ----------------------------------------------------------------- */

@@ -124,6 +124,7 @@ struct eio__session_s {
   uint8_t transport;           /* eio__transport_t */
   uint8_t upgrading, upgraded;
   uint8_t ping_phase;          /* 0: waiting to ping, 1: waiting for pong */
+  uint8_t ws_failed;           /* the WebSocket broke the protocol */
   eio__conn_t *ws;             /* WebSocket transport */
   eio__conn_t *poll;           /* held GET, NULL when none */
   eio__conn_t *probe;          /* WebSocket being upgraded to */
@@ -164,8 +165,10 @@ void eio__engine_handle(eio__engine_t *e, eio__conn_t *c, eio__http_req_t *req);
 int eio__engine_post_begin(eio__engine_t *e, eio__conn_t *c, eio__http_req_t *req);
 /* A WebSocket message arrived on a connection that serves a session. */
 void eio__engine_ws_message(eio__conn_t *c, char *data, size_t len, int binary);
-/* The connection serving a session went away. */
+/* The connection serving a session went away ("transport close"), or failed
+ * with a protocol error ("transport error"). */
 void eio__engine_conn_lost(eio__conn_t *c);
+void eio__engine_conn_failed(eio__conn_t *c);
 
 /* A decoded packet from the session's transport; -1 when it closed. */
 int eio__session_on_packet(eio__session_t *s, eio__packet_t *p);

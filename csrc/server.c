@@ -118,6 +118,15 @@ int sioc_server_new(uv_loop_t *loop, const sioc_server_options_t *opts,
     eio__engine_init(s->eio_engine, s, s->opts.eio_path);
     s->eio_engine->handler = eio__raw_handler;
   }
+  /* The main namespace always exists, as io.sockets does in socket.io. */
+  if (!sioc_server_of(s, "/")) {
+    sio__server_free(s);
+    free(s->eio_engine);
+    free(s->read_buf);
+    free(s->opt_arena);
+    free(s);
+    return SIOC_ENOMEM;
+  }
   *out = s;
   return 0;
 }

@@ -139,7 +139,11 @@ void sio__socket_run_middlewares(sioc_socket_t *s) {
 }
 
 int sioc_socket_accept(sioc_socket_t *s) {
-  if (s->state != SOCK_PENDING || s->decided) return SIOC_EBUSY;
+  if (s->decided || s->state == SOCK_CONNECTED) return SIOC_EBUSY;
+  if (s->state == SOCK_DISCONNECTED) {
+    s->decided = 1;   /* the one decision, answered: the client left */
+    return SIOC_ECLOSED;
+  }
   s->next_middleware++;
   if (!s->in_middleware) sio__socket_run_middlewares(s);
   return 0;
@@ -149,7 +153,11 @@ int sioc_socket_accept(sioc_socket_t *s) {
 
 int sioc_socket_reject(sioc_socket_t *s, const char *message,
                        const char *data_json, size_t data_len) {
-  if (s->state != SOCK_PENDING || s->decided) return SIOC_EBUSY;
+  if (s->decided || s->state == SOCK_CONNECTED) return SIOC_EBUSY;
+  if (s->state == SOCK_DISCONNECTED) {
+    s->decided = 1;   /* the one decision, answered: the client left */
+    return SIOC_ECLOSED;
+  }
   if (!message) return SIOC_EINVAL;
   if (data_json && sioc__json_check(data_json, data_len) < 0) return SIOC_EJSON;
   s->decided = 1;

@@ -126,6 +126,9 @@ static void send_control(eio__conn_t *c, int opcode, const void *data, size_t le
 void eio__ws_close(eio__conn_t *c, uint16_t code) {
   eio__ws_t *ws = c->ws;
   if (!ws || c->closing) return;
+  /* A close we start with an error code is a protocol failure: ws reports
+   * it as an error, and engine.io closes the session "transport error". */
+  if (code > 1001 && c->session) eio__engine_conn_failed(c);
   if (!ws->closing) {
     ws->closing = 1;
     if (code) {

@@ -339,7 +339,8 @@ SIOC_EXTERN void sioc_socket_set_data(sioc_socket_t *socket, void *data);
 SIOC_EXTERN void *sioc_socket_get_data(const sioc_socket_t *socket);
 
 /* Completes a middleware decision.  reject: message is required, data_json
- * (may be NULL) becomes the error's `data`.  SIOC_EBUSY if already decided. */
+ * (may be NULL) becomes the error's `data`.  SIOC_EBUSY if already decided,
+ * SIOC_ECLOSED if the client left meanwhile. */
 SIOC_EXTERN int sioc_socket_accept(sioc_socket_t *socket);
 SIOC_EXTERN int sioc_socket_reject(sioc_socket_t *socket, const char *message,
                                    const char *data_json, size_t data_len);
