@@ -157,6 +157,7 @@ SIOC_EXTERN int sioc_server_port(const sioc_server_t *server);
 /* The loop the server runs on. */
 SIOC_EXTERN uv_loop_t *sioc_server_loop(const sioc_server_t *server);
 
+/* `server` is always NULL: the server is already freed when this runs. */
 typedef void (*sioc_server_close_cb)(sioc_server_t *server, void *user_data);
 
 /* Disconnects every client with the reason "server shutting down", stops
@@ -377,9 +378,10 @@ SIOC_EXTERN void sioc_socket_foreach_room(sioc_socket_t *socket,
                                           sioc_room_iter_cb cb,
                                           void *user_data);
 
-/* Leaves the namespace ("server namespace disconnect"); with close != 0 the
- * whole connection is closed ("forced server close" for the other
- * namespaces of that client). */
+/* Leaves the namespace: the client gets a DISCONNECT packet, the socket's
+ * disconnect reason is "server namespace disconnect".  With close != 0 every
+ * namespace of that client leaves the same way and then the connection is
+ * closed (socket.io's socket.disconnect(true)). */
 SIOC_EXTERN int sioc_socket_disconnect(sioc_socket_t *socket, int close);
 
 /* ---- raw Engine.IO ----------------------------------------------------- */
