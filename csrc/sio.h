@@ -11,6 +11,7 @@
 #ifndef SIOC_SIO_H
 #define SIOC_SIO_H
 
+#include "adapter.h"
 #include "server.h"
 #include "sio_packet.h"
 
@@ -62,8 +63,7 @@ struct sioc_nsp_s {
   sioc__list_t sockets;          /* connected: sioc_socket_t.nsp_link */
   size_t n_sockets;
   sioc__strmap_t by_id;          /* connected socket id -> socket */
-  sioc__strmap_t rooms;          /* name -> sio__room_t */
-  uint32_t mark;                 /* broadcast generation, see adapter */
+  sio__adapter_t *adapter;       /* rooms and broadcast targeting */
   sio__middleware_t *middlewares;
   size_t n_middlewares;
   sioc_connection_cb on_connection;
@@ -86,8 +86,8 @@ struct sioc_socket_s {
   uint8_t decided;               /* middleware chain finished */
   uint8_t in_middleware;         /* a middleware callback is running */
   size_t next_middleware;
-  uint32_t mark;                 /* == nsp->mark: chosen by this broadcast */
-  uint32_t except_mark;          /* == nsp->mark: excluded by this broadcast */
+  uint32_t mark;                 /* memory adapter: chosen by a broadcast */
+  uint32_t except_mark;          /* memory adapter: excluded by a broadcast */
   sioc_nsp_t *nsp;
   sio__client_t *client;         /* NULL once disconnected */
   sioc__list_t nsp_link;
@@ -134,15 +134,8 @@ int sio__register_ack(sioc_socket_t *s, sioc_ack_cb cb, void *data,
                       sio__bcast_ack_t *bcast, uint32_t timeout_ms,
                       int64_t *id_out);
 
-/* room index (adapter_memory.c) */
-int sio__adapter_join(sioc_socket_t *s, const char *room, size_t len);
-void sio__adapter_leave(sioc_socket_t *s, const char *room, size_t len);
-void sio__adapter_leave_all(sioc_socket_t *s);
-/* Marks the targets (socket->mark == nsp->mark after the call) and calls
- * cb for each, in namespace order for "all" and room order otherwise. */
-void sio__adapter_apply(sioc_nsp_t *nsp, const sioc_target_t *t,
-                        int (*cb)(sioc_socket_t *, void *), void *data);
-void sio__adapter_free(sioc_nsp_t *nsp);
+/* Local delivery of a broadcast to the targets of t (used by adapters). */
+void sio__deliver_local(sioc_nsp_t *nsp, const sio__broadcast_t *b);
 
 void sio__nsp_free(sioc_nsp_t *nsp);
 

@@ -30,8 +30,9 @@ sioc_nsp_t *sioc_server_of(sioc_server_t *server, const char *name) {
   nsp->server = server;
   sioc__list_init(&nsp->sockets);
   sioc__strmap_init(&nsp->by_id);
-  sioc__strmap_init(&nsp->rooms);
-  if (sioc__strmap_put(&server->nsps, nsp->name, len, nsp)) {
+  nsp->adapter = sio__memory_adapter_new(nsp);
+  if (!nsp->adapter || sioc__strmap_put(&server->nsps, nsp->name, len, nsp)) {
+    if (nsp->adapter) nsp->adapter->ops->free(nsp->adapter);
     free(nsp);
     return NULL;
   }
@@ -80,7 +81,7 @@ void sioc_nsp_on_disconnect(sioc_nsp_t *nsp, sioc_disconnect_cb cb, void *data) 
 }
 
 void sio__nsp_free(sioc_nsp_t *nsp) {
-  sio__adapter_free(nsp);
+  nsp->adapter->ops->free(nsp->adapter);
   sioc__strmap_free(&nsp->by_id);
   free(nsp->middlewares);
   free(nsp);

@@ -93,7 +93,7 @@ static void connected(sioc_socket_t *s) {
   sioc_nsp_t *nsp = s->nsp;
   s->state = SOCK_CONNECTED;
   if (sioc__strmap_put(&nsp->by_id, s->id, strlen(s->id), s) ||
-      sio__adapter_join(s, s->id, strlen(s->id))) {
+      nsp->adapter->ops->join(nsp->adapter, s, s->id, strlen(s->id))) {
     sioc__strmap_del(&nsp->by_id, s->id, strlen(s->id));
     s->state = SOCK_PENDING;
     sio__socket_onclose(s, "transport error");
@@ -413,18 +413,15 @@ int sioc_socket_ack(sioc_socket_t *s, int64_t ack_id, const char *args,
 
 /* ---- broadcasting -------------------------------------------------------------- */
 
-typedef struct {
-  sioc__rbuf_t **msgs;
-  size_t n;
-  int volatile_;
-  sio__bcast_ack_t *bcast;
-  size_t id_offset;
-} bcast_ctx_t;
-
 static int send_to(sioc_socket_t *s, void *data) {
-  bcast_ctx_t *b = data;
-  sio__socket_send_msgs(s, b->msgs, b->n, b->volatile_);
+  const sio__broadcast_t *b = data;
+  sio__socket_send_msgs(s, b->msgs, b->n_msgs,
+                        b->target && (b->target->flags & SIOC_BCAST_VOLATILE));
   return 0;
+}
+
+void sio__deliver_local(sioc_nsp_t *nsp, const sio__broadcast_t *b) {
+  nsp->adapter->ops->apply(nsp->adapter, b->target, send_to, (void *)b);
 }
 
 int sioc_nsp_emit(sioc_nsp_t *nsp, const sioc_target_t *t, const char *event,
@@ -437,8 +434,8 @@ int sioc_nsp_emit(sioc_nsp_t *nsp, const sioc_target_t *t, const char *event,
   if (!msgs) return SIOC_ENOMEM;
   r = sio__encode_event_msgs(nsp, event, args, len, atts, n_atts, -1, msgs);
   if (r == 0) {
-    bcast_ctx_t ctx = {msgs, n_atts + 1, t && (t->flags & SIOC_BCAST_VOLATILE), NULL, 0};
-    sio__adapter_apply(nsp, t, send_to, &ctx);
+    sio__broadcast_t b = {t, event, args, len, atts, n_atts, msgs, n_atts + 1};
+    r = nsp->adapter->ops->broadcast(nsp->adapter, &b);
     for (size_t i = 0; i <= n_atts; i++) sioc__rbuf_unref(msgs[i]);
   }
   if (msgs != stack) free(msgs);
@@ -514,7 +511,7 @@ int sioc_nsp_emit_with_ack(sioc_nsp_t *nsp, const sioc_target_t *t,
   }
   bcast_ack_ctx_t x = {b, event, args, len, atts, n_atts,
                        t && (t->flags & SIOC_BCAST_VOLATILE)};
-  sio__adapter_apply(nsp, t, send_with_ack, &x);
+  nsp->adapter->ops->apply(nsp->adapter, t, send_with_ack, &x);
   b->sealed = 1;
   bcast_ack_maybe_done(b);
   return 0;
@@ -525,13 +522,13 @@ int sioc_nsp_emit_with_ack(sioc_nsp_t *nsp, const sioc_target_t *t,
 int sioc_socket_join(sioc_socket_t *s, const char *room) {
   if (!room) return SIOC_EINVAL;
   if (s->state != SOCK_CONNECTED) return SIOC_ECLOSED;
-  return sio__adapter_join(s, room, strlen(room));
+  return s->nsp->adapter->ops->join(s->nsp->adapter, s, room, strlen(room));
 }
 
 int sioc_socket_leave(sioc_socket_t *s, const char *room) {
   if (!room) return SIOC_EINVAL;
   if (s->state != SOCK_CONNECTED) return SIOC_ECLOSED;
-  sio__adapter_leave(s, room, strlen(room));
+  s->nsp->adapter->ops->leave(s->nsp->adapter, s, room, strlen(room));
   return 0;
 }
 
@@ -553,7 +550,7 @@ void sio__socket_onclose(sioc_socket_t *s, const char *reason) {
   if (was_connected && nsp->on_disconnecting)
     nsp->on_disconnecting(s, reason, nsp->on_disconnecting_data);
   s->state = SOCK_DISCONNECTED;
-  sio__adapter_leave_all(s);
+  nsp->adapter->ops->leave_all(nsp->adapter, s);
   if (was_connected) {
     sioc__strmap_del(&nsp->by_id, s->id, strlen(s->id));
     sioc__list_remove(&s->nsp_link);
@@ -597,81 +594,27 @@ int sioc_socket_disconnect(sioc_socket_t *s, int close) {
 
 /* ---- namespace-wide operations ------------------------------------------------------ */
 
-typedef struct {
-  sioc_socket_t **items;
-  size_t n, cap;
-} socket_vec_t;
-
-static int collect(sioc_socket_t *s, void *data) {
-  socket_vec_t *v = data;
-  if (v->n == v->cap) {
-    size_t ncap = v->cap ? v->cap * 2 : 16;
-    sioc_socket_t **n = realloc(v->items, ncap * sizeof(*n));
-    if (!n) return 1;
-    v->items = n;
-    v->cap = ncap;
-  }
-  v->items[v->n++] = sioc_socket_ref(s);
-  return 0;
-}
-
 void sioc_nsp_foreach_socket(sioc_nsp_t *nsp, const sioc_target_t *t,
                              sioc_socket_iter_cb cb, void *data) {
-  sio__adapter_apply(nsp, t, cb, data);
+  nsp->adapter->ops->apply(nsp->adapter, t, cb, data);
 }
 
-static int for_targets(sioc_nsp_t *nsp, const sioc_target_t *t,
-                       int (*fn)(sioc_socket_t *, const void *), const void *arg) {
-  socket_vec_t v = {NULL, 0, 0};
-  sio__adapter_apply(nsp, t, collect, &v);
-  int r = 0;
-  for (size_t i = 0; i < v.n; i++) {
-    if (v.items[i]->state == SOCK_CONNECTED) {
-      int e = fn(v.items[i], arg);
-      if (e && !r) r = e;
-    }
-    sioc_socket_unref(v.items[i]);
-  }
-  free(v.items);
-  return r;
-}
-
-typedef struct {
-  const char *const *rooms;
-  size_t n;
-} rooms_arg_t;
-
-static int join_rooms(sioc_socket_t *s, const void *arg) {
-  const rooms_arg_t *a = arg;
-  for (size_t i = 0; i < a->n; i++) {
-    int r = sioc_socket_join(s, a->rooms[i]);
-    if (r) return r;
-  }
-  return 0;
-}
-
-static int leave_rooms(sioc_socket_t *s, const void *arg) {
-  const rooms_arg_t *a = arg;
-  for (size_t i = 0; i < a->n; i++) sioc_socket_leave(s, a->rooms[i]);
-  return 0;
-}
-
-static int disconnect_one(sioc_socket_t *s, const void *arg) {
-  return sioc_socket_disconnect(s, *(const int *)arg);
+void sioc_nsp_foreach_room(sioc_nsp_t *nsp, sioc_room_iter_cb cb, void *data) {
+  nsp->adapter->ops->rooms(nsp->adapter, cb, data);
 }
 
 int sioc_nsp_sockets_join(sioc_nsp_t *nsp, const sioc_target_t *t,
                           const char *const *rooms, size_t n) {
-  rooms_arg_t a = {rooms, n};
-  return for_targets(nsp, t, join_rooms, &a);
+  if (n && !rooms) return SIOC_EINVAL;
+  return nsp->adapter->ops->sockets_join(nsp->adapter, t, rooms, n);
 }
 
 int sioc_nsp_sockets_leave(sioc_nsp_t *nsp, const sioc_target_t *t,
                            const char *const *rooms, size_t n) {
-  rooms_arg_t a = {rooms, n};
-  return for_targets(nsp, t, leave_rooms, &a);
+  if (n && !rooms) return SIOC_EINVAL;
+  return nsp->adapter->ops->sockets_leave(nsp->adapter, t, rooms, n);
 }
 
 int sioc_nsp_disconnect_sockets(sioc_nsp_t *nsp, const sioc_target_t *t, int close) {
-  return for_targets(nsp, t, disconnect_one, &close);
+  return nsp->adapter->ops->disconnect_sockets(nsp->adapter, t, close);
 }
