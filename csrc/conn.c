@@ -68,6 +68,10 @@ static void close_now(eio__conn_t *c) {
 
 void eio__conn_close(eio__conn_t *c, int graceful) {
   if (c->closing == 2) return;
+  if (c->closing == 1 && !graceful) {
+    close_now(c);
+    return;
+  }
   uv_read_stop((uv_stream_t *)&c->tcp);
   if (graceful && !eio__outq_idle(&c->outq)) {
     c->closing = 1;            /* after_write finishes the job */

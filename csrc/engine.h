@@ -79,7 +79,8 @@ int eio__conn_write(eio__conn_t *c, sioc__rbuf_t *buf, size_t off, size_t len);
  * caller through extra_headers. */
 int eio__conn_respond(eio__conn_t *c, int status, const char *content_type,
                       const char *extra_headers, const char *body, size_t len);
-/* Closes after pending writes are flushed (graceful) or right away. */
+/* Closes after pending writes are flushed (graceful) or right away; a
+ * graceful close already under way is turned into an immediate one. */
 void eio__conn_close(eio__conn_t *c, int graceful);
 
 /* ---- WebSocket transport (ws_transport.c) ------------------------------ */

@@ -324,9 +324,42 @@ static void free_server(sioc_server_t *s) {
   if (cb) cb(NULL, data);
 }
 
+static void stop_close_timer(sioc_server_t *s);
+
 void sioc__server_handle_closed(sioc_server_t *s) {
   s->live_handles--;
+  /* Everyone left before the grace period ended: no need to wait for it. */
+  if (s->closing && s->close_timer && sioc__list_empty(&s->conns)) stop_close_timer(s);
   if (s->closing == 2 && s->live_handles == 0) free_server(s);
+}
+
+/* How long a graceful close waits for clients to take their last bytes. */
+#define SIOC_CLOSE_GRACE_MS 2000
+
+static void on_close_timer_closed(uv_handle_t *h) {
+  sioc_server_t *s = h->data;
+  free(h);
+  sioc__server_handle_closed(s);
+}
+
+static void stop_close_timer(sioc_server_t *s) {
+  if (!s->close_timer) return;
+  uv_close((uv_handle_t *)s->close_timer, on_close_timer_closed);
+  s->close_timer = NULL;
+}
+
+static void on_close_grace_now(sioc_server_t *s) {
+  sioc__list_t *it, *tmp;
+  SIOC_LIST_FOREACH_SAFE(it, tmp, &s->conns) {
+    eio__conn_close(SIOC_CONTAINER_OF(it, eio__conn_t, link), 0);
+  }
+}
+
+/* Connections still flushing when the grace period ends are cut. */
+static void on_close_grace(uv_timer_t *t) {
+  sioc_server_t *s = t->data;
+  stop_close_timer(s);
+  on_close_grace_now(s);
 }
 
 int sioc_server_close(sioc_server_t *s, sioc_server_close_cb cb, void *data) {
@@ -347,6 +380,17 @@ int sioc_server_close(sioc_server_t *s, sioc_server_close_cb cb, void *data) {
     eio__conn_t *c = SIOC_CONTAINER_OF(it, eio__conn_t, link);
     if (c->mode == CONN_WS) eio__ws_close(c, 1001);
     eio__conn_close(c, 1);
+  }
+  if (!sioc__list_empty(&s->conns)) {
+    s->close_timer = malloc(sizeof(uv_timer_t));
+    if (s->close_timer) {
+      uv_timer_init(s->loop, s->close_timer);
+      s->close_timer->data = s;
+      s->live_handles++;
+      uv_timer_start(s->close_timer, on_close_grace, SIOC_CLOSE_GRACE_MS, 0);
+    } else {
+      on_close_grace_now(s);
+    }
   }
   s->closing = 2;
   sioc__server_handle_closed(s);

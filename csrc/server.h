@@ -36,6 +36,7 @@ struct sioc_server_s {
   /* closing */
   int closing;
   int live_handles;              /* uv handles not yet closed (cb not run) */
+  uv_timer_t *close_timer;       /* bounds a graceful close */
   sioc_server_close_cb close_cb;
   void *close_data;
 };
