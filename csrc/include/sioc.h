@@ -140,6 +140,40 @@ typedef struct {
 /* Fills opts with the defaults above. */
 SIOC_EXTERN void sioc_server_options_init(sioc_server_options_t *opts);
 
+/* ---- options by name ------------------------------------------------------
+ * Both bindings configure a server with socket.io's option names (and the
+ * classic 0.9 names of io.set()/io.configure()), so the names, types, unit
+ * conversions and error messages live here once.  A builder owns the
+ * strings it is given. */
+typedef struct sioc_options_s sioc_options_t;
+
+/* A builder holding the defaults, or NULL (out of memory). */
+SIOC_EXTERN sioc_options_t *sioc_options_new(void);
+SIOC_EXTERN void sioc_options_free(sioc_options_t *o);
+
+/* Sets option `name` from the JSON text value[0..len).  Modern names:
+ * path, pingInterval, pingTimeout, connectTimeout, upgradeTimeout,
+ * maxHttpBufferSize, transports (["polling","websocket"]), allowUpgrades,
+ * cors ({origin: "*" | string | [strings] | true | false, credentials}),
+ * allowEIO3 (false only), perMessageDeflate / httpCompression (false only:
+ * not supported), cookie (false only), and sioc's own limits
+ * maxAttachments, maxHeaderBytes, maxWebSocketFragments, maxBufferedBytes,
+ * maxConnections.  Classic names: "heartbeat interval" and "heartbeat
+ * timeout" (seconds), "destroy buffer size", "transports" (websocket,
+ * xhr-polling, jsonp-polling), "origins" ("*:*" or "host:port" list),
+ * "resource".  Returns 0; SIOC_ENOTFOUND for a name that is not a server
+ * option here (hosts handle function-valued ones such as allowRequest
+ * first); SIOC_EINVAL for a bad value, an unknown name or a classic option
+ * without an equivalent.  On error a one-line message naming the option is
+ * written to err (if not NULL). */
+SIOC_EXTERN int sioc_options_set(sioc_options_t *o, const char *name,
+                                 const char *value, size_t len, char *err,
+                                 size_t errlen);
+
+/* The options as set so far; valid until the next set or free.  Pass it to
+ * sioc_server_new(), which copies it. */
+SIOC_EXTERN const sioc_server_options_t *sioc_options_get(const sioc_options_t *o);
+
 /* Creates a server on `loop`.  opts may be NULL (defaults); it is copied.
  * Returns 0 and *out, SIOC_EINVAL for bad options, SIOC_ENOMEM. */
 SIOC_EXTERN int sioc_server_new(uv_loop_t *loop,
@@ -150,6 +184,22 @@ SIOC_EXTERN int sioc_server_new(uv_loop_t *loop,
  * error (UV_EADDRINUSE, ...). */
 SIOC_EXTERN int sioc_server_listen(sioc_server_t *server, const char *host,
                                    int port);
+
+/* Hands the server a TCP socket that someone else accepted, such as a host
+ * HTTP server that read the first request and saw it was for sioc.  `head`
+ * holds bytes already read from the socket (for example that request,
+ * serialized again); they are parsed before anything read afterwards.  The
+ * server owns `sock` from now on and closes it.  0 or a libuv error. */
+SIOC_EXTERN int sioc_server_adopt(sioc_server_t *server, uv_os_sock_t sock,
+                                  const char *head, size_t len);
+
+/* Serves a fixed document at exactly `url_path` (GET and HEAD; any query is
+ * ignored), e.g. the socket.io client bundle at "/socket.io/socket.io.js".
+ * The data is copied.  Routes are checked before the Engine.IO mounts.
+ * 0, SIOC_EINVAL, SIOC_ENOMEM. */
+SIOC_EXTERN int sioc_server_serve(sioc_server_t *server, const char *url_path,
+                                  const char *content_type, const void *data,
+                                  size_t len);
 
 /* The bound port, or a negative error when not listening. */
 SIOC_EXTERN int sioc_server_port(const sioc_server_t *server);
