@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "server.h"
 
@@ -344,29 +345,33 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
     feed_http(c, buf->base, (size_t)nread);
 }
 
-void sioc__conn_accept(sioc_server_t *s) {
+/* A new connection object on the server's loop, linked and counted.  The
+ * caller gives it a socket (uv_accept or uv_tcp_open) then starts it. */
+static eio__conn_t *conn_new(sioc_server_t *s) {
   conn_impl_t *ci = calloc(1, sizeof(*ci));
-  if (!ci) return;   /* out of memory: the connection waits in the backlog */
+  if (!ci) return NULL;
   eio__conn_t *c = &ci->conn;
   c->server = s;
   eio__outq_init(&c->outq);
   sioc__list_init(&c->link);
   if (uv_tcp_init(s->loop, &c->tcp)) {
     free(ci);
-    return;
+    return NULL;
   }
   c->tcp.data = c;
   s->live_handles++;
   sioc__list_push_back(&s->conns, &c->link);
   s->n_conns++;
-  if (uv_accept((uv_stream_t *)&s->listener, (uv_stream_t *)&c->tcp)) {
-    close_now(c);
-    return;
-  }
+  return c;
+}
+
+/* Applies the connection limit, notes the peer and starts reading. */
+static int conn_start(eio__conn_t *c) {
+  sioc_server_t *s = c->server;
   const sioc_server_options_t *o = eio__options(s);
   if (o->max_connections && s->n_conns > o->max_connections) {
     close_now(c);
-    return;
+    return SIOC_ELIMIT;
   }
   uv_tcp_nodelay(&c->tcp, 1);
   struct sockaddr_storage ss;
@@ -379,5 +384,39 @@ void sioc__conn_accept(sioc_server_t *s) {
   }
   http_parser_init(&c->parser, HTTP_REQUEST);
   c->parser.data = c;
-  if (uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb)) close_now(c);
+  int r = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
+  if (r) close_now(c);
+  return r;
+}
+
+void sioc__conn_accept(sioc_server_t *s) {
+  eio__conn_t *c = conn_new(s);
+  if (!c) return;   /* out of memory: the connection waits in the backlog */
+  if (uv_accept((uv_stream_t *)&s->listener, (uv_stream_t *)&c->tcp)) {
+    close_now(c);
+    return;
+  }
+  conn_start(c);
+}
+
+int sioc_server_adopt(sioc_server_t *s, uv_os_sock_t sock, const char *head,
+                      size_t len) {
+  if (s->closing) return SIOC_ECLOSED;
+  if (len && !head) return SIOC_EINVAL;
+  eio__conn_t *c = conn_new(s);
+  if (!c) return SIOC_ENOMEM;
+  int r = uv_tcp_open(&c->tcp, sock);
+  if (r) {
+    /* The socket is ours even on failure: do not let it leak. */
+    close(sock);
+    close_now(c);
+    return r;
+  }
+  if ((r = conn_start(c))) return r;
+  if (len) {
+    /* Parsed like a first read; parsers copy what they keep. */
+    if (c->mode == CONN_WS) eio__ws_feed(c, head, len);
+    else feed_http(c, head, len);
+  }
+  return 0;
 }

@@ -285,6 +285,54 @@ int sioc__server_route_post(eio__conn_t *c, eio__http_req_t *req) {
   return 0;
 }
 
+typedef struct sioc__route_s {
+  struct sioc__route_s *next;
+  char *path;
+  char *content_type;
+  size_t len;
+  char data[];
+} sioc__route_t;
+
+int sioc_server_serve(sioc_server_t *s, const char *url_path,
+                      const char *content_type, const void *data, size_t len) {
+  if (!url_path || url_path[0] != '/' || !content_type || (len && !data))
+    return SIOC_EINVAL;
+  size_t pl = strlen(url_path) + 1, cl = strlen(content_type) + 1;
+  sioc__route_t *r = malloc(sizeof(*r) + len + pl + cl);
+  if (!r) return SIOC_ENOMEM;
+  if (len) memcpy(r->data, data, len);
+  r->len = len;
+  r->path = r->data + len;
+  memcpy(r->path, url_path, pl);
+  r->content_type = r->path + pl;
+  memcpy(r->content_type, content_type, cl);
+  /* A newer route for the same path wins: it is found first. */
+  r->next = s->routes;
+  s->routes = r;
+  return 0;
+}
+
+static int serve_route(eio__conn_t *c, const eio__http_req_t *req) {
+  if (req->upgrade || req->method != HTTP_GET) return 0;
+  for (sioc__route_t *r = c->server->routes; r; r = r->next) {
+    if (strlen(r->path) == req->path_len &&
+        memcmp(r->path, req->path, req->path_len) == 0) {
+      eio__conn_respond(c, 200, r->content_type,
+                        "Cache-Control: public, max-age=0\r\n", r->data, r->len);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static void free_routes(sioc_server_t *s) {
+  while (s->routes) {
+    sioc__route_t *r = s->routes;
+    s->routes = r->next;
+    free(r);
+  }
+}
+
 void sioc__server_route(eio__conn_t *c, eio__http_req_t *req) {
   sioc_server_t *s = c->server;
   if (s->closing) {
@@ -293,6 +341,7 @@ void sioc__server_route(eio__conn_t *c, eio__http_req_t *req) {
     eio__conn_close(c, 1);
     return;
   }
+  if (serve_route(c, req)) return;
   if (mounted(&s->sio_engine, req)) {
     eio__engine_handle(&s->sio_engine, c, req);
     return;
@@ -318,6 +367,7 @@ static void free_server(sioc_server_t *s) {
     eio__engine_free(s->eio_engine);
     free(s->eio_engine);
   }
+  free_routes(s);
   free(s->read_buf);
   free(s->opt_arena);
   free(s);

@@ -37,6 +37,7 @@ struct sioc_server_s {
   int closing;
   int live_handles;              /* uv handles not yet closed (cb not run) */
   uv_timer_t *close_timer;       /* bounds a graceful close */
+  struct sioc__route_s *routes;  /* fixed documents (sioc_server_serve) */
   sioc_server_close_cb close_cb;
   void *close_data;
 };

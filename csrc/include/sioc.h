@@ -193,7 +193,7 @@ SIOC_EXTERN int sioc_server_listen(sioc_server_t *server, const char *host,
 SIOC_EXTERN int sioc_server_adopt(sioc_server_t *server, uv_os_sock_t sock,
                                   const char *head, size_t len);
 
-/* Serves a fixed document at exactly `url_path` (GET and HEAD; any query is
+/* Serves a fixed document at exactly `url_path` (GET; any query is
  * ignored), e.g. the socket.io client bundle at "/socket.io/socket.io.js".
  * The data is copied.  Routes are checked before the Engine.IO mounts.
  * 0, SIOC_EINVAL, SIOC_ENOMEM. */
