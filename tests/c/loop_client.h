@@ -849,4 +849,58 @@ static inline void lc_end(void) {
   }
 }
 
+/* ---- additions: receive-side flow control ------------------------------------------------- */
+
+/* Like lc_connect_port, but the socket is created before connecting so that
+ * its receive buffer can be made small (SO_RCVBUF, rcvbuf bytes; the kernel
+ * doubles and clamps it) before the window is negotiated. */
+static inline lc_client_t *lc_connect_rcvbuf(const char *name, int rcvbuf) {
+  lc_client_t *c = calloc(1, sizeof(*c));
+  ASSERT(c != NULL);
+  snprintf(c->name, sizeof(c->name), "%s", name ? name : "client");
+  ASSERT_EQ(uv_tcp_init_ex(&lc_g.loop, &c->tcp, AF_INET), 0);
+  int v = rcvbuf;
+  ASSERT_EQ(uv_recv_buffer_size((uv_handle_t *)&c->tcp, &v), 0);
+  c->tcp.data = c;
+  c->creq.data = c;
+  c->next = lc_g.clients;
+  lc_g.clients = c;
+  lc_g.n_open++;
+  struct sockaddr_in addr;
+  ASSERT_EQ(uv_ip4_addr("127.0.0.1", lc_g.port, &addr), 0);
+  ASSERT_EQ(uv_tcp_connect(&c->creq, &c->tcp, (const struct sockaddr *)&addr,
+                           lc__on_connect), 0);
+  LC_WAIT(c->connected != 0, 2000);
+  ASSERT_EQ(c->connected, 1);
+  return c;
+}
+
+/* Stops / restarts reading: unread bytes stay in the kernel. */
+static inline void lc_pause(lc_client_t *c) { uv_read_stop((uv_stream_t *)&c->tcp); }
+static inline void lc_resume(lc_client_t *c) {
+  ASSERT_EQ(uv_read_start((uv_stream_t *)&c->tcp, lc__alloc, lc__on_read), 0);
+}
+
+/* WebSocket Engine.IO session + Socket.IO CONNECT to "/" on an already
+ * connected client; the Engine.IO sid (may be NULL) and the socket id. */
+static inline void lc_sio_ws_on(lc_client_t *c, char *eio_sid, char *sock_id) {
+  int st = lc_ws_handshake(c, "/socket.io/?EIO=4&transport=websocket", NULL, NULL);
+  if (st != 101) FATAL("%s: upgrade answered %d", c->name, st);
+  char *open = lc_ws_recv_text(c, 3000);
+  ASSERT(open[0] == '0');
+  cJSON *j = cJSON_Parse(open + 1);
+  ASSERT(j != NULL);
+  cJSON *sid = cJSON_GetObjectItemCaseSensitive(j, "sid");
+  ASSERT(cJSON_IsString(sid));
+  if (eio_sid) snprintf(eio_sid, 32, "%s", sid->valuestring);
+  cJSON_Delete(j);
+  free(open);
+  lc_ws_text(c, "40");
+  char *p = lc_ws_recv_text(c, 3000);
+  char id[32];
+  lc_parse_connect(p, "/", id);
+  if (sock_id) snprintf(sock_id, 32, "%s", id);
+  free(p);
+}
+
 #endif
