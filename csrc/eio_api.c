@@ -1,6 +1,7 @@
 /* eio_api.c - the raw Engine.IO endpoint (what the engine.io npm package
  * offers): sessions with send/message/close and no Socket.IO layer.  A
  * sioc_eio_socket_t is the session itself. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "server.h"
@@ -34,13 +35,21 @@ static void raw_close(eio__session_t *s, const char *reason) {
 
 const eio__handler_t eio__raw_handler = {raw_open, raw_message, raw_close};
 
-void sioc_server_on_eio(sioc_server_t *server, sioc_eio_connection_cb on_connection,
-                        sioc_eio_message_cb on_message, sioc_eio_close_cb on_close,
-                        void *user_data) {
+int sioc_server_on_eio(sioc_server_t *server, sioc_eio_connection_cb on_connection,
+                       sioc_eio_message_cb on_message, sioc_eio_close_cb on_close,
+                       void *user_data) {
+  if (!server->eio_engine) {
+    /* engine.io's default mount */
+    server->eio_engine = malloc(sizeof(*server->eio_engine));
+    if (!server->eio_engine) return SIOC_ENOMEM;
+    eio__engine_init(server->eio_engine, server, "/engine.io/");
+    server->eio_engine->handler = eio__raw_handler;
+  }
   server->eio_on_connection = on_connection;
   server->eio_on_message = on_message;
   server->eio_on_close = on_close;
   server->eio_user_data = user_data;
+  return 0;
 }
 
 const char *sioc_eio_socket_id(const sioc_eio_socket_t *s) { return sess(s)->sid; }

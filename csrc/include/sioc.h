@@ -115,7 +115,8 @@ typedef const char *(*sioc_allow_request_cb)(sioc_server_t *server,
 
 typedef struct {
   const char *path;               /* Socket.IO mount, "/socket.io/" */
-  const char *eio_path;           /* raw Engine.IO mount, NULL: none */
+  const char *eio_path;           /* raw Engine.IO mount; NULL: "/engine.io/"
+                                     once sioc_server_on_eio() is called */
   uint32_t ping_interval_ms;      /* 25000 */
   uint32_t ping_timeout_ms;       /* 20000 */
   uint32_t connect_timeout_ms;    /* 45000: time to join a namespace */
@@ -442,12 +443,14 @@ typedef void (*sioc_eio_message_cb)(sioc_eio_socket_t *s, const char *data,
 typedef void (*sioc_eio_close_cb)(sioc_eio_socket_t *s, const char *reason,
                                   void *user_data);
 
-/* Callbacks of the raw Engine.IO endpoint (options.eio_path). */
-SIOC_EXTERN void sioc_server_on_eio(sioc_server_t *server,
-                                    sioc_eio_connection_cb on_connection,
-                                    sioc_eio_message_cb on_message,
-                                    sioc_eio_close_cb on_close,
-                                    void *user_data);
+/* Enables the raw Engine.IO endpoint, at options.eio_path or, when that is
+ * NULL, at "/engine.io/" (engine.io's default), and sets its callbacks.
+ * 0 or SIOC_ENOMEM. */
+SIOC_EXTERN int sioc_server_on_eio(sioc_server_t *server,
+                                   sioc_eio_connection_cb on_connection,
+                                   sioc_eio_message_cb on_message,
+                                   sioc_eio_close_cb on_close,
+                                   void *user_data);
 SIOC_EXTERN const char *sioc_eio_socket_id(const sioc_eio_socket_t *s);
 SIOC_EXTERN const sioc_handshake_t *sioc_eio_socket_handshake(const sioc_eio_socket_t *s);
 SIOC_EXTERN int sioc_eio_socket_send(sioc_eio_socket_t *s, const void *data,

@@ -310,7 +310,6 @@ int main(int argc, char **argv) {
   const char *origins[16];
   sioc_server_options_t opts;
   sioc_server_options_init(&opts);
-  opts.eio_path = "/engine.io/";
   opts.cors_origins = origins;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
