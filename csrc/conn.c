@@ -142,7 +142,11 @@ int eio__conn_respond(eio__conn_t *c, int status, const char *content_type,
                       const char *extra_headers, const char *body, size_t len) {
   if (c->closing) return SIOC_ECLOSED;
   char head[512];
-  int keep = !c->close_after_write;
+  /* An adopted connection belongs to a host server that also serves other
+   * paths; a browser would send those on this connection too, so it is not
+   * kept alive (WebSocket upgrades are not affected). */
+  int keep = !c->close_after_write && !c->adopted;
+  if (!keep) c->close_after_write = 1;
   int n = snprintf(head, sizeof(head),
                    "HTTP/1.1 %d %s\r\n%s%s%sContent-Length: %zu\r\n"
                    "Connection: %s\r\n",
@@ -405,6 +409,7 @@ int sioc_server_adopt(sioc_server_t *s, uv_os_sock_t sock, const char *head,
   if (len && !head) return SIOC_EINVAL;
   eio__conn_t *c = conn_new(s);
   if (!c) return SIOC_ENOMEM;
+  c->adopted = 1;
   int r = uv_tcp_open(&c->tcp, sock);
   if (r) {
     /* The socket is ours even on failure: do not let it leak. */

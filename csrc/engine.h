@@ -66,6 +66,7 @@ struct eio__conn_s {
   uint8_t closing;             /* uv_close called or pending */
   uint8_t close_after_write;   /* Connection: close, or fatal error */
   uint8_t holding_poll;        /* a long-poll GET is parked on this conn */
+  uint8_t adopted;             /* handed over by a host HTTP server */
   char *held_headers;          /* CORS lines for the parked GET's answer */
   eio__session_t *posting;     /* session whose POST body is being read */
   char address[48];            /* peer IP */

@@ -190,7 +190,10 @@ SIOC_EXTERN int sioc_server_listen(sioc_server_t *server, const char *host,
  * HTTP server that read the first request and saw it was for sioc.  `head`
  * holds bytes already read from the socket (for example that request,
  * serialized again); they are parsed before anything read afterwards.  The
- * server owns `sock` from now on and closes it.  0 or a libuv error. */
+ * server owns `sock` from now on and closes it.  HTTP answers on an adopted
+ * socket carry "Connection: close" (the client's next request, perhaps for
+ * a path of the host's, comes on a new connection to the host); a WebSocket
+ * stays.  0 or a libuv error. */
 SIOC_EXTERN int sioc_server_adopt(sioc_server_t *server, uv_os_sock_t sock,
                                   const char *head, size_t len);
 
