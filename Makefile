@@ -5,7 +5,7 @@ BUILD      ?= build
 BUILD_ASAN ?= build-asan
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build build-asan test test-c test-c-asan test-interop test-bad-input test-asan-peers demo clean
+.PHONY: all deps build build-asan test test-c test-c-asan test-valgrind test-interop test-bad-input test-asan-peers demo clean
 
 all: build
 
@@ -27,6 +27,25 @@ test-c-asan: build-asan
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir $(BUILD_ASAN) --output-on-failure
 
+# A selection of the C tests under valgrind (memcheck): any invalid access,
+# use of uninitialised memory, or definite/indirect leak fails the target.
+# SIOC_TEST_SLOW stretches the tests' time limits (tests/c/loop_client.h).
+VALGRIND_TESTS ?= test_server_ws test_server_polling test_server_close \
+  test_server_upgrade test_server_rooms test_server_sharing test_server_limits \
+  test_sio_packet test_eio_packet
+VALGRIND ?= valgrind --error-exitcode=99 --leak-check=full \
+  --errors-for-leak-kinds=definite,indirect --track-fds=no -q
+
+test-valgrind: build
+	@fail=0; for t in $(VALGRIND_TESTS); do \
+	  log=$(BUILD)/valgrind-$$t.log; \
+	  if (cd $(BUILD) && SIOC_TEST_SLOW=1 $(VALGRIND) ./$$t) >$$log 2>&1; then \
+	    echo "valgrind ok   $$t"; \
+	  else \
+	    echo "valgrind FAIL $$t (exit $$?; 99: valgrind errors)"; cat $$log; fail=1; \
+	  fi; \
+	done; exit $$fail
+
 # The real peers (socket.io-client, python-socketio) against the example
 # server, and the hostile-input suite; both again against the ASan+UBSan
 # build, where any memory error or leak aborts the server and fails a test.
@@ -43,7 +62,7 @@ test-asan-peers: build-asan
 	  python3 -m pytest -q tests/interop/bad_input
 
 test: deps
-	$(MAKE) test-c test-c-asan test-interop test-bad-input test-asan-peers
+	$(MAKE) test-c test-c-asan test-valgrind test-interop test-bad-input test-asan-peers
 
 demo: deps build
 	./$(BUILD)/sioc-echo-server --host 127.0.0.1 --port 3000

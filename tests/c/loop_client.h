@@ -903,4 +903,46 @@ static inline void lc_sio_ws_on(lc_client_t *c, char *eio_sid, char *sock_id) {
   free(p);
 }
 
+/* ---- additions: slow runs (valgrind) -------------------------------------------------------- */
+
+/* SIOC_TEST_SLOW stretches the time limits of a test for slow runs such as
+ * valgrind's: unset, empty or "0" changes nothing; a number N >= 2
+ * multiplies by N; any other value (e.g. "1") by 10.  It scales the
+ * watchdog given to lc_init() and the limits of LC_WAIT / LC_WAIT_OK
+ * written in a test program (the helpers above keep theirs).  Limits only
+ * grow: a test that checks that something does NOT happen within a time
+ * just waits longer. */
+static inline unsigned lc_slow_factor(void) {
+  const char *v = getenv("SIOC_TEST_SLOW");
+  if (!v || !*v || strcmp(v, "0") == 0) return 1;
+  unsigned long n = strtoul(v, NULL, 10);
+  return n >= 2 && n <= 1000 ? (unsigned)n : 10;
+}
+
+static inline uint64_t lc_slow_ms(uint64_t ms) { return ms * lc_slow_factor(); }
+
+static inline void lc__init_scaled(unsigned watchdog_ms) {
+  lc_init((unsigned)lc_slow_ms(watchdog_ms));
+}
+#define lc_init(ms) lc__init_scaled(ms)
+
+#undef LC_WAIT
+#define LC_WAIT(cond, ms)                                                    \
+  do {                                                                       \
+    uint64_t lc_ms_ = lc_slow_ms((uint64_t)(ms));                            \
+    uint64_t lc_dl_ = lc_now() + lc_ms_;                                     \
+    while (!(cond)) {                                                        \
+      if (lc_now() >= lc_dl_)                                                \
+        FATAL("timed out (%d ms) waiting for %s", (int)lc_ms_, #cond);       \
+      lc__turn(lc_dl_);                                                      \
+    }                                                                        \
+  } while (0)
+
+#undef LC_WAIT_OK
+#define LC_WAIT_OK(ok, cond, ms)                                             \
+  do {                                                                       \
+    uint64_t lc_dl_ = lc_now() + lc_slow_ms((uint64_t)(ms));                 \
+    while (!((ok) = !!(cond)) && lc_now() < lc_dl_) lc__turn(lc_dl_);        \
+  } while (0)
+
 #endif
