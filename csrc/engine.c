@@ -49,8 +49,9 @@ void eio__engine_init(eio__engine_t *e, sioc_server_t *server, const char *path)
 
 /* ---- ids ------------------------------------------------------------------- */
 
-/* 15 random bytes in URL-safe base64, as engine.io's base64id. */
-static int gen_id(char out[21]) {
+/* 15 random bytes in URL-safe base64, as engine.io's base64id (session ids
+ * and socket.io socket ids alike). */
+int eio__gen_id(char out[21]) {
   static const char tab[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   unsigned char r[15];
@@ -448,7 +449,7 @@ static void handshake(eio__engine_t *e, eio__conn_t *c, eio__http_req_t *req,
   sioc_server_t *server = e->server;
   const sioc_server_options_t *o = eio__options(server);
   eio__session_t *s = calloc(1, sizeof(*s));
-  if (!s || gen_id(s->sid) || snapshot_handshake(s, c, req)) {
+  if (!s || eio__gen_id(s->sid) || snapshot_handshake(s, c, req)) {
     if (s) session_free(s);
     eio__respond_error(c, req, EIO_ERR_BAD_REQUEST, NULL);
     return;

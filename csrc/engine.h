@@ -175,6 +175,8 @@ void eio__engine_conn_failed(eio__conn_t *c);
 /* A decoded packet from the session's transport; -1 when it closed. */
 int eio__session_on_packet(eio__session_t *s, eio__packet_t *p);
 const char *eio__error_message(int code);
+/* A fresh random id (20 URL-safe characters + NUL).  0 or SIOC_ENOMEM. */
+int eio__gen_id(char out[21]);
 
 /* polling.c */
 void eio__polling_get(eio__session_t *s, eio__conn_t *c, const eio__http_req_t *req);

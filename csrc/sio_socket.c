@@ -4,34 +4,19 @@
  * Acks the server asked for are kept on the socket until answered, timed
  * out or the socket disconnected; every one of them completes exactly once.
  */
-#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "json_text.h"
 #include "sio.h"
 
-static void gen_socket_id(char out[21]) {
-  static const char tab[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  unsigned char r[15];
-  if (RAND_bytes(r, sizeof(r)) != 1) memset(r, 0, sizeof(r));
-  for (int i = 0, o = 0; i < 15; i += 3) {
-    uint32_t v = (uint32_t)r[i] << 16 | (uint32_t)r[i + 1] << 8 | r[i + 2];
-    out[o++] = tab[(v >> 18) & 63];
-    out[o++] = tab[(v >> 12) & 63];
-    out[o++] = tab[(v >> 6) & 63];
-    out[o++] = tab[v & 63];
-  }
-  out[20] = '\0';
-}
-
 sioc_socket_t *sio__socket_new(sioc_nsp_t *nsp, sio__client_t *client,
                                const char *auth, size_t auth_len) {
   sioc_socket_t *s = calloc(1, sizeof(*s));
   if (!s) return NULL;
   s->auth = malloc(auth_len + 1);
-  if (!s->auth) {
+  if (!s->auth || eio__gen_id(s->id) != 0) {
+    free(s->auth);
     free(s);
     return NULL;
   }
@@ -46,7 +31,6 @@ sioc_socket_t *sio__socket_new(sioc_nsp_t *nsp, sio__client_t *client,
   sioc__list_init(&s->rooms);
   sioc__list_init(&s->acks);
   sioc__list_push_back(&client->sockets, &s->client_link);
-  gen_socket_id(s->id);
   return s;
 }
 
