@@ -152,21 +152,32 @@ typedef struct sioc_options_s sioc_options_t;
 SIOC_EXTERN sioc_options_t *sioc_options_new(void);
 SIOC_EXTERN void sioc_options_free(sioc_options_t *o);
 
-/* Sets option `name` from the JSON text value[0..len).  Modern names:
- * path, pingInterval, pingTimeout, connectTimeout, upgradeTimeout,
- * maxHttpBufferSize, transports (["polling","websocket"]), allowUpgrades,
- * cors ({origin: "*" | string | [strings] | true | false, credentials}),
- * allowEIO3 (false only), perMessageDeflate / httpCompression (false only:
- * not supported), cookie (false only), and sioc's own limits
- * maxAttachments, maxHeaderBytes, maxWebSocketFragments, maxBufferedBytes,
- * maxConnections.  Classic names: "heartbeat interval" and "heartbeat
- * timeout" (seconds), "destroy buffer size", "transports" (websocket,
- * xhr-polling, jsonp-polling), "origins" ("*:*" or "host:port" list),
- * "resource".  Returns 0; SIOC_ENOTFOUND for a name that is not a server
- * option here (hosts handle function-valued ones such as allowRequest
- * first); SIOC_EINVAL for a bad value, an unknown name or a classic option
- * without an equivalent.  On error a one-line message naming the option is
- * written to err (if not NULL). */
+/* Sets option `name` from the JSON text value[0..len).  Modern names
+ * (exact case): path, pingInterval, pingTimeout, connectTimeout,
+ * upgradeTimeout (positive integer ms), maxHttpBufferSize (positive integer
+ * bytes; 1e6 is fine), transports (non-empty array of "polling",
+ * "websocket"), allowUpgrades, addTrailingSlash (bool; both forms are
+ * served), cors (false | null | true | {origin: "*" | string | [strings] |
+ * true (any origin) | false, credentials: bool, methods and allowedHeaders
+ * checked and ignored}; a missing origin means "*", as in the cors
+ * package), allowEIO3 (false only), perMessageDeflate / httpCompression /
+ * cookie (false only: not supported), and sioc's own limits maxAttachments,
+ * maxHeaderBytes, maxWebSocketFragments, maxBufferedBytes, maxConnections.
+ * Classic names (exact strings): "heartbeat interval" (seconds), "heartbeat
+ * timeout" and "close timeout" (seconds; pingTimeout becomes the larger of
+ * the two), "destroy buffer size", "transports" (also websocket,
+ * xhr-polling, jsonp-polling), "origins" ("*:*" or "host:port" entries,
+ * expanded to http:// and https:// origins; also sets credentials, as 0.9
+ * did), "resource".  Returns 0; SIOC_ENOTFOUND for a name the host
+ * implements (allowRequest, serveClient, adapter, parser,
+ * connectionStateRecovery, cleanupEmptyChildNamespaces, wsEngine,
+ * initialPacket, destroyUpgrade, destroyUpgradeTimeout, and the classic
+ * "authorization", "browser client", "log", "log level" once their value is
+ * checked); SIOC_EINVAL for a bad value (text that is not JSON included), an
+ * unknown name or a classic option without an equivalent; SIOC_ENOMEM.
+ * A failed call changes nothing.  A one-line message naming the option is
+ * written to err (if not NULL, truncated to errlen) on every non-zero
+ * return. */
 SIOC_EXTERN int sioc_options_set(sioc_options_t *o, const char *name,
                                  const char *value, size_t len, char *err,
                                  size_t errlen);
