@@ -119,6 +119,8 @@ int eio__conn_write(eio__conn_t *c, sioc__rbuf_t *buf, size_t off, size_t len) {
     close_now(c);
     return r;
   }
+  /* Written at once: no write callback will come to finish a close. */
+  if (c->close_after_write && eio__outq_idle(&c->outq)) close_now(c);
   return 0;
 }
 
@@ -307,7 +309,6 @@ static void feed_http(eio__conn_t *c, const char *data, size_t len) {
   if (c->closing) return;
   if (c->parser.upgrade) {
     eio__http_req_t *req = c->req;
-    if (!req->keep_alive) c->close_after_write = 1;
     sioc__server_route(c, req);
     if (c->req) eio__http_req_reset(c->req);
     if (c->mode == CONN_WS && !c->closing && n < len)

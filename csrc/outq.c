@@ -53,14 +53,50 @@ int eio__outq_push(eio__outq_t *q, sioc__rbuf_t *buf, size_t off, size_t len) {
   return 0;
 }
 
-int eio__outq_flush(eio__outq_t *q, uv_stream_t *stream, uv_write_cb cb) {
-  if (q->inflight || q->count == 0) return 0;
-  uv_buf_t iov[OUTQ_MAX_IOV];
+/* Drops `n` written bytes from the head of the queue (none in flight). */
+static void consume(eio__outq_t *q, size_t n) {
+  while (n > 0) {
+    eio__outq_item_t *it = &q->items[q->head];
+    size_t k = n < it->len ? n : it->len;
+    it->off += k;
+    it->len -= k;
+    q->bytes -= k;
+    n -= k;
+    if (it->len == 0) {
+      sioc__rbuf_unref(it->buf);
+      q->head = (q->head + 1) % q->cap;
+      q->count--;
+    }
+  }
+}
+
+static size_t fill_iov(eio__outq_t *q, uv_buf_t *iov) {
   size_t n = q->count < OUTQ_MAX_IOV ? q->count : OUTQ_MAX_IOV;
   for (size_t i = 0; i < n; i++) {
     eio__outq_item_t *it = &q->items[(q->head + i) % q->cap];
     iov[i] = uv_buf_init(it->buf->data + it->off, (unsigned)it->len);
   }
+  return n;
+}
+
+int eio__outq_flush(eio__outq_t *q, uv_stream_t *stream, uv_write_cb cb) {
+  if (q->inflight) return 0;
+  uv_buf_t iov[OUTQ_MAX_IOV];
+  /* Write what the kernel takes right now; only the rest waits in the
+   * queue (and counts toward the buffered-bytes limit). */
+  while (q->count) {
+    size_t n = fill_iov(q, iov);
+    int w = uv_try_write(stream, iov, (unsigned)n);
+    if (w == UV_EAGAIN || w == UV_ENOSYS) break;
+    if (w < 0) return w;
+    if (w == 0) break;
+    consume(q, (size_t)w);
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) total += iov[i].len;
+    if ((size_t)w < total) break;   /* the socket buffer is full */
+  }
+  if (q->count == 0) return 0;
+  size_t n = fill_iov(q, iov);
   int r = uv_write(&q->req, stream, iov, (unsigned)n, cb);
   if (r == 0) q->inflight = n;
   return r;

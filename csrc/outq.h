@@ -2,8 +2,10 @@
  *
  * Each item references a shared block (sioc__rbuf_t) and a range in it, so a
  * broadcast frame is queued toward a thousand connections without a copy.
- * Items are written with one writev (uv_write) at a time; what arrives while
- * a write is in flight is sent together when it completes.
+ * A flush first writes what the kernel accepts at once (uv_try_write); the
+ * rest goes out with one writev (uv_write) at a time, and what arrives while
+ * that write is in flight is sent together when it completes.  `bytes` is
+ * therefore what the peer has not taken yet: the slow-consumer measure.
  */
 #ifndef SIOC_OUTQ_H
 #define SIOC_OUTQ_H
@@ -34,9 +36,9 @@ void eio__outq_init(eio__outq_t *q);
 void eio__outq_reset(eio__outq_t *q);
 /* Takes a new reference to buf.  0 or SIOC_ENOMEM. */
 int eio__outq_push(eio__outq_t *q, sioc__rbuf_t *buf, size_t off, size_t len);
-/* Starts a write of everything queued when none is in flight.  cb is the
- * stream's write callback; it must call eio__outq_done().  0 or a libuv
- * error. */
+/* Writes what it can now and starts a write of the rest when none is in
+ * flight.  cb is the stream's write callback; it must call
+ * eio__outq_done().  0 or a libuv error. */
 int eio__outq_flush(eio__outq_t *q, uv_stream_t *stream, uv_write_cb cb);
 /* Releases the items of the write that completed. */
 void eio__outq_done(eio__outq_t *q);

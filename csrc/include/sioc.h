@@ -123,7 +123,7 @@ typedef struct {
   uint32_t upgrade_timeout_ms;    /* 10000 */
   size_t max_http_buffer_size;    /* 1000000: message and POST body bytes */
   size_t max_attachments;         /* 10 binary attachments per packet */
-  size_t max_header_bytes;        /* 16384 bytes of request line+headers */
+  size_t max_header_bytes;        /* 16384 bytes of request target+headers */
   size_t max_ws_fragments;        /* 16384 frames per WebSocket message */
   size_t max_buffered_bytes;      /* 16 MiB queued toward one client */
   size_t max_connections;         /* 0: unlimited TCP connections */
