@@ -208,14 +208,20 @@ static int set_transports(sioc_options_t *o, const ctx_t *c, const cJSON *v) {
       mask |= SIOC_TRANSPORT_POLLING;
     } else if (strcmp(t, "websocket") == 0) {
       mask |= SIOC_TRANSPORT_WEBSOCKET;
-    } else if (strcmp(t, "htmlfile") == 0 || strcmp(t, "flashsocket") == 0 ||
-               strcmp(t, "webtransport") == 0) {
+    } else if (strcmp(t, "htmlfile") == 0 || strcmp(t, "flashsocket") == 0) {
+      /* 0.9's usual list names them; no 1.x+ client ever asks for them, so
+       * they are skipped rather than failing classic code. */
+    } else if (strcmp(t, "webtransport") == 0) {
       msg(c, "option \"%s\": transport \"%s\" is not supported (only "
           "\"polling\" and \"websocket\")", c->name, t);
       return SIOC_EINVAL;
     } else {
       return bad(c, what);
     }
+  }
+  if (!mask) {
+    msg(c, "option \"%s\" must name \"polling\" or \"websocket\"", c->name);
+    return SIOC_EINVAL;
   }
   o->opts.transports = mask;
   return 0;
@@ -535,9 +541,9 @@ static const char *const host_names[] = {
 
 /* 0.9 keys without an equivalent. */
 static const char *const classic_dead[] = {
-    "store", "logger", "static", "heartbeats", "blacklist", "log colors",
+    "store", "logger", "static", "blacklist", "log colors",
     "polling duration", "flash policy server", "flash policy port",
-    "destroy upgrade", "browser client cache", "browser client minification",
+    "browser client cache", "browser client minification",
     "browser client etag", "browser client expires", "browser client gzip",
     "browser client handler", "match origin protocol",
     "client store expiration", NULL};
@@ -591,6 +597,17 @@ static int set_classic(sioc_options_t *o, const ctx_t *c, const cJSON *v) {
     return host_handled(c);
   }
   if (strcmp(n, "authorization") == 0) return host_handled(c);
+  if (strcmp(n, "heartbeats") == 0 || strcmp(n, "destroy upgrade") == 0) {
+    /* Always on in sioc (heartbeats; closing upgrades for other paths):
+     * io.enable() of them is fine, disabling them is not possible. */
+    int b;
+    if ((rc = set_bool(c, v, &b))) return rc;
+    if (!b) {
+      msg(c, "classic option \"%s\" cannot be disabled in socket.io 4 / sioc", n);
+      return SIOC_EINVAL;
+    }
+    return 0;
+  }
   if (in(classic_dead, n)) {
     msg(c, "classic option \"%s\" has no equivalent in socket.io 4 / sioc", n);
     return SIOC_EINVAL;

@@ -166,7 +166,9 @@ SIOC_EXTERN void sioc_options_free(sioc_options_t *o);
  * Classic names (exact strings): "heartbeat interval" (seconds), "heartbeat
  * timeout" and "close timeout" (seconds; pingTimeout becomes the larger of
  * the two), "destroy buffer size", "transports" (also websocket,
- * xhr-polling, jsonp-polling), "origins" ("*:*" or "host:port" entries,
+ * xhr-polling, jsonp-polling; htmlfile and flashsocket are skipped),
+ * "heartbeats" and "destroy upgrade" (true only: always on), "origins"
+ * ("*:*" or "host:port" entries,
  * expanded to http:// and https:// origins; also sets credentials, as 0.9
  * did), "resource".  Returns 0; SIOC_ENOTFOUND for a name the host
  * implements (allowRequest, serveClient, adapter, parser,

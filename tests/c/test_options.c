@@ -181,10 +181,13 @@ static void test_transports_and_flags(void) {
   FAILS(o, "transports", "\"websocket\"", SIOC_EINVAL);
   FAILS(o, "transports", "[\"websocket\", 1]", SIOC_EINVAL);
   FAILS(o, "transports", "[\"\"]", SIOC_EINVAL);
-  FAILS(o, "transports", "[\"webtransport\"]", SIOC_EINVAL);
-  FAILS(o, "transports", "[\"flashsocket\"]", SIOC_EINVAL);
-  EINVAL_MSG(o, "transports", "[\"websocket\",\"htmlfile\"]",
-             "option \"transports\": transport \"htmlfile\" is not supported (only "
+  /* 0.9's obsolete transports are skipped, but one usable must remain */
+  EINVAL_MSG(o, "transports", "[\"flashsocket\"]",
+             "option \"transports\" must name \"polling\" or \"websocket\"");
+  OK(o, "transports", "[\"websocket\",\"htmlfile\",\"flashsocket\"]");
+  ASSERT_EQ(g->transports, SIOC_TRANSPORT_WEBSOCKET);
+  EINVAL_MSG(o, "transports", "[\"webtransport\"]",
+             "option \"transports\": transport \"webtransport\" is not supported (only "
              "\"polling\" and \"websocket\")");
   EINVAL_MSG(o, "transports", "[\"Polling\"]",
              "option \"transports\" must be a non-empty array of \"polling\" and "
@@ -419,8 +422,8 @@ static void test_classic(void) {
   FAILS(o, "authorization", "\"function\"", SIOC_ENOTFOUND);
 
   static const char *const dead[] = {
-      "store", "logger", "static", "heartbeats", "blacklist", "log colors",
-      "polling duration", "flash policy server", "flash policy port", "destroy upgrade",
+      "store", "logger", "static", "blacklist", "log colors",
+      "polling duration", "flash policy server", "flash policy port",
       "browser client cache", "browser client minification", "browser client etag",
       "browser client expires", "browser client gzip", "browser client handler",
       "match origin protocol", "client store expiration", NULL};
@@ -431,6 +434,12 @@ static void test_classic(void) {
     EINVAL_MSG(o, dead[i], "true", want);
     EINVAL_MSG(o, dead[i], "not json", want);
   }
+  /* Always on in sioc: enabling is fine, disabling is an error. */
+  OK(o, "heartbeats", "true");
+  OK(o, "destroy upgrade", "true");
+  EINVAL_MSG(o, "heartbeats", "false",
+             "classic option \"heartbeats\" cannot be disabled in socket.io 4 / sioc");
+  FAILS(o, "destroy upgrade", "false", SIOC_EINVAL);
   /* Classic names match exactly. */
   FAILS(o, "Heartbeat Interval", "25", SIOC_EINVAL);
   ASSERT_STR_EQ(err, "unknown option \"Heartbeat Interval\"");
