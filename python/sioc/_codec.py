@@ -1,0 +1,61 @@
+"""Event arguments <-> (JSON text, attachments), as they cross into the C core.
+
+Binary values (bytes, bytearray, memoryview) anywhere in the arguments are
+swapped for Socket.IO placeholders {"_placeholder": true, "num": N}; the
+bytes travel as attachment N.  Received placeholders become ``bytes``.
+"""
+import json
+from typing import Any, List, Optional, Sequence, Tuple
+
+_BINARY = (bytes, bytearray, memoryview)
+_loads = json.loads
+
+
+def encode(args: Sequence[Any]) -> Tuple[str, Optional[list]]:
+    """Returns (JSON array text, attachments or None).  Raises TypeError for
+    values that are not JSON-serializable (with the offending type named)."""
+    bins: list = []
+
+    def default(o: Any) -> Any:
+        if isinstance(o, _BINARY):
+            bins.append(o)
+            return {"_placeholder": True, "num": len(bins) - 1}
+        if isinstance(o, (set, frozenset)):
+            raise TypeError("a set is not a valid Socket.IO argument (use a list)")
+        raise TypeError("Object of type %s is not a valid Socket.IO argument "
+                        "(JSON types and bytes only)" % type(o).__name__)
+
+    try:
+        text = json.dumps(list(args), separators=(",", ":"), ensure_ascii=False,
+                          allow_nan=False, default=default)
+    except ValueError as e:   # NaN/Infinity or a circular reference
+        raise TypeError("invalid Socket.IO argument: %s" % e) from None
+    return text, (bins or None)
+
+
+def decode(text: Optional[str], bins: Optional[List[bytes]]) -> list:
+    """The arguments of a received packet as Python values."""
+    if not text:
+        return []
+    if not bins:
+        return _loads(text)
+    n = len(bins)
+
+    def hook(d: dict) -> Any:
+        if len(d) == 2 and d.get("_placeholder") is True:
+            num = d.get("num")
+            if type(num) is int and 0 <= num < n:
+                return bins[num]
+        return d
+
+    return _loads(text, object_hook=hook)
+
+
+def ack_args(result: Any) -> tuple:
+    """A handler's return value as ack arguments: None -> no argument,
+    a tuple -> several arguments, anything else -> one."""
+    if result is None:
+        return ()
+    if isinstance(result, tuple):
+        return result
+    return (result,)

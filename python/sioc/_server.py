@@ -1,0 +1,1420 @@
+"""sioc's Python API: Server (asyncio), BlockingServer (threads), Namespace,
+Socket and BroadcastOperator, over the C core in ``sioc._sioc``.
+
+Threading: the core runs its libuv loop on its own thread.  Calls below post
+commands to it (emits and room changes are fire-and-forget, queries wait for
+the loop's answer); what happens on the network arrives as batches of event
+tuples, read by asyncio through an eventfd (Server) or by a dispatch thread
+(BlockingServer).  Python objects live only on the Python side.
+"""
+import asyncio
+import concurrent.futures
+import inspect
+import itertools
+import json
+import logging
+import os
+import re
+import signal
+import threading
+import time
+from collections import deque
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Union
+from urllib.parse import parse_qsl
+
+from . import _codec
+from ._sioc import Core, BCAST_VOLATILE, BCAST_LOCAL, BCAST_COMPRESS, ETIMEDOUT, strerror
+
+logger = logging.getLogger("sioc")
+
+# Event tuple kinds from the core (python/sioc/_sioc.c).
+_E_CONNECT, _E_MIDDLEWARE, _E_EVENT, _E_DISCONNECTING, _E_DISCONNECT, \
+    _E_ACK, _E_BACK, _E_CLOSED, _E_ERROR = range(1, 10)
+
+RESERVED_EVENTS = frozenset(["connect", "connect_error", "disconnect", "disconnecting",
+                             "newListener", "removeListener"])
+_LOCAL_EVENTS = frozenset(["disconnect", "disconnecting", "error"])
+
+
+class SiocError(Exception):
+    """Base class of sioc's exceptions."""
+
+
+class ClosedError(SiocError):
+    """The socket is disconnected or the server is closed."""
+
+
+class AckTimeoutError(SiocError, TimeoutError):
+    """A client did not acknowledge in time."""
+
+
+class MiddlewareError(SiocError):
+    """Raise (or pass to ``next``) from a middleware to refuse a connection;
+    ``message`` and ``data`` reach the client's connect_error."""
+
+    def __init__(self, message: str = "Connection rejected by server", data: Any = None):
+        super().__init__(message)
+        self.message = message
+        self.data = data
+
+
+# Python-friendly option spellings -> socket.io names.
+_SNAKE = {
+    "path": "path", "ping_interval": "pingInterval", "ping_timeout": "pingTimeout",
+    "connect_timeout": "connectTimeout", "upgrade_timeout": "upgradeTimeout",
+    "max_http_buffer_size": "maxHttpBufferSize", "transports": "transports",
+    "allow_upgrades": "allowUpgrades", "cors": "cors", "allow_eio3": "allowEIO3",
+    "per_message_deflate": "perMessageDeflate", "http_compression": "httpCompression",
+    "cookie": "cookie", "max_attachments": "maxAttachments",
+    "max_header_bytes": "maxHeaderBytes", "max_websocket_fragments": "maxWebSocketFragments",
+    "max_buffered_bytes": "maxBufferedBytes", "max_connections": "maxConnections",
+    "add_trailing_slash": "addTrailingSlash",
+}
+
+
+def _takes_ack(fn: Callable) -> bool:
+    try:
+        return "ack" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _is_coro_fn(fn: Callable) -> bool:
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
+        getattr(fn, "__call__", None))
+
+
+def _build_handshake(text: str) -> dict:
+    hs = json.loads(text)
+    issued = int(hs.get("time", time.time() * 1000))
+    query: Dict[str, str] = {}
+    for k, v in parse_qsl(hs.get("query", ""), keep_blank_values=True):
+        query[k] = v
+    return {
+        "headers": hs.get("headers", {}),
+        "time": time.strftime("%a %b %d %Y %H:%M:%S GMT", time.gmtime(issued / 1000)),
+        "address": hs.get("address", ""),
+        "xdomain": bool(hs.get("xdomain")),
+        "secure": bool(hs.get("secure")),
+        "issued": issued,
+        "url": hs.get("url", ""),
+        "query": query,
+        "auth": hs.get("auth", {}),
+    }
+
+
+def _rooms_tuple(rooms: Union[str, Iterable[str]]) -> tuple:
+    if isinstance(rooms, str):
+        return (rooms,)
+    out = tuple(rooms)
+    for r in out:
+        if not isinstance(r, str):
+            raise TypeError("room names must be str, not %s" % type(r).__name__)
+    return out
+
+
+# --------------------------------------------------------------------------
+# Broadcasting
+
+class BroadcastOperator:
+    """A set of target sockets: ``io.to(room).except_(other).emit(...)``.
+
+    Immutable: every modifier returns a new operator.  A broadcast is one call
+    into the C core, which encodes the packet once for all recipients."""
+
+    __slots__ = ("_nsp", "_rooms", "_except", "_flags", "_timeout")
+
+    def __init__(self, nsp: "Namespace", rooms: tuple = (), except_: tuple = (),
+                 flags: int = 0, timeout: Optional[float] = None):
+        self._nsp = nsp
+        self._rooms = rooms
+        self._except = except_
+        self._flags = flags
+        self._timeout = timeout
+
+    def _with(self, **kw: Any) -> "BroadcastOperator":
+        d = dict(rooms=self._rooms, except_=self._except, flags=self._flags,
+                 timeout=self._timeout)
+        d.update(kw)
+        return BroadcastOperator(self._nsp, **d)
+
+    def to(self, room: Union[str, Iterable[str]]) -> "BroadcastOperator":
+        """Adds rooms to the targets (sockets in any of them)."""
+        return self._with(rooms=self._rooms + tuple(
+            r for r in _rooms_tuple(room) if r not in self._rooms))
+
+    in_ = to
+
+    def except_(self, room: Union[str, Iterable[str]]) -> "BroadcastOperator":
+        """Excludes sockets in these rooms."""
+        return self._with(except_=self._except + _rooms_tuple(room))
+
+    @property
+    def volatile(self) -> "BroadcastOperator":
+        """Skip clients that cannot take the packet right now."""
+        return self._with(flags=self._flags | BCAST_VOLATILE)
+
+    @property
+    def local(self) -> "BroadcastOperator":
+        """This process only (relevant with a cluster adapter)."""
+        return self._with(flags=self._flags | BCAST_LOCAL)
+
+    def compress(self, flag: bool = True) -> "BroadcastOperator":
+        """Accepted for API parity (no compression)."""
+        return self._with(flags=(self._flags | BCAST_COMPRESS) if flag
+                          else (self._flags & ~BCAST_COMPRESS))
+
+    def timeout(self, seconds: float) -> "BroadcastOperator":
+        """Ack timeout for ``emit(..., callback=)`` / ``emit_with_ack``."""
+        return self._with(timeout=seconds)
+
+    def emit(self, event: str, *args: Any, callback: Optional[Callable] = None) -> None:
+        """Sends ``event`` with ``args`` to every target.  With ``callback``,
+        it is called as callback(err, responses) once every client answered
+        or the timeout passed (err is None or an AckTimeoutError)."""
+        _check_event(event)
+        srv = self._nsp.server
+        text, bins = _codec.encode(args)
+        if callback is None:
+            srv._post("emit", self._nsp.name, self._rooms, self._except, self._flags,
+                      event, text, bins)
+            return
+        req = srv._new_request(("bcast-cb", callback))
+        srv._post("emit_ack", self._nsp.name, self._rooms, self._except, self._flags,
+                  event, text, bins, _ms(self._timeout), req)
+
+    def emit_with_ack(self, event: str, *args: Any) -> Any:
+        """Broadcast expecting acks; resolves to the list of responses (first
+        ack argument of each client).  Raises AckTimeoutError when some did
+        not answer within ``timeout()``.  Awaitable with Server; blocking
+        with BlockingServer."""
+        _check_event(event)
+        srv = self._nsp.server
+        text, bins = _codec.encode(args)
+        fut = srv._new_future()
+        req = srv._new_request(("bcast-fut", fut))
+        srv._post("emit_ack", self._nsp.name, self._rooms, self._except, self._flags,
+                  event, text, bins, _ms(self._timeout), req)
+        return srv._result(fut)
+
+    def send(self, *args: Any) -> None:
+        """emit("message", *args)."""
+        self.emit("message", *args)
+
+    write = send
+
+    def _ids(self) -> List[str]:
+        srv = self._nsp.server
+        text = srv._core.sockets(self._nsp.name, self._rooms, self._except)
+        return json.loads(text) if text else []
+
+    def _fetch(self) -> List["Socket"]:
+        socks = self._nsp.sockets
+        return [socks[i] for i in self._ids() if i in socks]
+
+    def fetch_sockets(self) -> Any:
+        """The connected sockets among the targets (awaitable with Server)."""
+        return self._nsp.server._immediate(self._fetch())
+
+    def sockets_join(self, rooms: Union[str, Iterable[str]]) -> None:
+        """Makes the targets join ``rooms``."""
+        self._nsp.server._post("sockets_op", self._nsp.name, self._rooms, self._except,
+                               0, _rooms_tuple(rooms))
+
+    def sockets_leave(self, rooms: Union[str, Iterable[str]]) -> None:
+        """Makes the targets leave ``rooms``."""
+        self._nsp.server._post("sockets_op", self._nsp.name, self._rooms, self._except,
+                               1, _rooms_tuple(rooms))
+
+    def disconnect_sockets(self, close: bool = False) -> None:
+        """Disconnects the targets (close=True also closes their connection)."""
+        self._nsp.server._post("sockets_op", self._nsp.name, self._rooms, self._except,
+                               2, bool(close))
+
+
+def _ms(seconds: Optional[float]) -> int:
+    if seconds is None:
+        return 0
+    if seconds < 0:
+        raise ValueError("timeout must be >= 0")
+    return max(1, int(seconds * 1000))
+
+
+def _check_event(event: Any) -> None:
+    if not isinstance(event, str):
+        raise TypeError("event name must be a str, not %s" % type(event).__name__)
+    if event in RESERVED_EVENTS:
+        raise ValueError('"%s" is a reserved event name' % event)
+
+
+# --------------------------------------------------------------------------
+# Namespaces
+
+class _Manager:
+    """Classic ``io.sockets.manager``: ``rooms`` and ``room_clients``."""
+
+    def __init__(self, nsp: "Namespace"):
+        self._nsp = nsp
+
+    @property
+    def rooms(self) -> Dict[str, Set[str]]:
+        """Room name -> set of socket ids (every socket id is a room too)."""
+        return self._nsp.rooms
+
+    @property
+    def room_clients(self) -> Dict[str, Set[str]]:
+        """Socket id -> set of its rooms (classic roomClients)."""
+        out: Dict[str, Set[str]] = {}
+        for room, ids in self._nsp.rooms.items():
+            for i in ids:
+                out.setdefault(i, set()).add(room)
+        return out
+
+    roomClients = room_clients
+
+
+class Namespace:
+    """A Socket.IO namespace (``io.of("/chat")``).  ``io`` itself forwards to
+    the main namespace "/"."""
+
+    def __init__(self, server: "_ServerBase", name: str, parent: Optional["_Parent"] = None):
+        self.server = server
+        self.name = name
+        self.sockets: Dict[str, Socket] = {}
+        self._handlers: Dict[str, List[Callable]] = parent._handlers if parent else {}
+        self._middlewares: List[Callable] = parent._middlewares if parent else []
+        self._c_mw = bool(parent)
+        self.manager = _Manager(self)
+
+    def __repr__(self) -> str:
+        return "<sioc.Namespace %s>" % self.name
+
+    # handlers
+    def on(self, event: str, handler: Optional[Callable] = None) -> Any:
+        """Registers a handler; usable as ``@nsp.on("connection")``.  The
+        namespace's events are "connection" (alias "connect")."""
+        if event == "connect":
+            event = "connection"
+
+        def register(fn: Callable) -> Callable:
+            self._handlers.setdefault(event, []).append(fn)
+            return fn
+        return register(handler) if handler is not None else register
+
+    def use(self, middleware: Callable) -> Callable:
+        """Adds connect middleware ``fn(socket, next)`` (sync or async).  Call
+        ``next()`` to go on or ``next(err)`` to refuse: the client gets a
+        connect_error with str(err) and err.data.  Raising refuses too."""
+        self._middlewares.append(middleware)
+        if not self._c_mw:
+            self._c_mw = True
+            self.server._core.nsp(self.name, True)
+        return middleware
+
+    # targets
+    def _op(self) -> BroadcastOperator:
+        return BroadcastOperator(self)
+
+    def to(self, room: Union[str, Iterable[str]]) -> BroadcastOperator:
+        """Targets the sockets in ``room``."""
+        return self._op().to(room)
+
+    in_ = to
+
+    def except_(self, room: Union[str, Iterable[str]]) -> BroadcastOperator:
+        """Targets every socket except those in ``room``."""
+        return self._op().except_(room)
+
+    @property
+    def volatile(self) -> BroadcastOperator:
+        return self._op().volatile
+
+    @property
+    def local(self) -> BroadcastOperator:
+        return self._op().local
+
+    def compress(self, flag: bool = True) -> BroadcastOperator:
+        return self._op().compress(flag)
+
+    def timeout(self, seconds: float) -> BroadcastOperator:
+        return self._op().timeout(seconds)
+
+    def emit(self, event: str, *args: Any, callback: Optional[Callable] = None) -> None:
+        """Sends to every socket of the namespace."""
+        self._op().emit(event, *args, callback=callback)
+
+    def emit_with_ack(self, event: str, *args: Any) -> Any:
+        return self._op().emit_with_ack(event, *args)
+
+    def send(self, *args: Any) -> None:
+        self._op().emit("message", *args)
+
+    write = send
+
+    def fetch_sockets(self) -> Any:
+        """Every connected socket of the namespace (awaitable with Server)."""
+        return self._op().fetch_sockets()
+
+    def sockets_join(self, rooms: Union[str, Iterable[str]]) -> None:
+        self._op().sockets_join(rooms)
+
+    def sockets_leave(self, rooms: Union[str, Iterable[str]]) -> None:
+        self._op().sockets_leave(rooms)
+
+    def disconnect_sockets(self, close: bool = False) -> None:
+        self._op().disconnect_sockets(close)
+
+    @property
+    def rooms(self) -> Dict[str, Set[str]]:
+        """Room -> set of socket ids (socket.io's ``adapter.rooms``)."""
+        text = self.server._core.rooms(self.name)
+        if not text:
+            return {}
+        flat = json.loads(text)
+        return {flat[i]: set(flat[i + 1]) for i in range(0, len(flat), 2)}
+
+    @property
+    def adapter(self) -> "Namespace":
+        """``io.of("/").adapter.rooms`` works as in socket.io."""
+        return self
+
+    # classic aliases
+    def socket(self, sid: str) -> BroadcastOperator:
+        """Classic ``io.sockets.socket(id)``: emit to one client by id."""
+        return self.to(sid)
+
+    def clients(self, room: Optional[str] = None) -> List["Socket"]:
+        """Classic ``io.sockets.clients([room])``: the sockets (synchronous)."""
+        op = self.to(room) if room is not None else self._op()
+        return op._fetch()
+
+
+class _Parent:
+    """A dynamic namespace matcher (``io.of(re.compile(...))`` or
+    ``io.of(fn)``): handlers and middleware apply to every child."""
+
+    def __init__(self, server: "_ServerBase", matcher: Any):
+        self.server = server
+        self.matcher = matcher
+        self._handlers: Dict[str, List[Callable]] = {}
+        self._middlewares: List[Callable] = []
+        self.children: List[Namespace] = []
+
+    def matches(self, name: str, auth: Any) -> bool:
+        if isinstance(self.matcher, re.Pattern):
+            return self.matcher.search(name) is not None
+        res: List[Any] = []
+        r = self.matcher(name, auth, lambda err=None, ok=None: res.append((err, ok)))
+        if res:
+            return not res[0][0] and bool(res[0][1])
+        return bool(r)
+
+    on = Namespace.on
+
+    def use(self, middleware: Callable) -> Callable:
+        self._middlewares.append(middleware)
+        return middleware
+
+    def emit(self, event: str, *args: Any) -> None:
+        for ns in self.children:
+            ns.emit(event, *args)
+
+
+# --------------------------------------------------------------------------
+# Sockets
+
+class Socket:
+    """One client in one namespace (socket.io's server-side Socket)."""
+
+    def __init__(self, server: "_ServerBase", nsp: Namespace, handle: int, sid: str,
+                 handshake: dict):
+        self.server = server
+        self.nsp = nsp
+        self.namespace = nsp
+        self.id = sid
+        self.sid = sid
+        self.handshake = handshake
+        self.data: Dict[str, Any] = {}
+        self.connected = False
+        self._handle: Optional[int] = handle
+        self._handlers: Dict[str, List[Callable]] = {}
+        self._any: List[Callable] = []
+        self._any_out: List[Callable] = []
+        self._mws: List[Callable] = []
+        # BlockingServer: per-socket serial execution of handlers
+        self._jobs: deque = deque()
+        self._busy = False
+
+    def __repr__(self) -> str:
+        return "<sioc.Socket %s %s%s>" % (self.nsp.name, self.id,
+                                          "" if self.connected else " disconnected")
+
+    # handlers
+    def on(self, event: str, handler: Optional[Callable] = None) -> Any:
+        """Registers an event handler; usable as a decorator.
+
+        The handler gets the event's arguments.  When the client asked for
+        an acknowledgement, the handler's return value is sent back (a tuple
+        is several arguments; None is none) -- or, if it has a parameter
+        named ``ack``, it receives ``ack=<callable>`` (None when no ack was
+        asked for) and answers with ``ack(*values)`` itself.  Coroutine
+        functions run as asyncio tasks (Server); with BlockingServer,
+        handlers run on worker threads, one at a time per socket.  Local
+        events: "disconnect"(reason), "disconnecting"(reason), "error"(err).
+        """
+        def register(fn: Callable) -> Callable:
+            self._handlers.setdefault(event, []).append(fn)
+            return fn
+        return register(handler) if handler is not None else register
+
+    def once(self, event: str, handler: Optional[Callable] = None) -> Any:
+        def register(fn: Callable) -> Callable:
+            def wrapper(*a: Any, **kw: Any) -> Any:
+                self.off(event, wrapper)
+                return fn(*a, **kw)
+            wrapper.__wrapped__ = fn  # type: ignore[attr-defined]
+            self.on(event, wrapper)
+            return fn
+        return register(handler) if handler is not None else register
+
+    def off(self, event: Optional[str] = None, handler: Optional[Callable] = None) -> None:
+        """Removes one handler, every handler of ``event``, or all."""
+        if event is None:
+            self._handlers.clear()
+        elif handler is None:
+            self._handlers.pop(event, None)
+        else:
+            lst = self._handlers.get(event, [])
+            for i, h in enumerate(lst):
+                if h is handler or getattr(h, "__wrapped__", None) is handler:
+                    del lst[i]
+                    break
+
+    def on_any(self, handler: Callable) -> Callable:
+        """``handler(event, *args)`` for every incoming event."""
+        self._any.append(handler)
+        return handler
+
+    def off_any(self, handler: Optional[Callable] = None) -> None:
+        if handler is None:
+            self._any.clear()
+        elif handler in self._any:
+            self._any.remove(handler)
+
+    def on_any_outgoing(self, handler: Callable) -> Callable:
+        """``handler(event, *args)`` for every event this socket emits."""
+        self._any_out.append(handler)
+        return handler
+
+    def off_any_outgoing(self, handler: Optional[Callable] = None) -> None:
+        if handler is None:
+            self._any_out.clear()
+        elif handler in self._any_out:
+            self._any_out.remove(handler)
+
+    def use(self, middleware: Callable) -> Callable:
+        """Packet middleware ``fn([event, *args], next)``; ``next(err)`` drops
+        the packet and emits "error" on this socket."""
+        self._mws.append(middleware)
+        return middleware
+
+    # sending
+    def _h(self) -> int:
+        if self._handle is None or not self.connected:
+            raise ClosedError("socket %s is disconnected" % self.id)
+        return self._handle
+
+    def emit(self, event: str, *args: Any, callback: Optional[Callable] = None) -> None:
+        """Sends ``event`` to this client.  With ``callback``, it is called
+        with the client's ack arguments (or, after ``timeout()``, with an
+        AckTimeoutError as only argument)."""
+        _check_event(event)
+        text, bins = _codec.encode(args)
+        for h in self._any_out:
+            h(event, *args)
+        srv = self.server
+        if callback is None:
+            srv._sock_post(self, "sock_emit", event, text, bins)
+        else:
+            req = srv._new_request(("cb", callback))
+            srv._sock_post(self, "sock_emit_ack", event, text, bins, 0, req)
+
+    def emit_with_ack(self, event: str, *args: Any, timeout: Optional[float] = None) -> Any:
+        """Sends ``event`` and returns the client's ack: one value, or a
+        tuple for several (awaitable with Server, blocking with
+        BlockingServer).  Raises AckTimeoutError after ``timeout`` seconds
+        (None waits until the client disconnects: ClosedError)."""
+        _check_event(event)
+        text, bins = _codec.encode(args)
+        for h in self._any_out:
+            h(event, *args)
+        srv = self.server
+        fut = srv._new_future()
+        req = srv._new_request(("fut", fut))
+        srv._sock_post(self, "sock_emit_ack", event, text, bins, _ms(timeout), req)
+        return srv._result(fut)
+
+    def timeout(self, seconds: float) -> "_SocketTimeout":
+        """``socket.timeout(5).emit_with_ack(...)`` / ``.emit(..., callback=)``."""
+        return _SocketTimeout(self, seconds)
+
+    def send(self, *args: Any, callback: Optional[Callable] = None) -> None:
+        """emit("message", *args)."""
+        self.emit("message", *args, callback=callback)
+
+    write = send
+
+    # rooms
+    def join(self, rooms: Union[str, Iterable[str]]) -> None:
+        """Joins one room or several."""
+        for r in _rooms_tuple(rooms):
+            self.server._sock_post(self, "join", r)
+
+    def leave(self, room: str) -> None:
+        """Leaves a room."""
+        self.server._sock_post(self, "leave", _rooms_tuple(room)[0])
+
+    @property
+    def rooms(self) -> Set[str]:
+        """The rooms of this socket (its own id included); empty once
+        disconnected."""
+        if not self.connected or self._handle is None:
+            return set()
+        text = self.server._with_handle(self, self.server._core.socket_rooms)
+        return set(json.loads(text)) if text else set()
+
+    # targets
+    @property
+    def broadcast(self) -> BroadcastOperator:
+        """Every socket of the namespace but this one."""
+        return BroadcastOperator(self.nsp, (), (self.id,))
+
+    def to(self, room: Union[str, Iterable[str]]) -> BroadcastOperator:
+        """The room(s), except this socket."""
+        return self.broadcast.to(room)
+
+    in_ = to
+
+    def except_(self, room: Union[str, Iterable[str]]) -> BroadcastOperator:
+        return self.broadcast.except_(room)
+
+    @property
+    def volatile(self) -> "Socket":
+        return self
+
+    def compress(self, flag: bool = True) -> "Socket":
+        return self
+
+    def disconnect(self, close: bool = False) -> "Socket":
+        """Leaves the namespace ("server namespace disconnect"); close=True
+        also closes the underlying connection."""
+        if self.connected and self._handle is not None:
+            self.server._sock_post(self, "sock_disconnect", bool(close))
+        return self
+
+    # socket.io 0.9 spelling
+    def set(self, key: str, value: Any, callback: Optional[Callable] = None) -> None:
+        self.data[key] = value
+        if callback:
+            callback(None)
+
+    def get(self, key: str, callback: Optional[Callable] = None) -> Any:
+        v = self.data.get(key)
+        if callback:
+            callback(None, v)
+        return v
+
+
+class _SocketTimeout:
+    def __init__(self, socket: Socket, seconds: float):
+        self._s = socket
+        self._t = seconds
+
+    def emit_with_ack(self, event: str, *args: Any) -> Any:
+        return self._s.emit_with_ack(event, *args, timeout=self._t)
+
+    def emit(self, event: str, *args: Any, callback: Optional[Callable] = None) -> None:
+        if callback is None:
+            self._s.emit(event, *args)
+            return
+        _check_event(event)
+        text, bins = _codec.encode(args)
+        srv = self._s.server
+        req = srv._new_request(("cb-timeout", callback))
+        srv._sock_post(self._s, "sock_emit_ack", event, text, bins, _ms(self._t), req)
+
+
+# --------------------------------------------------------------------------
+# Servers
+
+_CLASSIC_HOST = {"log level", "log", "browser client", "authorization",
+                 "browser client minification", "browser client etag",
+                 "browser client gzip", "flash policy server", "match origin protocol"}
+
+
+class _ServerBase:
+    """What Server and BlockingServer share: options, namespaces, dispatch of
+    the core's events.  Not used directly."""
+
+    def __init__(self, **options: Any):
+        self._core = Core()
+        self._lock = threading.Lock()   # handle posts vs. release
+        self._nsps: Dict[str, Namespace] = {}
+        self._parents: List[_Parent] = []
+        self._handles: Dict[int, Socket] = {}
+        self._requests: Dict[int, Any] = {}
+        self._req_ids = itertools.count(1)
+        self._settings: Dict[str, Any] = {}
+        self._authorization: Optional[Callable] = None
+        self._closed = False
+        self._listening = False
+        self.port: Optional[int] = None
+        for k, v in options.items():
+            self.set(k, v)
+        self.sockets = self.of("/")   # main namespace; classic io.sockets
+
+    # ---- options -------------------------------------------------------
+    def set(self, key: str, value: Any = True) -> "_ServerBase":
+        """Sets an option: socket.io names (pingInterval, cors, ...), their
+        snake_case spellings (ping_interval) or the classic 0.9 keys
+        ("heartbeat interval" in seconds, "origins", "transports", ...).
+        Unknown keys and bad values raise ValueError.  Options must be set
+        before listen()."""
+        name = _SNAKE.get(key, key)
+        if name in ("log level", "log"):
+            self._settings[name] = value
+            if name == "log level":
+                levels = {0: logging.ERROR, 1: logging.WARNING, 2: logging.INFO, 3: logging.DEBUG}
+                if value not in levels:
+                    raise ValueError('option "log level" must be 0..3, got %r' % (value,))
+                logger.setLevel(levels[value])
+            else:
+                logger.disabled = not value
+            return self
+        if name == "authorization":
+            if value is not None and value is not False and not callable(value):
+                raise ValueError('option "authorization" must be a function '
+                                 '(handshake_data, callback(err, authorized))')
+            self._authorization = value if callable(value) else None
+            self._settings[name] = value
+            return self
+        if name in ("browser client", "serveClient", "serve_client"):
+            self._settings[name] = value
+            return self
+        try:
+            text = json.dumps(value)
+        except (TypeError, ValueError):
+            raise ValueError("option %r: value %r is not supported" % (key, value)) from None
+        if not self._core.set_option(name, text):
+            raise ValueError("unknown or unsupported option %r" % key)
+        self._settings[name] = value
+        return self
+
+    def get(self, key: str) -> Any:
+        """The value set for ``key`` (None when not set)."""
+        return self._settings.get(_SNAKE.get(key, key))
+
+    def enable(self, key: str) -> "_ServerBase":
+        """Classic io.enable(key): set(key, True)."""
+        return self.set(key, True)
+
+    def disable(self, key: str) -> "_ServerBase":
+        """Classic io.disable(key): set(key, False)."""
+        return self.set(key, False)
+
+    def enabled(self, key: str) -> bool:
+        return bool(self.get(key))
+
+    def disabled(self, key: str) -> bool:
+        return not self.get(key)
+
+    def configure(self, env: Any, fn: Optional[Callable] = None) -> "_ServerBase":
+        """Classic io.configure([env,] fn): runs fn (with this server as its
+        argument when it takes one) always, or only when ``env`` matches
+        $PYTHON_ENV / $NODE_ENV (default "development")."""
+        if fn is None:
+            env, fn = None, env
+        current = os.environ.get("PYTHON_ENV") or os.environ.get("NODE_ENV") or "development"
+        envs = (env,) if isinstance(env, str) else tuple(env or ())
+        if env is None or current in envs:
+            try:
+                nparams = len(inspect.signature(fn).parameters)
+            except (TypeError, ValueError):
+                nparams = 0
+            fn(self) if nparams else fn()
+        return self
+
+    # ---- namespaces ----------------------------------------------------
+    def of(self, name: Any) -> Any:
+        """The namespace ``name`` ("/chat"), created on first use.  A
+        compiled regex or a function ``(name, auth, next)`` creates a
+        dynamic namespace group: clients may connect to any matching name."""
+        if isinstance(name, str):
+            if not name.startswith("/"):
+                name = "/" + name
+            ns = self._nsps.get(name)
+            if ns is None:
+                ns = Namespace(self, name)
+                self._nsps[name] = ns
+                if name != "/":
+                    self._core.nsp(name, False)
+            return ns
+        if isinstance(name, re.Pattern) or callable(name):
+            parent = _Parent(self, name)
+            if not self._parents:
+                self._core.set_dynamic(True)
+            self._parents.append(parent)
+            return parent
+        raise TypeError("namespace must be a str, a compiled regex or a function")
+
+    # the main namespace's API on the server
+    def on(self, event: str, handler: Optional[Callable] = None) -> Any:
+        """``@io.on("connection")``: handlers of the main namespace."""
+        return self.sockets.on(event, handler)
+
+    def use(self, middleware: Callable) -> Callable:
+        """Connect middleware of the main namespace."""
+        return self.sockets.use(middleware)
+
+    def to(self, room: Union[str, Iterable[str]]) -> BroadcastOperator:
+        return self.sockets.to(room)
+
+    in_ = to
+
+    def except_(self, room: Union[str, Iterable[str]]) -> BroadcastOperator:
+        return self.sockets.except_(room)
+
+    @property
+    def volatile(self) -> BroadcastOperator:
+        return self.sockets.volatile
+
+    @property
+    def local(self) -> BroadcastOperator:
+        return self.sockets.local
+
+    def compress(self, flag: bool = True) -> BroadcastOperator:
+        return self.sockets.compress(flag)
+
+    def timeout(self, seconds: float) -> BroadcastOperator:
+        return self.sockets.timeout(seconds)
+
+    def emit(self, event: str, *args: Any, callback: Optional[Callable] = None) -> None:
+        """Sends to every socket of the main namespace."""
+        self.sockets.emit(event, *args, callback=callback)
+
+    def emit_with_ack(self, event: str, *args: Any) -> Any:
+        return self.sockets.emit_with_ack(event, *args)
+
+    def send(self, *args: Any) -> None:
+        self.sockets.send(*args)
+
+    write = send
+
+    def fetch_sockets(self) -> Any:
+        """Every socket of the main namespace (awaitable with Server)."""
+        return self.sockets.fetch_sockets()
+
+    def sockets_join(self, rooms: Union[str, Iterable[str]]) -> None:
+        self.sockets.sockets_join(rooms)
+
+    def sockets_leave(self, rooms: Union[str, Iterable[str]]) -> None:
+        self.sockets.sockets_leave(rooms)
+
+    def disconnect_sockets(self, close: bool = False) -> None:
+        self.sockets.disconnect_sockets(close)
+
+    def stats(self) -> Dict[str, int]:
+        """Live objects, for leak checks: the core's connections, sessions
+        and sockets, the socket handles the binding holds, the Python
+        Socket objects it tracks and pending ack requests."""
+        text = self._core.stats()
+        c = json.loads(text) if text else [0, 0, 0, 0]
+        return {"connections": c[0], "sessions": c[1], "sockets": c[2], "handles": c[3],
+                "py_sockets": len(self._handles), "py_requests": len(self._requests)}
+
+    # ---- plumbing --------------------------------------------------------
+    def _post(self, method: str, *args: Any) -> None:
+        if self._closed:
+            raise ClosedError("the server is closed")
+        getattr(self._core, method)(*args)
+
+    def _sock_post(self, sock: Socket, method: str, *args: Any) -> None:
+        with self._lock:
+            getattr(self._core, method)(sock._h(), *args)
+
+    def _with_handle(self, sock: Socket, fn: Callable) -> Any:
+        with self._lock:
+            if sock._handle is None:
+                return None
+            return fn(sock._handle)
+
+    def _release(self, sock: Socket) -> None:
+        with self._lock:
+            h = sock._handle
+            sock._handle = None
+            sock.connected = False
+        if h is not None:
+            self._handles.pop(h, None)
+            self._core.release(h)
+
+    def _new_request(self, what: Any) -> int:
+        req = next(self._req_ids)
+        self._requests[req] = what
+        return req
+
+    def _on_events(self, events: list) -> None:
+        for ev in events:
+            try:
+                self._on_event(ev)
+            except Exception:   # never let one event stop the others
+                logger.exception("sioc: error while dispatching %r", ev[:2])
+
+    def _on_event(self, ev: tuple) -> None:
+        kind = ev[0]
+        if kind == _E_EVENT:
+            sock = self._handles.get(ev[2])
+            if sock is None or not sock.connected:
+                return
+            args = _codec.decode(ev[4], ev[5])
+            self._dispatch_event(sock, ev[3], args, ev[6])
+        elif kind == _E_ACK:
+            what = self._requests.pop(ev[1], None)
+            if what is None:
+                return
+            err = ev[2]
+            if err:
+                exc: Exception = (AckTimeoutError("operation has timed out")
+                                  if err == ETIMEDOUT else ClosedError(strerror(err)))
+                self._resolve(what, exc, None)
+            else:
+                self._resolve(what, None, tuple(_codec.decode(ev[3], ev[4])))
+        elif kind == _E_BACK:
+            what = self._requests.pop(ev[1], None)
+            if what is None:
+                return
+            responses = json.loads(ev[3]) if ev[3] else []
+            exc = None
+            if ev[2]:
+                exc = (AckTimeoutError("operation has timed out")
+                       if ev[2] == ETIMEDOUT else ClosedError(strerror(ev[2])))
+            self._resolve(what, exc, responses)
+        elif kind == _E_MIDDLEWARE:
+            self._on_middleware(ev[1], ev[2], ev[3], ev[4])
+        elif kind == _E_CONNECT:
+            self._on_connect(ev[1], ev[2], ev[3], ev[4])
+        elif kind in (_E_DISCONNECTING, _E_DISCONNECT):
+            sock = self._handles.get(ev[2])
+            if sock is None:
+                return
+            if kind == _E_DISCONNECT:
+                sock.connected = False
+                if sock.nsp.sockets.get(sock.id) is sock:
+                    del sock.nsp.sockets[sock.id]
+                self._release(sock)
+                self._run_local(sock, "disconnect", ev[3])
+            else:
+                self._run_local(sock, "disconnecting", ev[3])
+        elif kind == _E_ERROR:
+            logger.warning("sioc: %s", ev[1])
+        elif kind == _E_CLOSED:
+            self._on_closed()
+
+    def _resolve(self, what: tuple, exc: Optional[Exception], value: Any) -> None:
+        kind, target = what
+        if kind in ("fut", "bcast-fut"):
+            if kind == "fut" and exc is None:
+                value = value[0] if len(value) == 1 else (value if value else None)
+            self._set_future(target, exc, value)
+        elif kind == "cb":
+            if exc is None:
+                self._spawn(None, target, value)
+        elif kind == "cb-timeout":
+            self._spawn(None, target, (exc,) if exc else (None,) + tuple(value))
+        else:   # bcast-cb
+            self._spawn(None, target, (exc, value))
+
+    def _namespace_for(self, name: str, hs: dict) -> Optional[Namespace]:
+        ns = self._nsps.get(name)
+        if ns is not None:
+            return ns
+        for parent in self._parents:
+            try:
+                ok = parent.matches(name, hs.get("auth"))
+            except Exception:
+                logger.exception("sioc: dynamic namespace matcher failed")
+                ok = False
+            if ok:
+                ns = Namespace(self, name, parent)
+                parent.children.append(ns)
+                self._nsps[name] = ns
+                return ns
+        return None
+
+    def _on_middleware(self, nsp_name: str, handle: int, sid: str, hs_text: str) -> None:
+        hs = _build_handshake(hs_text)
+        ns = self._namespace_for(nsp_name, hs)
+        if ns is None:
+            self._core.decide(handle, False, "Invalid namespace", None)
+            return
+        sock = Socket(self, ns, handle, sid, hs)
+        self._handles[handle] = sock
+        chain = list(ns._middlewares)
+        if self._authorization is not None and nsp_name == "/":
+            chain.insert(0, self._classic_authorization)
+        if not chain:
+            self._decide(sock, None)
+            return
+        self._run_middlewares(sock, chain)
+
+    def _classic_authorization(self, socket: Socket, next: Callable) -> None:
+        hs = dict(socket.handshake)
+        hs["headers"] = dict(hs["headers"])
+
+        def cb(err: Any, authorized: Any) -> None:
+            if err:
+                next(MiddlewareError(str(err)))
+            elif not authorized:
+                next(MiddlewareError("not authorized"))
+            else:
+                next()
+        self._authorization(hs, cb)   # type: ignore[misc]
+
+    def _decide(self, sock: Socket, err: Any) -> None:
+        h = sock._handle
+        if h is None:
+            return
+        if err is None:
+            self._core.decide(h, True, None, None)
+            return
+        data = getattr(err, "data", None)
+        msg = getattr(err, "message", None) or str(err) or "Connection rejected by server"
+        try:
+            data_text = json.dumps(data) if data is not None else None
+        except (TypeError, ValueError):
+            data_text = None
+        with self._lock:
+            sock._handle = None
+            self._handles.pop(h, None)
+        self._core.decide(h, False, str(msg), data_text)
+
+    def _on_connect(self, nsp_name: str, handle: int, sid: str, hs_text: str) -> None:
+        sock = self._handles.get(handle)
+        if sock is None:
+            ns = self._namespace_for(nsp_name, {}) or self.of(nsp_name)
+            sock = Socket(self, ns, handle, sid, _build_handshake(hs_text))
+            self._handles[handle] = sock
+        sock.connected = True
+        sock.nsp.sockets[sid] = sock
+        for fn in list(sock.nsp._handlers.get("connection", ())):
+            self._spawn(sock, fn, (sock,))
+
+    def _run_local(self, sock: Socket, event: str, *args: Any) -> None:
+        for fn in list(sock._handlers.get(event, ())):
+            self._spawn(sock, fn, args)
+
+    def _make_ack(self, sock: Socket, ack_id: int) -> Callable:
+        done = []
+        h = sock._handle
+
+        def ack(*values: Any) -> None:
+            """Sends the acknowledgement (once)."""
+            if done:
+                return
+            done.append(1)
+            text, bins = _codec.encode(values)
+            with self._lock:
+                if sock._handle is None:
+                    return
+                self._core.ack(h, ack_id, text, bins)
+        return ack
+
+    def _dispatch_event(self, sock: Socket, name: str, args: list, ack_id: int) -> None:
+        ack = self._make_ack(sock, ack_id) if ack_id >= 0 else None
+        if sock._mws:
+            self._spawn(sock, self._run_packet_mws, (sock, name, args, ack))
+            return
+        self._deliver(sock, name, args, ack)
+
+    def _run_packet_mws(self, sock: Socket, name: str, args: list, ack: Any) -> None:
+        packet = [name] + list(args)
+        for mw in list(sock._mws):
+            res: List[Any] = []
+            mw(packet, lambda err=None: res.append(err))
+            if not res:
+                return
+            if res[0] is not None:
+                self._run_local(sock, "error", res[0])
+                return
+        self._deliver(sock, packet[0], packet[1:], ack)
+
+    def _deliver(self, sock: Socket, name: str, args: list, ack: Any) -> None:
+        for fn in list(sock._any):
+            self._spawn(sock, fn, (name,) + tuple(args))
+        handlers = sock._handlers.get(name)
+        if not handlers:
+            return
+        for fn in list(handlers):
+            self._spawn(sock, fn, tuple(args), ack, True)
+
+    def _call_handler(self, fn: Callable, args: tuple, ack: Any, want_ack: bool) -> Any:
+        if want_ack and _takes_ack(fn):
+            return fn(*args, ack=ack), False
+        return fn(*args), bool(want_ack and ack)
+
+    # flavour-specific: _spawn, _new_future, _set_future, _result, _immediate,
+    # _run_middlewares, _on_closed
+
+
+class Server(_ServerBase):
+    """An asyncio Socket.IO server::
+
+        io = sioc.Server(cors={"origin": "*"})
+
+        @io.on("connection")
+        async def on_connection(socket):
+            socket.join("lobby")
+
+            @socket.on("chat")
+            async def chat(msg):
+                socket.broadcast.to("lobby").emit("chat", msg)
+                return "ok"          # the ack, when the client asked for one
+
+        await io.listen(3000)
+
+    Handlers may be plain functions or coroutines (run as tasks, so a slow
+    handler never blocks the others).  Emits are fire-and-forget; the
+    network I/O runs in C on its own thread.
+    """
+
+    def __init__(self, **options: Any):
+        super().__init__(**options)
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._closed_fut: Optional[asyncio.Future] = None
+        self._tasks: Set[asyncio.Task] = set()
+
+    async def listen(self, port: int = 0, host: str = "0.0.0.0") -> int:
+        """Starts listening (port 0 picks a free one); returns the port."""
+        if self._listening:
+            raise RuntimeError("the server is already listening")
+        if self._closed:
+            raise ClosedError("the server is closed")
+        self._loop = asyncio.get_running_loop()
+        self._closed_fut = self._loop.create_future()
+        self._loop.add_reader(self._core.fileno(), self._readable)
+        try:
+            self.port = self._core.start(host, int(port))
+        except Exception:
+            self._loop.remove_reader(self._core.fileno())
+            raise
+        self._listening = True
+        logger.info("sioc: listening on %s:%d", host, self.port)
+        return self.port
+
+    attach = listen
+
+    async def wait_closed(self) -> None:
+        """Returns once the server is closed."""
+        if self._closed_fut is not None:
+            await asyncio.shield(self._closed_fut)
+
+    async def close(self) -> None:
+        """Disconnects every client ("server shutting down"), stops listening
+        and stops the loop thread."""
+        if not self._listening:
+            self._closed = True
+            return
+        if not self._closed:
+            self._closed = True
+            self._core.close()
+        await asyncio.shield(self._closed_fut)  # type: ignore[arg-type]
+
+    def run(self, port: int = 3000, host: str = "0.0.0.0") -> None:
+        """Runs the server until Ctrl-C / SIGTERM, then closes it cleanly."""
+        async def main() -> None:
+            await self.listen(port, host)
+            loop = asyncio.get_running_loop()
+            stop = loop.create_future()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                try:
+                    loop.add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))
+                except (NotImplementedError, RuntimeError):
+                    pass
+            await asyncio.wait([stop, self._closed_fut], return_when=asyncio.FIRST_COMPLETED)
+            await self.close()
+        asyncio.run(main())
+
+    def _readable(self) -> None:
+        self._on_events(self._core.drain())
+
+    def _on_closed(self) -> None:
+        self._core.join_thread()
+        if self._loop is not None:
+            self._loop.remove_reader(self._core.fileno())
+        self._closed = True
+        for sock in list(self._handles.values()):
+            sock.connected = False
+            sock._handle = None
+        self._handles.clear()
+        for ns in self._nsps.values():
+            ns.sockets.clear()
+        for req, what in list(self._requests.items()):
+            self._resolve(what, ClosedError("the server is closed"), ())
+        self._requests.clear()
+        if self._closed_fut is not None and not self._closed_fut.done():
+            self._closed_fut.set_result(None)
+
+    def _dispatch_event(self, sock: Socket, name: str, args: list, ack_id: int) -> None:
+        # After the current batch: a coroutine connection handler created
+        # just before gets to register its handlers first.
+        self._loop.call_soon(super()._dispatch_event, sock, name, args, ack_id)  # type: ignore
+
+    def _spawn(self, sock: Optional[Socket], fn: Callable, args: tuple, ack: Any = None,
+               want_ack: bool = False) -> None:
+        try:
+            res, auto_ack = self._call_handler(fn, args, ack, want_ack)
+        except Exception:
+            logger.exception("sioc: error in handler %r", fn)
+            return
+        if inspect.isawaitable(res):
+            task = self._loop.create_task(self._finish(fn, res, ack if auto_ack else None))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        elif auto_ack:
+            ack(*_codec.ack_args(res))
+
+    async def _finish(self, fn: Callable, aw: Any, ack: Any) -> None:
+        try:
+            res = await aw
+        except Exception:
+            logger.exception("sioc: error in handler %r", fn)
+            return
+        if ack is not None:
+            ack(*_codec.ack_args(res))
+
+    def _run_middlewares(self, sock: Socket, chain: List[Callable]) -> None:
+        task = self._loop.create_task(self._middleware_task(sock, chain))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _middleware_task(self, sock: Socket, chain: List[Callable]) -> None:
+        for mw in chain:
+            fut = self._loop.create_future()
+
+            def nxt(err: Any = None, _f: asyncio.Future = fut) -> None:
+                if not _f.done():
+                    self._loop.call_soon_threadsafe(
+                        lambda: _f.done() or _f.set_result(err))
+            try:
+                r = mw(sock, nxt)
+                if inspect.isawaitable(r):
+                    await r
+                err = await fut
+            except Exception as e:   # raising refuses, as next(e) does
+                err = e
+            if err is not None:
+                self._decide(sock, err)
+                return
+        self._decide(sock, None)
+
+    def _new_future(self) -> asyncio.Future:
+        return self._loop.create_future()  # type: ignore[union-attr]
+
+    def _set_future(self, fut: asyncio.Future, exc: Optional[Exception], value: Any) -> None:
+        if fut.done():
+            return
+        if exc is not None:
+            fut.set_exception(exc)
+        else:
+            fut.set_result(value)
+
+    def _result(self, fut: asyncio.Future) -> asyncio.Future:
+        return fut
+
+    def _immediate(self, value: Any) -> Any:
+        fut = asyncio.get_event_loop().create_future()
+        fut.set_result(value)
+        return fut
+
+
+class BlockingServer(_ServerBase):
+    """The same API without asyncio: handlers run on worker threads (one at
+    a time per socket, so a socket's events keep their order while a slow
+    handler of one client never delays the others); ``emit_with_ack`` and
+    ``fetch_sockets`` return their result directly::
+
+        io = sioc.BlockingServer()
+
+        @io.on("connection")
+        def on_connection(socket):
+            socket.on("echo", lambda msg: msg)   # returned value -> ack
+
+        io.run(3000)     # blocks; Ctrl-C closes cleanly
+    """
+
+    def __init__(self, max_workers: int = 32, **options: Any):
+        super().__init__(**options)
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=max_workers, thread_name_prefix="sioc-handler")
+        self._thread: Optional[threading.Thread] = None
+        self._closed_evt = threading.Event()
+        self._jobs_lock = threading.Lock()
+
+    def listen(self, port: int = 0, host: str = "0.0.0.0") -> int:
+        """Starts listening and the dispatch thread; returns the port."""
+        if self._listening:
+            raise RuntimeError("the server is already listening")
+        if self._closed:
+            raise ClosedError("the server is closed")
+        self.port = self._core.start(host, int(port))
+        self._listening = True
+        self._thread = threading.Thread(target=self._dispatch_loop, name="sioc-dispatch",
+                                        daemon=True)
+        self._thread.start()
+        logger.info("sioc: listening on %s:%d", host, self.port)
+        return self.port
+
+    def run(self, port: int = 3000, host: str = "0.0.0.0") -> None:
+        """Listens and blocks until close() is called or Ctrl-C (which closes
+        the server cleanly)."""
+        if not self._listening:
+            self.listen(port, host)
+        try:
+            while not self._closed_evt.wait(0.2):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.close()
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        """Blocks until the server is closed; False on timeout."""
+        return self._closed_evt.wait(timeout)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Disconnects every client, stops listening, waits for the loop and
+        dispatch threads, and shuts the worker threads down."""
+        if not self._listening:
+            self._closed = True
+            self._pool.shutdown(wait=False)
+            return
+        if not self._closed:
+            self._closed = True
+            self._core.close()
+        if threading.current_thread() is not self._thread:
+            self._closed_evt.wait(timeout)
+            if self._thread is not None:
+                self._thread.join(timeout)
+        if not any(t is threading.current_thread() for t in self._pool._threads):
+            self._pool.shutdown(wait=True)
+
+    def _dispatch_loop(self) -> None:
+        while True:
+            evs = self._core.wait(0.5)
+            if evs:
+                self._on_events(evs)
+                if any(e[0] == _E_CLOSED for e in evs):
+                    return
+
+    def _on_closed(self) -> None:
+        self._core.join_thread()
+        self._closed = True
+        with self._lock:
+            for sock in list(self._handles.values()):
+                sock.connected = False
+                sock._handle = None
+            self._handles.clear()
+        for ns in self._nsps.values():
+            ns.sockets.clear()
+        for req, what in list(self._requests.items()):
+            self._resolve(what, ClosedError("the server is closed"), ())
+        self._requests.clear()
+        self._closed_evt.set()
+
+    # per-socket serial jobs on the pool
+    def _spawn(self, sock: Optional[Socket], fn: Callable, args: tuple, ack: Any = None,
+               want_ack: bool = False) -> None:
+        job = (fn, args, ack, want_ack)
+        if sock is None:
+            self._submit(self._run_job, job)
+            return
+        with self._jobs_lock:
+            sock._jobs.append(job)
+            if sock._busy:
+                return
+            sock._busy = True
+        self._submit(self._drain_jobs, sock)
+
+    def _submit(self, fn: Callable, arg: Any) -> None:
+        try:
+            self._pool.submit(fn, arg)
+        except RuntimeError:   # pool shut down
+            pass
+
+    def _drain_jobs(self, sock: Socket) -> None:
+        while True:
+            with self._jobs_lock:
+                if not sock._jobs:
+                    sock._busy = False
+                    return
+                job = sock._jobs.popleft()
+            self._run_job(job)
+
+    def _run_job(self, job: tuple) -> None:
+        fn, args, ack, want_ack = job
+        try:
+            res, auto_ack = self._call_handler(fn, args, ack, want_ack)
+            if inspect.isawaitable(res):
+                res = asyncio.run(_await(res))
+            if auto_ack:
+                ack(*_codec.ack_args(res))
+        except Exception:
+            logger.exception("sioc: error in handler %r", fn)
+
+    def _run_middlewares(self, sock: Socket, chain: List[Callable]) -> None:
+        self._spawn(sock, self._middleware_job, (sock, chain))
+
+    def _middleware_job(self, sock: Socket, chain: List[Callable]) -> None:
+        for mw in chain:
+            got = threading.Event()
+            box: List[Any] = []
+
+            def nxt(err: Any = None) -> None:
+                if not box:
+                    box.append(err)
+                    got.set()
+            try:
+                mw(sock, nxt)
+                # next() may be called later from another thread; bounded by
+                # the core's connectTimeout anyway.
+                got.wait(60)
+                err = box[0] if box else MiddlewareError("middleware timed out")
+            except Exception as e:
+                err = e
+            if err is not None:
+                self._decide(sock, err)
+                return
+        self._decide(sock, None)
+
+    def _new_future(self) -> concurrent.futures.Future:
+        return concurrent.futures.Future()
+
+    def _set_future(self, fut: concurrent.futures.Future, exc: Optional[Exception],
+                    value: Any) -> None:
+        if fut.done():
+            return
+        if exc is not None:
+            fut.set_exception(exc)
+        else:
+            fut.set_result(value)
+
+    def _result(self, fut: concurrent.futures.Future) -> Any:
+        if self._thread is not None and threading.current_thread() is self._thread:
+            raise RuntimeError("emit_with_ack cannot wait on the dispatch thread")
+        return fut.result()
+
+    def _immediate(self, value: Any) -> Any:
+        return value
+
+
+async def _await(aw: Any) -> Any:
+    return await aw
