@@ -1,0 +1,1473 @@
+'use strict';
+// socket.io 4.x's server API on sioc's C core.  The protocol (Engine.IO,
+// Socket.IO, rooms, broadcast fan-out, acks, timers) runs in C on node's
+// own loop; this file keeps the JS objects users see (Server, Namespace,
+// Socket, BroadcastOperator) and crosses into C once per call.  C calls JS
+// once per incoming event (binding callbacks below); a broadcast is one C
+// call whatever the number of recipients.
+const { EventEmitter } = require('events');
+const fs = require('fs');
+const path = require('path');
+const querystring = require('querystring');
+const binding = require('./binding');
+const { encode, decode } = require('./binary');
+const createDebug = require('./debug');
+
+const debug = createDebug('sioc:server');
+const debugSocket = createDebug('sioc:socket');
+const debugNsp = createDebug('sioc:namespace');
+
+const SIOC_ETIMEDOUT = -30006;
+const SIOC_ECLOSED = -30003;
+const BCAST_VOLATILE = 1;
+const BCAST_LOCAL = 2;
+const BCAST_COMPRESS = 4;
+
+const RESERVED_EVENTS = new Set([
+  'connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener',
+]);
+
+const emitLocal = EventEmitter.prototype.emit;
+
+// ---- acks: the C side carries integer tokens, the callbacks stay here ----
+
+const pendingAcks = new Map();
+let nextToken = 1;
+function registerAck(fn) {
+  const t = nextToken;
+  nextToken = nextToken >= 0xfffffff0 ? 1 : nextToken + 1;
+  pendingAcks.set(t, fn);
+  return t;
+}
+
+function timeoutError() {
+  return new Error('operation has timed out');
+}
+
+function check(r, what) {
+  if (r && r !== SIOC_ECLOSED) {
+    const err = new Error(`${what}: ${binding.strerror(r)}`);
+    err.code = binding.errName(r);
+    throw err;
+  }
+  return r;
+}
+
+// ---- C -> JS ---------------------------------------------------------------------
+
+binding.init({
+  socketNew(nsp, h) {
+    nsp._onSocketNew(h);
+  },
+  connection(socket) {
+    socket._onconnect();
+  },
+  event(name, json, atts, ackId) {
+    this._onevent(name, json, atts, ackId);
+  },
+  disconnecting(socket, reason) {
+    socket._ondisconnecting(reason);
+  },
+  disconnect(socket, reason) {
+    socket._onclose(reason);
+  },
+  ack(token, err, json, atts) {
+    const fn = pendingAcks.get(token);
+    if (fn) {
+      pendingAcks.delete(token);
+      fn(err, json, atts);
+    }
+  },
+  bcastAck(token, err, json) {
+    const fn = pendingAcks.get(token);
+    if (fn) {
+      pendingAcks.delete(token);
+      fn(err, json);
+    }
+  },
+  newNsp(server, name) {
+    return server._resolveNsp(name);
+  },
+  closed(server) {
+    server._onCoreClosed();
+  },
+  allowRequest(server, hs) {
+    return server._allowRequest(hs);
+  },
+  cors(server, origin) {
+    return server._corsAllowed(origin);
+  },
+});
+
+// ---- handshake -----------------------------------------------------------------------
+
+function headersOf(raw) {
+  const headers = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const k = raw[i].toLowerCase();
+    if (headers[k] === undefined) headers[k] = raw[i + 1];
+    else if (k === 'set-cookie') headers[k] = [].concat(headers[k], raw[i + 1]);
+    else headers[k] += (k === 'cookie' ? '; ' : ', ') + raw[i + 1];
+  }
+  return headers;
+}
+
+function buildHandshake(hs, authJson) {
+  let auth = {};
+  try {
+    auth = JSON.parse(authJson || '{}');
+  } catch (_) { /* the core validated it */ }
+  if (!hs) {
+    return { headers: {}, time: new Date().toString(), address: '', xdomain: false,
+      secure: false, issued: Date.now(), url: '', query: {}, auth };
+  }
+  const headers = headersOf(hs.rawHeaders);
+  return {
+    headers,
+    time: new Date(hs.time).toString(),
+    address: hs.address,
+    xdomain: !!headers.origin,
+    secure: hs.secure,
+    issued: hs.time,
+    url: hs.url,
+    query: Object.assign({}, querystring.parse(hs.query)),
+    auth,
+  };
+}
+
+// ---- Socket -------------------------------------------------------------------------------
+
+class Socket extends EventEmitter {
+  constructor(nsp, h) {
+    super();
+    this.nsp = nsp;
+    this.server = nsp.server;
+    this.adapter = nsp.adapter;
+    this._h = h;
+    const info = binding.sockInfo(h) || ['', '{}', null];
+    this.id = info[0];
+    this.handshake = buildHandshake(info[2], info[1]);
+    this.data = {};
+    this.connected = false;
+    this.recovered = false;
+    this.flags = {};
+    this._fns = [];
+    this._anyListeners = null;
+    this._anyOutgoingListeners = null;
+  }
+
+  get disconnected() {
+    return !this.connected;
+  }
+
+  /** The underlying connection, in engine.io's shape (the parts that exist). */
+  get conn() {
+    const h = this._h;
+    const self = this;
+    return {
+      get transport() { return { name: binding.transport(h) }; },
+      get readyState() { return self.connected ? 'open' : 'closed'; },
+      remoteAddress: this.handshake.address,
+      request: this.request,
+      close() { self.disconnect(true); },
+    };
+  }
+
+  /** The first HTTP request of the session, as far as the core keeps it. */
+  get request() {
+    return {
+      headers: this.handshake.headers,
+      url: this.handshake.url,
+      method: 'GET',
+      connection: { remoteAddress: this.handshake.address, encrypted: this.handshake.secure },
+      socket: { remoteAddress: this.handshake.address, encrypted: this.handshake.secure },
+    };
+  }
+
+  get rooms() {
+    return new Set(this._h >= 0 ? binding.rooms(this._h) : []);
+  }
+
+  // -- modifiers (for the next emit) --
+  get volatile() {
+    this.flags.volatile = true;
+    return this;
+  }
+
+  compress(compress) {
+    this.flags.compress = compress;
+    return this;
+  }
+
+  timeout(timeout) {
+    this.flags.timeout = timeout;
+    return this;
+  }
+
+  get broadcast() {
+    return this._newBroadcastOperator();
+  }
+
+  get local() {
+    return this._newBroadcastOperator().local;
+  }
+
+  to(room) {
+    return this._newBroadcastOperator().to(room);
+  }
+
+  in(room) {
+    return this._newBroadcastOperator().in(room);
+  }
+
+  except(room) {
+    return this._newBroadcastOperator().except(room);
+  }
+
+  _newBroadcastOperator() {
+    const flags = Object.assign({}, this.flags);
+    this.flags = {};
+    return new BroadcastOperator(this.nsp, new Set(), new Set([this.id]), flags);
+  }
+
+  // -- sending --
+  emit(ev, ...args) {
+    if (RESERVED_EVENTS.has(ev)) throw new Error(`"${String(ev)}" is a reserved event name`);
+    const flags = this.flags;
+    this.flags = {};
+    let ack;
+    if (typeof args[args.length - 1] === 'function') ack = args.pop();
+    if (this._anyOutgoingListeners && this._anyOutgoingListeners.length) {
+      for (const l of this._anyOutgoingListeners.slice()) l.call(this, ev, ...args);
+    }
+    if (this._h < 0) return true;
+    const [json, bins] = encode(args);
+    const name = String(ev);
+    if (ack) {
+      const withErr = flags.timeout !== undefined;
+      const token = registerAck((err, rjson, ratts) => {
+        if (err === 0) {
+          const r = decode(rjson, ratts);
+          if (withErr) ack.call(this, null, ...r);
+          else ack.apply(this, r);
+        } else if (withErr) {
+          ack.call(this, timeoutError());
+        }
+      });
+      const timeout = withErr ? Math.max(1, Math.floor(Number(flags.timeout)) || 1) : 0;
+      const r = binding.emitAck(this._h, name, json, bins, timeout, token);
+      if (r) {
+        pendingAcks.delete(token);
+        if (withErr) setTimeout(() => ack.call(this, timeoutError()), timeout).unref();
+        check(r, 'emit');
+      }
+    } else if (flags.volatile) {
+      check(binding.nspEmit(this.nsp._core, [this.id], null, BCAST_VOLATILE, name, json, bins),
+        'emit');
+    } else {
+      check(binding.emit(this._h, name, json, bins), 'emit');
+    }
+    return true;
+  }
+
+  emitWithAck(ev, ...args) {
+    const withErr = this.flags.timeout !== undefined;
+    return new Promise((resolve, reject) => {
+      args.push((arg1, arg2) => {
+        if (withErr) return arg1 ? reject(arg1) : resolve(arg2);
+        return resolve(arg1);
+      });
+      this.emit(ev, ...args);
+    });
+  }
+
+  send(...args) {
+    this.emit('message', ...args);
+    return this;
+  }
+
+  write(...args) {
+    this.emit('message', ...args);
+    return this;
+  }
+
+  // -- rooms --
+  join(rooms) {
+    for (const room of [].concat(rooms)) {
+      if (this._h >= 0) check(binding.join(this._h, String(room), false), 'join');
+    }
+  }
+
+  leave(room) {
+    if (this._h >= 0) check(binding.join(this._h, String(room), true), 'leave');
+  }
+
+  disconnect(close = false) {
+    if (!this.connected || this._h < 0) return this;
+    binding.disconnect(this._h, !!close);
+    return this;
+  }
+
+  // -- middlewares and catch-all listeners --
+  use(fn) {
+    this._fns.push(fn);
+    return this;
+  }
+
+  onAny(listener) {
+    (this._anyListeners = this._anyListeners || []).push(listener);
+    return this;
+  }
+
+  prependAny(listener) {
+    (this._anyListeners = this._anyListeners || []).unshift(listener);
+    return this;
+  }
+
+  offAny(listener) {
+    if (!this._anyListeners) return this;
+    if (listener) {
+      const i = this._anyListeners.indexOf(listener);
+      if (i !== -1) this._anyListeners.splice(i, 1);
+    } else {
+      this._anyListeners = [];
+    }
+    return this;
+  }
+
+  listenersAny() {
+    return this._anyListeners || [];
+  }
+
+  onAnyOutgoing(listener) {
+    (this._anyOutgoingListeners = this._anyOutgoingListeners || []).push(listener);
+    this.nsp._outgoing.add(this);
+    return this;
+  }
+
+  prependAnyOutgoing(listener) {
+    (this._anyOutgoingListeners = this._anyOutgoingListeners || []).unshift(listener);
+    this.nsp._outgoing.add(this);
+    return this;
+  }
+
+  offAnyOutgoing(listener) {
+    if (!this._anyOutgoingListeners) return this;
+    if (listener) {
+      const i = this._anyOutgoingListeners.indexOf(listener);
+      if (i !== -1) this._anyOutgoingListeners.splice(i, 1);
+    } else {
+      this._anyOutgoingListeners = [];
+    }
+    if (!this._anyOutgoingListeners.length) this.nsp._outgoing.delete(this);
+    return this;
+  }
+
+  listenersAnyOutgoing() {
+    return this._anyOutgoingListeners || [];
+  }
+
+  // -- from the core --
+  _onconnect() {
+    debugSocket('socket %s connected to %s', this.id, this.nsp.name);
+    this.connected = true;
+    this.nsp.sockets.set(this.id, this);
+    this.nsp._emitConnection(this);
+  }
+
+  _onevent(name, json, atts, ackId) {
+    let args;
+    try {
+      args = decode(json, atts);
+    } catch (e) {
+      debugSocket('bad event arguments: %s', e.message);
+      return;
+    }
+    if (ackId >= 0) args.push(this._ackFn(ackId));
+    if (this._anyListeners && this._anyListeners.length) {
+      for (const l of this._anyListeners.slice()) l.call(this, name, ...args);
+    }
+    if (this._fns.length) this._dispatch([name, ...args]);
+    else this._emitIncoming(name, args);
+  }
+
+  _emitIncoming(name, args) {
+    if (name === 'error' && this.listenerCount('error') === 0) return;
+    emitLocal.call(this, name, ...args);
+  }
+
+  _dispatch(event) {
+    const fns = this._fns.slice(0);
+    const done = (err) => {
+      process.nextTick(() => {
+        if (err) return this._onerror(err);
+        if (this.connected) this._emitIncoming(event[0], event.slice(1));
+      });
+    };
+    const run = (i) => {
+      fns[i](event, (err) => {
+        if (err) return done(err);
+        if (i + 1 >= fns.length) return done();
+        run(i + 1);
+      });
+    };
+    run(0);
+  }
+
+  _onerror(err) {
+    if (this.listenerCount('error')) {
+      emitLocal.call(this, 'error', err);
+    } else {
+      console.error('Missing error handler on `socket`.');
+      console.error(err && err.stack);
+    }
+  }
+
+  _ackFn(id) {
+    let sent = false;
+    return (...args) => {
+      if (sent || this._h < 0) return;
+      sent = true;
+      const [json, bins] = encode(args);
+      binding.ack(this._h, id, json, bins);
+    };
+  }
+
+  _ondisconnecting(reason) {
+    emitLocal.call(this, 'disconnecting', reason, undefined);
+  }
+
+  _onclose(reason) {
+    debugSocket('socket %s closing: %s', this.id, reason);
+    this.connected = false;
+    this.nsp.sockets.delete(this.id);
+    this.nsp._outgoing.delete(this);
+    emitLocal.call(this, 'disconnect', reason, undefined);
+    this._h = -1;
+  }
+}
+
+// ---- BroadcastOperator ------------------------------------------------------------------
+
+class BroadcastOperator {
+  constructor(nsp, rooms = new Set(), exceptRooms = new Set(), flags = {}) {
+    this.nsp = nsp;
+    this.rooms = rooms;
+    this.exceptRooms = exceptRooms;
+    this.flags = flags;
+  }
+
+  to(room) {
+    const rooms = new Set(this.rooms);
+    for (const r of [].concat(room)) rooms.add(r);
+    return new BroadcastOperator(this.nsp, rooms, this.exceptRooms, this.flags);
+  }
+
+  in(room) {
+    return this.to(room);
+  }
+
+  except(room) {
+    const ex = new Set(this.exceptRooms);
+    for (const r of [].concat(room)) ex.add(r);
+    return new BroadcastOperator(this.nsp, this.rooms, ex, this.flags);
+  }
+
+  compress(compress) {
+    return new BroadcastOperator(this.nsp, this.rooms, this.exceptRooms,
+      Object.assign({}, this.flags, { compress }));
+  }
+
+  get volatile() {
+    return new BroadcastOperator(this.nsp, this.rooms, this.exceptRooms,
+      Object.assign({}, this.flags, { volatile: true }));
+  }
+
+  get local() {
+    return new BroadcastOperator(this.nsp, this.rooms, this.exceptRooms,
+      Object.assign({}, this.flags, { local: true }));
+  }
+
+  timeout(timeout) {
+    return new BroadcastOperator(this.nsp, this.rooms, this.exceptRooms,
+      Object.assign({}, this.flags, { timeout }));
+  }
+
+  _target() {
+    const rooms = this.rooms.size ? Array.from(this.rooms, String) : null;
+    const except = this.exceptRooms.size ? Array.from(this.exceptRooms, String) : null;
+    const f = this.flags;
+    const flags = (f.volatile ? BCAST_VOLATILE : 0) | (f.local ? BCAST_LOCAL : 0) |
+      (f.compress ? BCAST_COMPRESS : 0);
+    return [rooms, except, flags];
+  }
+
+  emit(ev, ...args) {
+    if (RESERVED_EVENTS.has(ev)) throw new Error(`"${String(ev)}" is a reserved event name`);
+    const nsp = this.nsp;
+    if (nsp instanceof ParentNamespace) {
+      return nsp._forChildren((child) =>
+        new BroadcastOperator(child, this.rooms, this.exceptRooms, this.flags).emit(ev, ...args));
+    }
+    let ack;
+    if (typeof args[args.length - 1] === 'function') ack = args.pop();
+    const [rooms, except, flags] = this._target();
+    if (nsp._outgoing.size && nsp._core) {
+      for (const s of binding.nspSockets(nsp._core, rooms, except)) {
+        if (s._anyOutgoingListeners) {
+          for (const l of s._anyOutgoingListeners.slice()) l.call(s, ev, ...args);
+        }
+      }
+    }
+    if (!nsp._core) {
+      if (ack) process.nextTick(() => ack(null, []));
+      return true;
+    }
+    const [json, bins] = encode(args);
+    if (!ack) {
+      check(binding.nspEmit(nsp._core, rooms, except, flags, String(ev), json, bins), 'emit');
+      return true;
+    }
+    const timeout = this.flags.timeout;
+    const token = registerAck((err, rjson) => {
+      let responses = [];
+      try {
+        responses = JSON.parse(rjson);
+      } catch (_) { /* keep [] */ }
+      if (err === SIOC_ETIMEDOUT) ack(timeoutError(), responses);
+      else ack(null, responses);
+    });
+    const ms = timeout === undefined ? 0 : Math.max(1, Math.floor(Number(timeout)) || 1);
+    const r = binding.nspEmitAck(nsp._core, rooms, except, flags, String(ev), json, bins, ms, token);
+    if (r) {
+      pendingAcks.delete(token);
+      check(r, 'emit');
+    }
+    return true;
+  }
+
+  emitWithAck(ev, ...args) {
+    return new Promise((resolve, reject) => {
+      args.push((err, responses) => (err ? reject(err) : resolve(responses)));
+      this.emit(ev, ...args);
+    });
+  }
+
+  /** Local sockets of the targets, synchronously. */
+  _sockets() {
+    const nsp = this.nsp;
+    if (nsp instanceof ParentNamespace) {
+      const all = [];
+      nsp._forChildren((c) => all.push(...new BroadcastOperator(c, this.rooms,
+        this.exceptRooms, this.flags)._sockets()));
+      return all;
+    }
+    if (!nsp._core) return [];
+    const [rooms, except] = this._target();
+    return binding.nspSockets(nsp._core, rooms, except);
+  }
+
+  allSockets() {
+    return Promise.resolve(new Set(this._sockets().map((s) => s.id)));
+  }
+
+  fetchSockets() {
+    return Promise.resolve(this._sockets());
+  }
+
+  socketsJoin(room) {
+    this._rooms(room, false);
+  }
+
+  socketsLeave(room) {
+    this._rooms(room, true);
+  }
+
+  _rooms(room, leave) {
+    const nsp = this.nsp;
+    if (nsp instanceof ParentNamespace) {
+      nsp._forChildren((c) => new BroadcastOperator(c, this.rooms, this.exceptRooms,
+        this.flags)._rooms(room, leave));
+      return;
+    }
+    if (!nsp._core) return;
+    const [rooms, except] = this._target();
+    check(binding.nspJoin(nsp._core, rooms, except, [].concat(room).map(String), leave),
+      leave ? 'socketsLeave' : 'socketsJoin');
+  }
+
+  disconnectSockets(close = false) {
+    const nsp = this.nsp;
+    if (nsp instanceof ParentNamespace) {
+      nsp._forChildren((c) => new BroadcastOperator(c, this.rooms, this.exceptRooms,
+        this.flags).disconnectSockets(close));
+      return;
+    }
+    if (!nsp._core) return;
+    const [rooms, except] = this._target();
+    check(binding.nspDisconnect(nsp._core, rooms, except, !!close), 'disconnectSockets');
+  }
+}
+
+// ---- Adapter: the room index lives in C; this is a read-only view ----------------------
+
+class Adapter extends EventEmitter {
+  constructor(nsp) {
+    super();
+    this.nsp = nsp;
+  }
+
+  /** Map room -> Set of socket ids (socket id rooms included). */
+  get rooms() {
+    const map = new Map();
+    if (!this.nsp._core) return map;
+    const flat = binding.nspRooms(this.nsp._core);
+    for (let i = 0; i < flat.length; i += 2) map.set(flat[i], new Set(flat[i + 1]));
+    return map;
+  }
+
+  /** Map socket id -> Set of rooms. */
+  get sids() {
+    const map = new Map();
+    for (const [room, ids] of this.rooms) {
+      for (const id of ids) {
+        if (!map.has(id)) map.set(id, new Set());
+        map.get(id).add(room);
+      }
+    }
+    return map;
+  }
+
+  socketRooms(id) {
+    const s = this.nsp.sockets.get(id);
+    return s ? s.rooms : undefined;
+  }
+
+  serverCount() {
+    return Promise.resolve(1);
+  }
+}
+
+// ---- Namespace ----------------------------------------------------------------------------
+
+class Namespace extends EventEmitter {
+  constructor(server, name, parent) {
+    super();
+    this.name = name;
+    this.server = server;
+    this.sockets = new Map();
+    this.adapter = new Adapter(this);
+    this._fns = [];
+    this._core = null;
+    this._outgoing = new Set();
+    this._parent = parent || null;
+    if (server._core && !(this instanceof ParentNamespace)) this._attachCore();
+  }
+
+  _attachCore() {
+    this._core = binding.nspOf(this.server._core, this.name, this);
+  }
+
+  use(fn) {
+    this._fns.push(fn);
+    return this;
+  }
+
+  to(room) {
+    return new BroadcastOperator(this).to(room);
+  }
+
+  in(room) {
+    return new BroadcastOperator(this).in(room);
+  }
+
+  except(room) {
+    return new BroadcastOperator(this).except(room);
+  }
+
+  emit(ev, ...args) {
+    return new BroadcastOperator(this).emit(ev, ...args);
+  }
+
+  emitWithAck(ev, ...args) {
+    return new BroadcastOperator(this).emitWithAck(ev, ...args);
+  }
+
+  send(...args) {
+    this.emit('message', ...args);
+    return this;
+  }
+
+  write(...args) {
+    this.emit('message', ...args);
+    return this;
+  }
+
+  /** One process: there is no other server to reach; acks get []. */
+  serverSideEmit(ev, ...args) {
+    if (RESERVED_EVENTS.has(ev)) throw new Error(`"${String(ev)}" is a reserved event name`);
+    const ack = typeof args[args.length - 1] === 'function' ? args.pop() : null;
+    if (ack) process.nextTick(() => ack(null, []));
+    return true;
+  }
+
+  serverSideEmitWithAck() {
+    return Promise.resolve([]);
+  }
+
+  allSockets() {
+    return new BroadcastOperator(this).allSockets();
+  }
+
+  fetchSockets() {
+    return new BroadcastOperator(this).fetchSockets();
+  }
+
+  socketsJoin(room) {
+    return new BroadcastOperator(this).socketsJoin(room);
+  }
+
+  socketsLeave(room) {
+    return new BroadcastOperator(this).socketsLeave(room);
+  }
+
+  disconnectSockets(close = false) {
+    return new BroadcastOperator(this).disconnectSockets(close);
+  }
+
+  compress(compress) {
+    return new BroadcastOperator(this).compress(compress);
+  }
+
+  get volatile() {
+    return new BroadcastOperator(this).volatile;
+  }
+
+  get local() {
+    return new BroadcastOperator(this).local;
+  }
+
+  timeout(timeout) {
+    return new BroadcastOperator(this).timeout(timeout);
+  }
+
+  // -- classic (0.9) aliases --
+
+  /** io.sockets.socket(id): the connected socket, or a no-op target. */
+  socket(id) {
+    return this.sockets.get(id) || this.to(id);
+  }
+
+  /** io.sockets.clients([room]): the local sockets, synchronously. */
+  clients(room) {
+    return room === undefined ? new BroadcastOperator(this)._sockets()
+      : new BroadcastOperator(this).to(room)._sockets();
+  }
+
+  /** io.sockets.manager: rooms and roomClients in 0.9's shape. */
+  get manager() {
+    return this.server._manager();
+  }
+
+  // -- from the core --
+  _onSocketNew(h) {
+    let socket;
+    try {
+      socket = new Socket(this, h);
+      binding.bind(h, socket);
+    } catch (e) {
+      binding.reject(h, 'server error', null);
+      throw e;
+    }
+    this._runMiddlewares(socket, (err) => {
+      if (err) {
+        debugNsp('middleware refused %s: %s', socket.id, err && err.message);
+        let data = null;
+        if (err && err.data !== undefined) {
+          try {
+            data = JSON.stringify(err.data);
+          } catch (_) { data = null; }
+        }
+        binding.reject(h, String((err && err.message) || err), data === undefined ? null : data);
+        socket._h = -1;
+        return;
+      }
+      if (socket._h < 0) return;
+      if (binding.accept(h)) socket._h = -1;
+    });
+  }
+
+  _runMiddlewares(socket, fn) {
+    const fns = this.server._classicAuth ? [this.server._classicAuth].concat(this._fns) : this._fns.slice(0);
+    if (!fns.length) return fn(null);
+    let finished = false;
+    const finish = (err) => {
+      if (finished) return;
+      finished = true;
+      fn(err);
+    };
+    const run = (i) => {
+      try {
+        fns[i](socket, (err) => {
+          if (err) return finish(err);
+          if (i + 1 >= fns.length) return finish(null);
+          run(i + 1);
+        });
+      } catch (e) {
+        finish(e);
+      }
+    };
+    run(0);
+  }
+
+  _emitConnection(socket) {
+    emitLocal.call(this, 'connect', socket);
+    emitLocal.call(this, 'connection', socket);
+  }
+}
+
+class ParentNamespace extends Namespace {
+  constructor(server) {
+    super(server, '/_' + ParentNamespace.count++);
+    this.children = new Set();
+  }
+
+  _createChild(name) {
+    const nsp = new Namespace(this.server, name, this);
+    nsp._fns = this._fns.slice(0);
+    for (const ev of ['connect', 'connection']) {
+      for (const l of this.listeners(ev)) nsp.on(ev, l);
+    }
+    this.children.add(nsp);
+    return nsp;
+  }
+
+  _forChildren(fn) {
+    for (const c of this.children) fn(c);
+    return true;
+  }
+}
+ParentNamespace.count = 0;
+
+// ---- Engine (io.engine) ------------------------------------------------------------------
+
+class Engine extends EventEmitter {
+  constructor(server) {
+    super();
+    this._server = server;
+  }
+
+  get clientsCount() {
+    const core = this._server._core;
+    return core ? binding.stats(core).sessions : 0;
+  }
+}
+
+// ---- options ------------------------------------------------------------------------------
+
+const JS_OPTIONS = new Set(['serveClient', 'allowRequest', 'adapter', 'parser',
+  'connectionStateRecovery', 'cleanupEmptyChildNamespaces', 'wsEngine', 'host', 'cors']);
+
+const CLIENT_FILES = {
+  'socket.io.js': 'application/javascript; charset=utf-8',
+  'socket.io.js.map': 'application/json; charset=utf-8',
+  'socket.io.min.js': 'application/javascript; charset=utf-8',
+  'socket.io.min.js.map': 'application/json; charset=utf-8',
+  'socket.io.esm.min.js': 'application/javascript; charset=utf-8',
+  'socket.io.esm.min.js.map': 'application/json; charset=utf-8',
+};
+
+function typeName(v) {
+  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+}
+
+function json(v) {
+  return JSON.stringify(v === undefined ? null : v);
+}
+
+// ---- Server ---------------------------------------------------------------------------------
+
+class Server {
+  constructor(srv, opts) {
+    if (srv && typeof srv === 'object' && !isHttpServer(srv) && opts === undefined) {
+      opts = srv;
+      srv = undefined;
+    }
+    if (opts !== undefined && (opts === null || typeof opts !== 'object')) {
+      throw new TypeError(`sioc: options must be an object, got ${typeName(opts)}`);
+    }
+    this._core = null;
+    this._pairs = new Map();      // option name -> JSON text (for the core)
+    this._values = new Map();     // option name -> value as given (io.get)
+    this._path = '/socket.io';
+    this._serveClient = true;
+    this._allowRequestFn = null;
+    this._corsFn = null;
+    this._classicAuth = null;
+    this._host = undefined;
+    this._nsps = new Map();
+    this._parentNsps = new Map();
+    this._closeWaiters = [];
+    this._closed = false;
+    this.httpServer = null;
+    this.engine = new Engine(this);
+    this.opts = Object.assign({}, opts);
+    for (const k of Object.keys(opts || {})) {
+      if (opts[k] !== undefined) this._setOption(k, opts[k], false);
+    }
+    this.sockets = this.of('/');
+    if (srv !== undefined && srv !== null) this.attach(srv);
+  }
+
+  // -- options --
+
+  _setOption(name, value, classic) {
+    if (this._core) {
+      throw new Error(`sioc: cannot change option "${name}" after the server started ` +
+        '(options apply before listen()/attach())');
+    }
+    switch (name) {
+      case 'serveClient':
+      case 'browser client':
+        if (typeof value !== 'boolean') {
+          throw new TypeError(`sioc: option "${name}" must be true or false, got ${typeName(value)}`);
+        }
+        this._serveClient = value;
+        break;
+      case 'allowRequest':
+        if (typeof value !== 'function') {
+          throw new TypeError(`sioc: option "allowRequest" must be a function, got ${typeName(value)}`);
+        }
+        this._allowRequestFn = value;
+        break;
+      case 'authorization':
+        if (typeof value !== 'function') {
+          throw new TypeError(`sioc: option "authorization" must be a function, got ${typeName(value)}`);
+        }
+        this._classicAuth = classicAuthorization(value);
+        break;
+      case 'adapter':
+      case 'parser':
+      case 'wsEngine':
+        throw new TypeError(`sioc: option "${name}" is not supported: the ${name} is part of sioc's C core`);
+      case 'connectionStateRecovery':
+        throw new TypeError('sioc: option "connectionStateRecovery" is not supported');
+      case 'cleanupEmptyChildNamespaces':
+        if (typeof value !== 'boolean') {
+          throw new TypeError(`sioc: option "${name}" must be true or false, got ${typeName(value)}`);
+        }
+        break;
+      case 'host':
+        if (typeof value !== 'string') {
+          throw new TypeError(`sioc: option "host" must be a string, got ${typeName(value)}`);
+        }
+        this._host = value;
+        break;
+      case 'log level':
+      case 'log':
+        if (name === 'log' && typeof value !== 'boolean') {
+          throw new TypeError('sioc: option "log" must be true or false');
+        }
+        if (name === 'log level' && typeof value !== 'number') {
+          throw new TypeError('sioc: option "log level" must be a number (0-3)');
+        }
+        break;
+      case 'cors': {
+        if (value && typeof value === 'object' && !Array.isArray(value)) {
+          const o = value.origin;
+          const fnLike = typeof o === 'function' || o instanceof RegExp ||
+            (Array.isArray(o) && o.some((x) => x instanceof RegExp));
+          if (fnLike) {
+            this._corsFn = corsMatcher(o);
+            const rest = Object.assign({}, value);
+            delete rest.origin;
+            this._checkCore('cors', json(rest));
+            break;
+          }
+          this._corsFn = null;
+        }
+        this._checkCore('cors', json(value));
+        break;
+      }
+      case 'path': {
+        this._checkCore(name, json(value));
+        let p = String(value).replace(/\/$/, '');
+        if (p[0] !== '/') p = '/' + p;
+        this._path = p;
+        break;
+      }
+      case 'resource':
+        this._checkCore(name, json(value));
+        this._path = String(value).replace(/\/$/, '');
+        if (this._path[0] !== '/') this._path = '/' + this._path;
+        break;
+      default:
+        if (!classic && JS_OPTIONS.has(name)) break;
+        this._checkCore(name, json(value));
+    }
+    this._values.set(name, value);
+    if (!classic) this.opts[name] = value;
+  }
+
+  /** Validates name=value with the core's option table, then keeps it. */
+  _checkCore(name, text) {
+    const pairs = Array.from(this._pairs);
+    pairs.push([name, text]);
+    binding.optionsCheck(pairs);
+    this._pairs.set(name, text);
+  }
+
+  path(v) {
+    if (!arguments.length) return this._path;
+    this._setOption('path', v, false);
+    return this;
+  }
+
+  serveClient(v) {
+    if (!arguments.length) return this._serveClient;
+    this._setOption('serveClient', v, false);
+    return this;
+  }
+
+  connectTimeout(v) {
+    if (v === undefined) return this._values.get('connectTimeout') ?? 45000;
+    this._setOption('connectTimeout', v, false);
+    return this;
+  }
+
+  adapter(v) {
+    if (v === undefined) return Adapter;
+    throw new TypeError('sioc: custom adapters are not supported: the adapter is part of the C core');
+  }
+
+  // -- classic (0.9) configuration --
+
+  /** io.set(key, value): classic keys map to options; unknown keys throw. */
+  set(key, value) {
+    this._setOption(String(key), value, true);
+    return this;
+  }
+
+  get(key) {
+    return this._values.get(key);
+  }
+
+  enable(key) {
+    return this.set(key, true);
+  }
+
+  disable(key) {
+    return this.set(key, false);
+  }
+
+  enabled(key) {
+    return !!this._values.get(key);
+  }
+
+  disabled(key) {
+    return !this._values.get(key);
+  }
+
+  /** io.configure([env...,] fn): fn runs when NODE_ENV (default
+   * "development") is one of the envs, or always without envs. */
+  configure(...args) {
+    const fn = args.pop();
+    if (typeof fn !== 'function') throw new TypeError('sioc: configure() needs a function');
+    const env = process.env.NODE_ENV || 'development';
+    if (!args.length || args.some((e) => e === env)) fn.call(this);
+    return this;
+  }
+
+  _manager() {
+    const rooms = {};
+    const roomClients = {};
+    for (const nsp of this._nsps.values()) {
+      if (!nsp._core) continue;
+      const prefix = nsp.name === '/' ? '' : nsp.name;
+      rooms[prefix] = Array.from(nsp.sockets.keys());
+      for (const id of nsp.sockets.keys()) {
+        (roomClients[id] = roomClients[id] || {})[prefix] = true;
+      }
+      for (const [room, ids] of nsp.adapter.rooms) {
+        if (nsp.sockets.has(room) && ids.size === 1 && ids.has(room)) continue;
+        rooms[prefix + '/' + room] = Array.from(ids);
+        for (const id of ids) (roomClients[id] = roomClients[id] || {})[prefix + '/' + room] = true;
+      }
+    }
+    return { rooms, roomClients };
+  }
+
+  // -- namespaces --
+
+  of(name, fn) {
+    if (typeof name === 'function' || name instanceof RegExp) {
+      const parent = new ParentNamespace(this);
+      if (typeof name === 'function') {
+        this._parentNsps.set(name, parent);
+      } else {
+        const re = name;
+        this._parentNsps.set((nsp, auth, next) => next(null, re.test(nsp)), parent);
+      }
+      if (fn) parent.on('connect', fn);
+      return parent;
+    }
+    name = String(name);
+    if (name[0] !== '/') name = '/' + name;
+    let nsp = this._nsps.get(name);
+    if (!nsp) {
+      debug('initializing namespace %s', name);
+      nsp = new Namespace(this, name);
+      this._nsps.set(name, nsp);
+      if (name !== '/' && this.sockets) emitLocal.call(this.sockets, 'new_namespace', nsp);
+    }
+    if (fn) nsp.on('connect', fn);
+    return nsp;
+  }
+
+  _resolveNsp(name) {
+    if (this._nsps.has(name)) return true;
+    for (const [fn, parent] of this._parentNsps) {
+      let allowed = false;
+      try {
+        fn(name, {}, (err, allow) => {
+          if (!err && allow) allowed = true;
+        });
+      } catch (e) {
+        debug('namespace check threw: %s', e && e.message);
+      }
+      if (allowed) {
+        const nsp = parent._createChild(name);
+        this._nsps.set(name, nsp);
+        emitLocal.call(this.sockets, 'new_namespace', nsp);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // -- the socket.io API of the main namespace --
+
+  use(fn) {
+    this.sockets.use(fn);
+    return this;
+  }
+
+  to(room) { return this.sockets.to(room); }
+
+  in(room) { return this.sockets.in(room); }
+
+  except(room) { return this.sockets.except(room); }
+
+  emit(ev, ...args) { return this.sockets.emit(ev, ...args); }
+
+  emitWithAck(ev, ...args) { return this.sockets.emitWithAck(ev, ...args); }
+
+  send(...args) {
+    this.sockets.emit('message', ...args);
+    return this;
+  }
+
+  write(...args) {
+    this.sockets.emit('message', ...args);
+    return this;
+  }
+
+  serverSideEmit(ev, ...args) { return this.sockets.serverSideEmit(ev, ...args); }
+
+  serverSideEmitWithAck(ev, ...args) { return this.sockets.serverSideEmitWithAck(ev, ...args); }
+
+  allSockets() { return this.sockets.allSockets(); }
+
+  fetchSockets() { return this.sockets.fetchSockets(); }
+
+  socketsJoin(room) { return this.sockets.socketsJoin(room); }
+
+  socketsLeave(room) { return this.sockets.socketsLeave(room); }
+
+  disconnectSockets(close = false) { return this.sockets.disconnectSockets(close); }
+
+  compress(c) { return this.sockets.compress(c); }
+
+  get volatile() { return this.sockets.volatile; }
+
+  get local() { return this.sockets.local; }
+
+  timeout(ms) { return this.sockets.timeout(ms); }
+
+  // -- listening --
+
+  _ensureCore() {
+    if (this._core) return this._core;
+    if (this._closed) throw new Error('sioc: the server is closed');
+    this._core = binding.serverNew(this, Array.from(this._pairs),
+      !!this._allowRequestFn, !!this._corsFn);
+    for (const nsp of this._nsps.values()) {
+      if (!(nsp instanceof ParentNamespace)) nsp._attachCore();
+    }
+    if (this._serveClient) this._serveClientFiles();
+    return this._core;
+  }
+
+  _serveClientFiles() {
+    let dir;
+    try {
+      dir = path.join(path.dirname(require.resolve('socket.io-client/package.json')), 'dist');
+    } catch (_) {
+      debug('socket.io-client not found: not serving the client bundle');
+      return;
+    }
+    for (const [file, type] of Object.entries(CLIENT_FILES)) {
+      let data;
+      try {
+        data = fs.readFileSync(path.join(dir, file));
+      } catch (_) {
+        continue;
+      }
+      binding.serve(this._core, `${this._path}/${file}`, type, data);
+    }
+  }
+
+  /** The port sioc listens on itself (listen(port) mode), else undefined. */
+  get port() {
+    return this._port;
+  }
+
+  listen(srv, opts) {
+    return this.attach(srv, opts);
+  }
+
+  attach(srv, opts) {
+    if (typeof srv === 'function') {
+      throw new Error('You are trying to attach socket.io to an express request handler function. ' +
+        'Please pass a http.Server instance.');
+    }
+    if (opts) {
+      for (const k of Object.keys(opts)) if (opts[k] !== undefined) this._setOption(k, opts[k], false);
+    }
+    if (typeof srv === 'number' || (typeof srv === 'string' && /^\d+$/.test(srv))) {
+      const port = Number(srv);
+      const core = this._ensureCore();
+      if (this._host) {
+        this._port = binding.listen(core, this._host, port);
+      } else {
+        try {
+          this._port = binding.listen(core, '::', port);
+        } catch (e) {
+          if (e.code === 'EADDRINUSE') throw e;
+          this._port = binding.listen(core, '0.0.0.0', port);
+        }
+      }
+      debug('listening on port %d', this._port);
+      return this;
+    }
+    if (!isHttpServer(srv)) {
+      throw new TypeError('sioc: attach() needs a port number or an http.Server');
+    }
+    this._ensureCore();
+    this._attachHttp(srv);
+    return this;
+  }
+
+  _matches(url) {
+    const p = this._path + '/';
+    return typeof url === 'string' && (url.startsWith(p) || url === this._path ||
+      url.startsWith(this._path + '?'));
+  }
+
+  _attachHttp(srv) {
+    this.httpServer = srv;
+    const previous = srv.listeners('request').slice(0);
+    srv.removeAllListeners('request');
+    const onRequest = (req, res) => {
+      if (this._core && this._matches(req.url)) {
+        this._adoptRequest(req, res);
+      } else {
+        for (const l of previous) l.call(srv, req, res);
+      }
+    };
+    const onUpgrade = (req, socket, head) => {
+      if (this._core && this._matches(req.url)) {
+        this._adopt(req.socket || socket, serializeRequest(req, head));
+      } else if (srv.listeners('upgrade').length === 1) {
+        // nobody else handles it: close it as engine.io's destroyUpgrade does
+        setTimeout(() => {
+          if (socket.writable && socket.bytesWritten <= 0) socket.end();
+        }, 1000).unref();
+      }
+    };
+    srv.on('request', onRequest);
+    srv.on('upgrade', onUpgrade);
+    this._detachHttp = () => {
+      srv.removeListener('request', onRequest);
+      srv.removeListener('upgrade', onUpgrade);
+      for (const l of previous) srv.on('request', l);
+    };
+  }
+
+  _adoptRequest(req, res) {
+    if (req.method === 'POST') {
+      const chunks = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => this._adopt(req.socket, serializeRequest(req, Buffer.concat(chunks), true)));
+      return;
+    }
+    this._adopt(req.socket, serializeRequest(req, null));
+  }
+
+  _adopt(socket, head) {
+    const fd = socket && socket._handle && socket._handle.fd;
+    if (typeof fd !== 'number' || fd < 0 || !this._core) {
+      if (socket) socket.destroy();
+      return;
+    }
+    const r = binding.adopt(this._core, fd, head);
+    if (r) debug('adopt failed: %s', binding.strerror(r));
+    // The core holds its own copy of the descriptor; this one goes without
+    // a byte written.
+    socket.destroy();
+  }
+
+  _allowRequest(hs) {
+    const fn = this._allowRequestFn;
+    if (!fn) return null;
+    const req = {
+      headers: headersOf(hs.rawHeaders),
+      rawHeaders: hs.rawHeaders,
+      url: hs.url,
+      method: 'GET',
+      _query: Object.assign({}, querystring.parse(hs.query)),
+      connection: { remoteAddress: hs.address, encrypted: hs.secure },
+      socket: { remoteAddress: hs.address, encrypted: hs.secure },
+    };
+    let result = 'Forbidden';
+    let answered = false;
+    fn(req, (err, success) => {
+      answered = true;
+      if (err === undefined || err === null) err = null;
+      result = success ? null : (typeof err === 'string' ? err : (err && err.message) || 'Forbidden');
+    });
+    if (!answered) {
+      debug('allowRequest must answer synchronously in sioc; refusing');
+      return 'allowRequest did not answer synchronously';
+    }
+    return result;
+  }
+
+  _corsAllowed(origin) {
+    return this._corsFn ? this._corsFn(origin) : false;
+  }
+
+  // -- closing --
+
+  close(fn) {
+    const p = new Promise((resolve) => {
+      const done = (err) => {
+        if (fn) fn(err);
+        resolve();
+      };
+      if (this._closed) {
+        process.nextTick(done);
+        return;
+      }
+      this._closed = true;
+      const http = this.httpServer;
+      let pending = 1 + (http ? 1 : 0);
+      let error;
+      const one = (err) => {
+        if (err && !error) error = err;
+        if (--pending === 0) done(error);
+      };
+      if (this._core) {
+        this._closeWaiters.push(() => one());
+        const r = binding.close(this._core);
+        if (r) one();
+      } else {
+        one();
+      }
+      if (http) {
+        if (this._detachHttp) this._detachHttp();
+        if (http.listening) http.close((err) => one(err));
+        else one();
+      }
+    });
+    return p;
+  }
+
+  _onCoreClosed() {
+    debug('core closed');
+    this._core = null;
+    for (const nsp of this._nsps.values()) nsp._core = null;
+    const w = this._closeWaiters;
+    this._closeWaiters = [];
+    for (const f of w) f();
+  }
+
+  // -- leak checks --
+
+  /** Live objects of this server's core: connections, sessions, sockets. */
+  stats() {
+    return this._core ? binding.stats(this._core) : { connections: 0, sessions: 0, sockets: 0 };
+  }
+}
+
+// EventEmitter methods act on the main namespace, as in socket.io.
+for (const fn of ['on', 'once', 'off', 'addListener', 'removeListener', 'removeAllListeners',
+  'prependListener', 'prependOnceListener', 'listeners', 'rawListeners', 'listenerCount',
+  'eventNames', 'setMaxListeners', 'getMaxListeners']) {
+  Server.prototype[fn] = function (...args) {
+    const r = this.sockets[fn](...args);
+    return r === this.sockets ? this : r;
+  };
+}
+
+function isHttpServer(srv) {
+  return srv && typeof srv === 'object' && typeof srv.listen === 'function' &&
+    typeof srv.on === 'function' && typeof srv.listeners === 'function';
+}
+
+/** The request as bytes for the core: request line, raw headers, body. */
+function serializeRequest(req, body, isPost) {
+  let head = `${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`;
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const k = raw[i].toLowerCase();
+    if (isPost && (k === 'content-length' || k === 'transfer-encoding')) continue;
+    head += `${raw[i]}: ${raw[i + 1]}\r\n`;
+  }
+  if (isPost) head += `Content-Length: ${body.length}\r\n`;
+  head += '\r\n';
+  const h = Buffer.from(head, 'latin1');
+  return body && body.length ? Buffer.concat([h, body]) : h;
+}
+
+/** cors.origin as a function / RegExp / list: a synchronous matcher. */
+function corsMatcher(o) {
+  if (typeof o === 'function') {
+    return (origin) => {
+      let ok = false;
+      o(origin, (err, allow) => {
+        ok = !err && (allow === true || allow === origin ||
+          (allow instanceof RegExp && allow.test(origin)) ||
+          (Array.isArray(allow) && allow.includes(origin)));
+      });
+      return ok;
+    };
+  }
+  const list = [].concat(o);
+  return (origin) => list.some((x) => (x instanceof RegExp ? x.test(origin) : x === origin));
+}
+
+/** io.set('authorization', fn(handshakeData, cb(err, authorized))) as a
+ * middleware in front of every namespace's own. */
+function classicAuthorization(fn) {
+  return (socket, next) => {
+    fn(socket.handshake, (err, authorized) => {
+      if (err) return next(err instanceof Error ? err : new Error(String(err)));
+      if (!authorized) return next(new Error('not authorized'));
+      next();
+    });
+  };
+}
+
+module.exports = { Server, Namespace, Socket, BroadcastOperator, ParentNamespace, Adapter,
+  RESERVED_EVENTS };
