@@ -43,6 +43,9 @@ function deconstruct(data, buffers) {
     return out;
   }
   if (typeof data === 'object' && !(data instanceof Date)) {
+    // toJSON() is applied here so that binary in its result is sent as
+    // attachments too (hasBinary looks through toJSON the same way).
+    if (typeof data.toJSON === 'function') return deconstruct(data.toJSON(), buffers);
     const out = {};
     for (const key in data) {
       if (Object.prototype.hasOwnProperty.call(data, key)) out[key] = deconstruct(data[key], buffers);
