@@ -16,6 +16,7 @@ DEPS = [
     ("libuv", "uv.h", "uv", "libuv1-dev"),
     ("libcjson", "cjson/cJSON.h", "cjson", "libcjson-dev"),
     ("libcrypto", "openssl/sha.h", "crypto", "libssl-dev"),
+    ("libssl", "openssl/ssl.h", "ssl", "libssl-dev"),
     (None, "wslay/wslay.h", "wslay", "libwslay-dev"),
     (None, "http_parser.h", "http_parser", "libhttp-parser-dev"),
 ]

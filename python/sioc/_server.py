@@ -1330,6 +1330,11 @@ class BlockingServer(_ServerBase):
         self._requests.clear()
         self._closed_evt.set()
 
+    def _dispatch_event(self, sock: Socket, name: str, args: list, ack_id: int) -> None:
+        # In the socket's queue: its connection handler registers handlers
+        # first.
+        self._spawn(sock, super()._dispatch_event, (sock, name, args, ack_id))
+
     # per-socket serial jobs on the pool
     def _spawn(self, sock: Optional[Socket], fn: Callable, args: tuple, ack: Any = None,
                want_ack: bool = False) -> None:

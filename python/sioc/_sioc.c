@@ -603,8 +603,9 @@ static void on_async(uv_async_t *h) {
   pthread_mutex_unlock(&c->mu);
   while (m) {
     msg_t *next = m->next;
-    run_cmd(c, m);
-    if (!m->sync) msg_free(m);   /* a sync message belongs to its waiter */
+    int waited = m->sync != NULL;   /* a sync message belongs to its waiter, */
+    run_cmd(c, m);                  /* who may free it as soon as answered */
+    if (!waited) msg_free(m);
     m = next;
   }
 }
@@ -621,8 +622,9 @@ static void *loop_main(void *arg) {
   pthread_mutex_unlock(&c->mu);
   while (m) {
     msg_t *next = m->next;
+    int waited = m->sync != NULL;
     run_cmd(c, m);   /* server is NULL: releases and answers only */
-    if (!m->sync) msg_free(m);
+    if (!waited) msg_free(m);
     m = next;
   }
   while (c->socks.next != &c->socks) psock_release(c->socks.next);
