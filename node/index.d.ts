@@ -1,0 +1,306 @@
+// Type definitions for sioc: socket.io 4.x's server API (typed events as in
+// socket.io: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>).
+/// <reference types="node" />
+import { EventEmitter } from 'events';
+import type { Server as HttpServer, IncomingHttpHeaders } from 'http';
+import type { Server as HttpsServer } from 'https';
+
+export interface EventsMap {
+  [event: string]: any;
+}
+export interface DefaultEventsMap {
+  [event: string]: (...args: any[]) => void;
+}
+export type EventNames<Map extends EventsMap> = keyof Map & (string | symbol);
+export type EventParams<Map extends EventsMap, Ev extends EventNames<Map>> = Parameters<Map[Ev]>;
+
+type Last<T extends any[]> = T extends [...infer _H, infer L] ? L : never;
+type AllButLast<T extends any[]> = T extends [...infer H, infer _L] ? H : any[];
+type FirstArg<T> = T extends (arg: infer A, ...args: any[]) => any ? A : any;
+type DecorateAcknowledgements<E> = {
+  [K in keyof E]: E[K] extends (...args: infer P) => infer R
+    ? Last<P> extends (...a: any[]) => any
+      ? (...args: [...AllButLast<P>, (err: Error | null, ...res: Parameters<Last<P>>) => void]) => R
+      : E[K]
+    : never;
+};
+type DecorateAcknowledgementsWithMultipleResponses<E> = {
+  [K in keyof E]: E[K] extends (...args: infer P) => infer R
+    ? Last<P> extends (...a: any[]) => any
+      ? (...args: [...AllButLast<P>, (err: Error | null, res: Array<FirstArg<Last<P>>>) => void]) => R
+      : E[K]
+    : never;
+};
+
+export type Event = [string, ...any[]];
+
+export interface Handshake {
+  headers: IncomingHttpHeaders;
+  time: string;
+  address: string;
+  xdomain: boolean;
+  secure: boolean;
+  issued: number;
+  url: string;
+  query: Record<string, string | string[] | undefined>;
+  auth: { [key: string]: any };
+}
+
+export interface CorsOptions {
+  origin?: boolean | string | RegExp | Array<string | RegExp> |
+    ((origin: string | undefined, cb: (err: Error | null, allow?: boolean | string) => void) => void);
+  credentials?: boolean;
+  methods?: string | string[];
+  allowedHeaders?: string | string[];
+}
+
+export interface ServerOptions {
+  /** Socket.IO mount path, "/socket.io" */
+  path?: string;
+  /** Serve socket.io-client's bundle at <path>/socket.io.js etc. (true) */
+  serveClient?: boolean;
+  pingInterval?: number;
+  pingTimeout?: number;
+  connectTimeout?: number;
+  upgradeTimeout?: number;
+  maxHttpBufferSize?: number;
+  transports?: Array<'polling' | 'websocket'>;
+  allowUpgrades?: boolean;
+  /** Must answer synchronously in sioc. */
+  allowRequest?: (req: any, fn: (err: string | null | undefined, success: boolean) => void) => void;
+  cors?: CorsOptions;
+  allowEIO3?: false;
+  perMessageDeflate?: false;
+  httpCompression?: false;
+  cookie?: false;
+  addTrailingSlash?: boolean;
+  cleanupEmptyChildNamespaces?: boolean;
+  /** sioc: limits of the C core */
+  maxAttachments?: number;
+  maxHeaderBytes?: number;
+  maxWebSocketFragments?: number;
+  maxBufferedBytes?: number;
+  maxConnections?: number;
+  /** sioc: the address listen(port) binds (default "::", dual stack) */
+  host?: string;
+}
+
+export interface ServerStats {
+  connections: number;
+  sessions: number;
+  sockets: number;
+}
+
+export interface AddonStats {
+  sockets: number;
+  refs: number;
+  servers: number;
+  slots: number;
+}
+
+export class BroadcastOperator<EmitEvents extends EventsMap, SocketData = any> {
+  to(room: string | string[]): BroadcastOperator<EmitEvents, SocketData>;
+  in(room: string | string[]): BroadcastOperator<EmitEvents, SocketData>;
+  except(room: string | string[]): BroadcastOperator<EmitEvents, SocketData>;
+  compress(compress: boolean): BroadcastOperator<EmitEvents, SocketData>;
+  get volatile(): BroadcastOperator<EmitEvents, SocketData>;
+  get local(): BroadcastOperator<EmitEvents, SocketData>;
+  timeout(timeout: number): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
+  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean;
+  emitWithAck<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: AllButLast<EventParams<EmitEvents, Ev>>): Promise<any[]>;
+  allSockets(): Promise<Set<string>>;
+  fetchSockets(): Promise<Array<Socket<any, EmitEvents, any, SocketData>>>;
+  socketsJoin(room: string | string[]): void;
+  socketsLeave(room: string | string[]): void;
+  disconnectSockets(close?: boolean): void;
+}
+
+export class Adapter extends EventEmitter {
+  readonly nsp: Namespace;
+  /** room -> socket ids (a snapshot) */
+  get rooms(): Map<string, Set<string>>;
+  /** socket id -> rooms (a snapshot) */
+  get sids(): Map<string, Set<string>>;
+  socketRooms(id: string): Set<string> | undefined;
+  serverCount(): Promise<number>;
+}
+
+export class Socket<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
+  ServerSideEvents extends EventsMap = DefaultEventsMap,
+  SocketData = any,
+> extends EventEmitter {
+  readonly id: string;
+  readonly nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  readonly server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  readonly adapter: Adapter;
+  readonly handshake: Handshake;
+  readonly recovered: boolean;
+  data: SocketData;
+  connected: boolean;
+  get disconnected(): boolean;
+  get rooms(): Set<string>;
+  get conn(): { transport: { name: string }; readyState: string; remoteAddress: string; close(): void };
+  get request(): { headers: IncomingHttpHeaders; url: string; method: string };
+
+  on<Ev extends EventNames<ListenEvents>>(ev: Ev, listener: ListenEvents[Ev]): this;
+  on(ev: 'disconnect' | 'disconnecting', listener: (reason: string, description?: any) => void): this;
+  on(ev: 'error', listener: (err: Error) => void): this;
+  once<Ev extends EventNames<ListenEvents>>(ev: Ev, listener: ListenEvents[Ev]): this;
+  once(ev: 'disconnect' | 'disconnecting', listener: (reason: string, description?: any) => void): this;
+
+  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean;
+  emitWithAck<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: AllButLast<EventParams<EmitEvents, Ev>>): Promise<FirstArg<Last<EventParams<EmitEvents, Ev>>>>;
+  send(...args: EventParams<EmitEvents, 'message'>): this;
+  write(...args: EventParams<EmitEvents, 'message'>): this;
+
+  get volatile(): this;
+  compress(compress: boolean): this;
+  timeout(timeout: number): Socket<ListenEvents, DecorateAcknowledgements<EmitEvents>, ServerSideEvents, SocketData>;
+  get broadcast(): BroadcastOperator<EmitEvents, SocketData>;
+  get local(): BroadcastOperator<EmitEvents, SocketData>;
+  to(room: string | string[]): BroadcastOperator<EmitEvents, SocketData>;
+  in(room: string | string[]): BroadcastOperator<EmitEvents, SocketData>;
+  except(room: string | string[]): BroadcastOperator<EmitEvents, SocketData>;
+
+  join(rooms: string | string[]): void;
+  leave(room: string): void;
+  disconnect(close?: boolean): this;
+
+  use(fn: (event: Event, next: (err?: Error) => void) => void): this;
+  onAny(listener: (event: string, ...args: any[]) => void): this;
+  prependAny(listener: (event: string, ...args: any[]) => void): this;
+  offAny(listener?: (event: string, ...args: any[]) => void): this;
+  listenersAny(): Array<(event: string, ...args: any[]) => void>;
+  onAnyOutgoing(listener: (event: string, ...args: any[]) => void): this;
+  prependAnyOutgoing(listener: (event: string, ...args: any[]) => void): this;
+  offAnyOutgoing(listener?: (event: string, ...args: any[]) => void): this;
+  listenersAnyOutgoing(): Array<(event: string, ...args: any[]) => void>;
+}
+
+export interface ExtendedError extends Error {
+  data?: any;
+}
+
+export class Namespace<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
+  ServerSideEvents extends EventsMap = DefaultEventsMap,
+  SocketData = any,
+> extends EventEmitter {
+  readonly name: string;
+  readonly sockets: Map<string, Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>;
+  readonly adapter: Adapter;
+  readonly server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+
+  on(ev: 'connection' | 'connect', listener: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void): this;
+  on(ev: 'new_namespace', listener: (nsp: Namespace) => void): this;
+  once(ev: 'connection' | 'connect', listener: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void): this;
+  use(fn: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, next: (err?: ExtendedError) => void) => void): this;
+  to(room: string | string[]): BroadcastOperator<EmitEvents, SocketData>;
+  in(room: string | string[]): BroadcastOperator<EmitEvents, SocketData>;
+  except(room: string | string[]): BroadcastOperator<EmitEvents, SocketData>;
+  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean;
+  emitWithAck<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: AllButLast<EventParams<EmitEvents, Ev>>): Promise<any[]>;
+  send(...args: EventParams<EmitEvents, 'message'>): this;
+  write(...args: EventParams<EmitEvents, 'message'>): this;
+  serverSideEmit<Ev extends EventNames<ServerSideEvents>>(ev: Ev, ...args: EventParams<ServerSideEvents, Ev>): boolean;
+  serverSideEmitWithAck(ev: string, ...args: any[]): Promise<any[]>;
+  allSockets(): Promise<Set<string>>;
+  fetchSockets(): Promise<Array<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>>;
+  socketsJoin(room: string | string[]): void;
+  socketsLeave(room: string | string[]): void;
+  disconnectSockets(close?: boolean): void;
+  compress(compress: boolean): BroadcastOperator<EmitEvents, SocketData>;
+  get volatile(): BroadcastOperator<EmitEvents, SocketData>;
+  get local(): BroadcastOperator<EmitEvents, SocketData>;
+  timeout(timeout: number): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
+
+  /** classic (0.9): the connected socket with this id, or a no-op target */
+  socket(id: string): Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | BroadcastOperator<EmitEvents, SocketData>;
+  /** classic (0.9): local sockets (of a room), synchronously */
+  clients(room?: string): Array<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>;
+  /** classic (0.9): rooms and roomClients in 0.9's shape ("" = the namespace, "/room") */
+  get manager(): { rooms: Record<string, string[]>; roomClients: Record<string, Record<string, true>> };
+}
+
+export class ParentNamespace<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
+  ServerSideEvents extends EventsMap = DefaultEventsMap,
+  SocketData = any,
+> extends Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
+  readonly children: Set<Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>;
+}
+
+export type ParentNspNameMatchFn = (name: string, auth: { [key: string]: any },
+  fn: (err: Error | null, success: boolean) => void) => void;
+
+export class Server<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
+  ServerSideEvents extends EventsMap = DefaultEventsMap,
+  SocketData = any,
+> {
+  constructor(opts?: ServerOptions);
+  constructor(srv?: HttpServer | HttpsServer | number, opts?: ServerOptions);
+  readonly sockets: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  readonly engine: EventEmitter & { readonly clientsCount: number };
+  httpServer: HttpServer | HttpsServer | null;
+  /** sioc: the port of listen(port) */
+  readonly port: number | undefined;
+
+  listen(srv: HttpServer | HttpsServer | number, opts?: ServerOptions): this;
+  attach(srv: HttpServer | HttpsServer | number, opts?: ServerOptions): this;
+  path(): string;
+  path(v: string): this;
+  serveClient(): boolean;
+  serveClient(v: boolean): this;
+  connectTimeout(): number;
+  connectTimeout(v: number): this;
+  of(nsp: string | RegExp | ParentNspNameMatchFn,
+    fn?: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void):
+    Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  close(fn?: (err?: Error) => void): Promise<void>;
+
+  on(ev: 'connection' | 'connect', listener: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void): this;
+  on(ev: 'new_namespace', listener: (nsp: Namespace) => void): this;
+  once(ev: 'connection' | 'connect', listener: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void): this;
+  off(ev?: string, listener?: (...args: any[]) => void): this;
+  use(fn: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, next: (err?: ExtendedError) => void) => void): this;
+  to(room: string | string[]): BroadcastOperator<EmitEvents, SocketData>;
+  in(room: string | string[]): BroadcastOperator<EmitEvents, SocketData>;
+  except(room: string | string[]): BroadcastOperator<EmitEvents, SocketData>;
+  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean;
+  emitWithAck<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: AllButLast<EventParams<EmitEvents, Ev>>): Promise<any[]>;
+  send(...args: EventParams<EmitEvents, 'message'>): this;
+  write(...args: EventParams<EmitEvents, 'message'>): this;
+  serverSideEmit<Ev extends EventNames<ServerSideEvents>>(ev: Ev, ...args: EventParams<ServerSideEvents, Ev>): boolean;
+  allSockets(): Promise<Set<string>>;
+  fetchSockets(): Promise<Array<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>>;
+  socketsJoin(room: string | string[]): void;
+  socketsLeave(room: string | string[]): void;
+  disconnectSockets(close?: boolean): void;
+  compress(compress: boolean): BroadcastOperator<EmitEvents, SocketData>;
+  get volatile(): BroadcastOperator<EmitEvents, SocketData>;
+  get local(): BroadcastOperator<EmitEvents, SocketData>;
+  timeout(timeout: number): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
+
+  /** classic (0.9) configuration: keys map to options; unknown keys throw */
+  set(key: string, value: any): this;
+  get(key: string): any;
+  enable(key: string): this;
+  disable(key: string): this;
+  enabled(key: string): boolean;
+  disabled(key: string): boolean;
+  configure(fn: (this: this) => void): this;
+  configure(env: string, fn: (this: this) => void): this;
+  configure(...envsAndFn: Array<string | ((this: this) => void)>): this;
+
+  /** sioc: live objects of the C core */
+  stats(): ServerStats;
+}
+
+/** sioc: the addon's live objects (JS socket wrappers, napi_refs, servers) */
+export function addonStats(): AddonStats;
