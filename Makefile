@@ -5,7 +5,7 @@ BUILD      ?= build
 BUILD_ASAN ?= build-asan
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build build-asan test test-c test-c-asan test-valgrind test-interop test-bad-input test-asan-peers demo clean
+.PHONY: all deps build build-asan test test-c test-c-asan test-valgrind test-interop test-bad-input test-asan-peers test-node demo clean
 
 all: build
 
@@ -61,8 +61,14 @@ test-asan-peers: build-asan
 	ASAN_OPTIONS=detect_leaks=1 SIOC_ECHO_SERVER=$(CURDIR)/$(BUILD_ASAN)/sioc-echo-server \
 	  python3 -m pytest -q tests/interop/bad_input
 
+# The Node package: builds the addon (npm ci runs node-gyp) and runs mocha
+# + the tsc typing check (npm test).
+test-node:
+	npm ci --no-audit --no-fund --loglevel=error
+	npm test
+
 test: deps
-	$(MAKE) test-c test-c-asan test-valgrind test-interop test-bad-input test-asan-peers
+	$(MAKE) test-c test-c-asan test-valgrind test-interop test-bad-input test-asan-peers test-node
 
 demo: deps build
 	./$(BUILD)/sioc-echo-server --host 127.0.0.1 --port 3000
