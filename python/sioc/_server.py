@@ -281,6 +281,7 @@ class Namespace:
         self.server = server
         self.name = name
         self.sockets: Dict[str, Socket] = {}
+        self._pending: Dict[str, Socket] = {}   # in connect middleware
         self._handlers: Dict[str, List[Callable]] = parent._handlers if parent else {}
         self._middlewares: List[Callable] = parent._middlewares if parent else []
         self._c_mw = bool(parent)
@@ -444,6 +445,8 @@ class Socket:
         # BlockingServer: per-socket serial execution of handlers
         self._jobs: deque = deque()
         self._busy = False
+        self._pending = False          # connect middleware still deciding
+        self._pending_rooms: List[str] = []
 
     def __repr__(self) -> str:
         return "<sioc.Socket %s %s%s>" % (self.nsp.name, self.id,
@@ -566,18 +569,29 @@ class Socket:
 
     # rooms
     def join(self, rooms: Union[str, Iterable[str]]) -> None:
-        """Joins one room or several."""
+        """Joins one room or several.  In connect middleware the rooms are
+        joined once the connection is accepted."""
+        if self._pending:
+            self._pending_rooms.extend(_rooms_tuple(rooms))
+            return
         for r in _rooms_tuple(rooms):
             self.server._sock_post(self, "join", r)
 
     def leave(self, room: str) -> None:
         """Leaves a room."""
+        if self._pending:
+            r = _rooms_tuple(room)[0]
+            if r in self._pending_rooms:
+                self._pending_rooms.remove(r)
+            return
         self.server._sock_post(self, "leave", _rooms_tuple(room)[0])
 
     @property
     def rooms(self) -> Set[str]:
         """The rooms of this socket (its own id included); empty once
         disconnected."""
+        if self._pending:
+            return {self.id} | set(self._pending_rooms)
         if not self.connected or self._handle is None:
             return set()
         text = self.server._with_handle(self, self.server._core.socket_rooms)
@@ -957,6 +971,8 @@ class _ServerBase:
             self._core.decide(handle, False, "Invalid namespace", None)
             return
         sock = Socket(self, ns, handle, sid, hs)
+        sock._pending = True
+        ns._pending[sid] = sock
         self._handles[handle] = sock
         chain = list(ns._middlewares)
         if self._authorization is not None and nsp_name == "/":
@@ -980,11 +996,18 @@ class _ServerBase:
         self._authorization(hs, cb)   # type: ignore[misc]
 
     def _decide(self, sock: Socket, err: Any) -> None:
+        if sock.nsp._pending.get(sock.id) is sock:
+            del sock.nsp._pending[sock.id]
+        sock._pending = False
         h = sock._handle
         if h is None:
             return
         if err is None:
-            self._core.decide(h, True, None, None)
+            with self._lock:
+                self._core.decide(h, True, None, None)
+                for r in sock._pending_rooms:   # after the accept: FIFO
+                    self._core.join(h, r)
+            sock._pending_rooms = []
             return
         data = getattr(err, "data", None)
         msg = getattr(err, "message", None) or str(err) or "Connection rejected by server"

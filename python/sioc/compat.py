@@ -1,0 +1,491 @@
+"""python-socketio's server API on sioc's C core.
+
+A python-socketio application runs with its import changed and a standalone
+listen call in place of the web-server glue::
+
+    import sioc.compat as socketio          # was: import socketio
+
+    sio = socketio.AsyncServer(cors_allowed_origins="*")
+
+    @sio.event
+    async def connect(sid, environ, auth):
+        ...
+
+    await sio.listen(5000)                  # was: aiohttp / ASGI app setup
+    # or, for socketio.Server: sio.run(5000)
+
+Supported: ``AsyncServer`` and ``Server``, ``@sio.event``, ``@sio.on(event,
+namespace=)``, ``connect(sid, environ[, auth])`` (return False or raise
+ConnectionRefusedError to refuse, with its message and data), ``disconnect
+(sid[, reason])``, ``emit(event, data, to=, room=, skip_sid=, namespace=,
+callback=)``, ``call(..., timeout=)``, ``send``, ``enter_room``,
+``leave_room``, ``close_room``, ``rooms``, ``get_session`` /
+``save_session`` / ``session(sid)``, ``disconnect(sid)``, ``'*'`` catch-all
+handlers, ``sleep`` and ``start_background_task``.  Not supported:
+python-socketio's client manager classes (Redis/Kafka), class-based
+namespaces' less common hooks, ``instrument()``, and mounting on a WSGI /
+ASGI application.
+"""
+import asyncio
+import inspect
+import threading
+import time
+from typing import Any, Callable, Dict, List, Optional, Union
+
+from . import _server
+from ._server import AckTimeoutError, BlockingServer, MiddlewareError, Server
+
+__all__ = ["AsyncServer", "Server", "exceptions", "Namespace", "AsyncNamespace"]
+
+
+class exceptions:   # noqa: N801  (mirrors the socketio.exceptions module)
+    class SocketIOError(Exception):
+        pass
+
+    class ConnectionRefusedError(SocketIOError, ConnectionRefusedError):
+        """Raise from connect() to refuse; args: message[, data]."""
+
+        def __init__(self, *args: Any):
+            super().__init__(*args)
+            if not args:
+                self.error_args = {"message": "Connection rejected by server"}
+            else:
+                self.error_args = {"message": str(args[0])}
+                if len(args) == 2:
+                    self.error_args["data"] = args[1]
+                elif len(args) > 2:
+                    self.error_args["data"] = list(args[1:])
+
+    class TimeoutError(SocketIOError):
+        pass
+
+    class DisconnectedError(SocketIOError):
+        pass
+
+
+ConnectionRefusedError_ = exceptions.ConnectionRefusedError
+
+
+def _data_args(data: Any) -> tuple:
+    if data is None:
+        return ()
+    if isinstance(data, tuple):
+        return data
+    return (data,)
+
+
+def _nparams(fn: Callable) -> int:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return 99
+    if any(p.kind == p.VAR_POSITIONAL for p in params):
+        return 99
+    return len([p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)])
+
+
+def _environ(sock: "_server.Socket") -> dict:
+    hs = sock.handshake
+    url = hs.get("url", "")
+    path, _, query = url.partition("?")
+    env = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": query,
+           "REMOTE_ADDR": hs.get("address", ""), "SERVER_PROTOCOL": "HTTP/1.1",
+           "wsgi.url_scheme": "https" if hs.get("secure") else "http",
+           "sioc.handshake": hs}
+    for k, v in hs.get("headers", {}).items():
+        key = k.upper().replace("-", "_")
+        if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            env[key] = v
+        else:
+            env["HTTP_" + key] = v
+    return env
+
+
+class _Common:
+    _async = False
+
+    def __init__(self, cors_allowed_origins: Any = None, ping_interval: Any = None,
+                 ping_timeout: Any = None, max_http_buffer_size: Any = None,
+                 transports: Any = None, async_mode: Any = None, logger: Any = False,
+                 engineio_logger: Any = False, always_connect: bool = False,
+                 namespaces: Any = None, json: Any = None, async_handlers: bool = True,
+                 **kwargs: Any):
+        opts: Dict[str, Any] = {}
+        if cors_allowed_origins is not None:
+            origin = cors_allowed_origins
+            if origin == []:
+                opts["cors"] = False
+            else:
+                opts["cors"] = {"origin": origin}
+        if ping_interval is not None:
+            pi = ping_interval[0] if isinstance(ping_interval, (list, tuple)) else ping_interval
+            opts["pingInterval"] = int(pi * 1000)
+        if ping_timeout is not None:
+            opts["pingTimeout"] = int(ping_timeout * 1000)
+        if max_http_buffer_size is not None:
+            opts["maxHttpBufferSize"] = max_http_buffer_size
+        if transports is not None:
+            opts["transports"] = list(transports)
+        for k in ("cookie", "http_compression", "compression_threshold", "monitor_clients",
+                  "allow_upgrades", "cors_credentials", "client_manager", "serializer",
+                  "channel", "max_queue"):
+            kwargs.pop(k, None)
+        opts.update(kwargs)
+        self.io = self._server_class(**opts)
+        self.handlers: Dict[str, Dict[str, Callable]] = {}
+        self._sessions: Dict[tuple, dict] = {}
+        self._namespaces_set: set = set()
+        self._bound: set = set()
+        self.always_connect = always_connect
+        self._ensure_ns("/")
+
+    # ---- registration ----------------------------------------------------
+    def on(self, event: str, handler: Optional[Callable] = None,
+           namespace: Optional[str] = None) -> Any:
+        """``@sio.on("event", namespace="/chat")``; "*" catches every event
+        without its own handler (called as handler(event, sid, *args))."""
+        ns = namespace or "/"
+
+        def register(fn: Callable) -> Callable:
+            self.handlers.setdefault(ns, {})[event] = fn
+            self._ensure_ns(ns)
+            return fn
+        return register(handler) if handler is not None else register
+
+    def event(self, *args: Any, **kwargs: Any) -> Any:
+        """``@sio.event`` (handler named after the event) or
+        ``@sio.event(namespace="/chat")``."""
+        if len(args) == 1 and not kwargs and callable(args[0]):
+            return self.on(args[0].__name__)(args[0])
+
+        def register(fn: Callable) -> Callable:
+            return self.on(fn.__name__, **kwargs)(fn)
+        return register
+
+    def register_namespace(self, ns_obj: Any) -> None:
+        """Class-based namespaces: methods ``on_<event>``."""
+        ns_obj.server = self
+        for name in dir(ns_obj):
+            if name.startswith("on_"):
+                self.on(name[3:], getattr(ns_obj, name), namespace=ns_obj.namespace)
+
+    def _ensure_ns(self, ns: str) -> None:
+        if ns in self._bound:
+            return
+        self._bound.add(ns)
+        nsp = self.io.of(ns)
+        nsp.use(self._middleware(ns))
+        nsp.on("connection", self._on_connection(ns))
+
+    def _handler(self, ns: str, event: str) -> Optional[Callable]:
+        return self.handlers.get(ns, {}).get(event)
+
+    def _connect_args(self, fn: Callable, sock: Any) -> tuple:
+        env = _environ(sock)
+        if _nparams(fn) >= 3:
+            return (sock.id, env, sock.handshake.get("auth") or None)
+        return (sock.id, env)
+
+    def _refusal(self, result: Any, exc: Optional[BaseException]) -> Optional[MiddlewareError]:
+        if exc is not None:
+            if isinstance(exc, exceptions.ConnectionRefusedError):
+                a = exc.error_args
+                return MiddlewareError(a["message"], a.get("data"))
+            if isinstance(exc, ConnectionRefusedError):
+                args = exc.args
+                msg = str(args[0]) if args else "Connection rejected by server"
+                data = None if len(args) < 2 else (args[1] if len(args) == 2 else list(args[1:]))
+                return MiddlewareError(msg, data)
+            _server.logger.exception("sioc.compat: connect handler failed", exc_info=exc)
+            return MiddlewareError("Connection rejected by server")
+        if result is False and not self.always_connect:
+            return MiddlewareError("Connection rejected by server")
+        return None
+
+    def _on_connection(self, ns: str) -> Callable:
+        def on_connection(sock: Any) -> None:
+            # Every event goes through the compat dispatcher (ack = return).
+            sock._handlers = _CompatHandlers(self, ns, sock)
+            sock.on("disconnect", lambda reason: self._on_disconnect(ns, sock, reason))
+        return on_connection
+
+    def _on_disconnect(self, ns: str, sock: Any, reason: str) -> Any:
+        fn = self._handler(ns, "disconnect")
+        self._sessions.pop((ns, sock.id), None)
+        if fn is None:
+            return None
+        if _nparams(fn) >= 2:
+            return fn(sock.id, reason)
+        return fn(sock.id)
+
+    # ---- lookups ---------------------------------------------------------
+    def _socket(self, sid: str, namespace: Optional[str]) -> Any:
+        nsp = self.io.of(namespace or "/")
+        return nsp.sockets.get(sid) or nsp._pending.get(sid)
+
+    def _op(self, to: Any, room: Any, skip_sid: Any, namespace: Optional[str]) -> Any:
+        op = self.io.of(namespace or "/")._op()
+        target = to if to is not None else room
+        if target is not None:
+            op = op.to(target)
+        if skip_sid is not None:
+            op = op.except_(skip_sid)
+        return op
+
+    def rooms(self, sid: str, namespace: Optional[str] = None) -> List[str]:
+        """The rooms of ``sid`` (its own id room included)."""
+        s = self._socket(sid, namespace)
+        return sorted(s.rooms) if s else []
+
+    def enter_room(self, sid: str, room: str, namespace: Optional[str] = None) -> Any:
+        s = self._socket(sid, namespace)
+        if s:
+            s.join(room)
+        return self._done()
+
+    def leave_room(self, sid: str, room: str, namespace: Optional[str] = None) -> Any:
+        s = self._socket(sid, namespace)
+        if s:
+            s.leave(room)
+        return self._done()
+
+    def close_room(self, room: str, namespace: Optional[str] = None) -> Any:
+        self.io.of(namespace or "/").in_(room).sockets_leave(room)
+        return self._done()
+
+    def get_session(self, sid: str, namespace: Optional[str] = None) -> Any:
+        return self._done(self._sessions.setdefault((namespace or "/", sid), {}))
+
+    def save_session(self, sid: str, session: dict, namespace: Optional[str] = None) -> Any:
+        self._sessions[(namespace or "/", sid)] = session
+        return self._done()
+
+    def session(self, sid: str, namespace: Optional[str] = None) -> "_Session":
+        """``async with sio.session(sid) as s:`` (or ``with`` for Server)."""
+        return _Session(self, sid, namespace or "/")
+
+    def transport(self, sid: str, namespace: Optional[str] = None) -> str:
+        return "websocket"
+
+    def get_environ(self, sid: str, namespace: Optional[str] = None) -> Optional[dict]:
+        s = self._socket(sid, namespace)
+        return _environ(s) if s else None
+
+    def _emit(self, event: str, data: Any, to: Any, room: Any, skip_sid: Any,
+              namespace: Optional[str], callback: Optional[Callable]) -> None:
+        args = _data_args(data)
+        target = to if to is not None else room
+        ns = namespace or "/"
+        if callback is not None and isinstance(target, str):
+            s = self._socket(target, ns)
+            if s is not None:
+                s.emit(event, *args, callback=lambda *a: callback(*a))
+                return
+        self._op(to, room, skip_sid, ns).emit(event, *args)
+
+
+class _Session:
+    def __init__(self, server: _Common, sid: str, namespace: str):
+        self.server, self.sid, self.namespace = server, sid, namespace
+
+    def _get(self) -> dict:
+        return self.server._sessions.setdefault((self.namespace, self.sid), {})
+
+    async def __aenter__(self) -> dict:
+        return self._get()
+
+    async def __aexit__(self, *exc: Any) -> None:
+        pass
+
+    def __enter__(self) -> dict:
+        return self._get()
+
+    def __exit__(self, *exc: Any) -> None:
+        pass
+
+
+class _CompatHandlers(dict):
+    """Stands in for a Socket's handler table: every event name maps to the
+    compat dispatcher (python-socketio semantics: handler(sid, *args), the
+    return value is the ack, '*' catches the rest)."""
+
+    def __init__(self, server: _Common, ns: str, sock: Any):
+        super().__init__()
+        self._server, self._ns, self._sock = server, ns, sock
+
+    def get(self, event: str, default: Any = None) -> Any:   # type: ignore[override]
+        if event in ("disconnect", "disconnecting", "error"):
+            return super().get(event, default)
+        srv, ns, sid = self._server, self._ns, self._sock.id
+        fn = srv._handler(ns, event)
+        if fn is not None:
+            return [lambda *args: fn(sid, *args)]
+        catch_all = srv._handler(ns, "*")
+        if catch_all is not None:
+            return [lambda *args: catch_all(event, sid, *args)]
+        return default
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        return super().setdefault(key, default)
+
+
+class AsyncServer(_Common):
+    """python-socketio's ``socketio.AsyncServer`` on sioc."""
+    _server_class = Server
+    _async = True
+
+    def _middleware(self, ns: str) -> Callable:
+        async def middleware(sock: Any, next: Callable) -> None:
+            fn = self._handler(ns, "connect")
+            if fn is None:
+                next()
+                return
+            result, exc = None, None
+            try:
+                result = fn(*self._connect_args(fn, sock))
+                if inspect.isawaitable(result):
+                    result = await result
+            except Exception as e:
+                exc = e
+            next(self._refusal(result, exc))
+        return middleware
+
+    def _done(self, value: Any = None) -> Any:
+        fut = asyncio.get_event_loop().create_future()
+        fut.set_result(value)
+        return fut
+
+    async def emit(self, event: str, data: Any = None, to: Any = None, room: Any = None,
+                   skip_sid: Any = None, namespace: Optional[str] = None,
+                   callback: Optional[Callable] = None, **kwargs: Any) -> None:
+        self._emit(event, data, to, room, skip_sid, namespace, callback)
+
+    async def send(self, data: Any, to: Any = None, room: Any = None, skip_sid: Any = None,
+                   namespace: Optional[str] = None, callback: Optional[Callable] = None,
+                   **kwargs: Any) -> None:
+        self._emit("message", data, to, room, skip_sid, namespace, callback)
+
+    async def call(self, event: str, data: Any = None, to: Any = None, sid: Any = None,
+                   namespace: Optional[str] = None, timeout: float = 60,
+                   **kwargs: Any) -> Any:
+        s = self._socket(to or sid, namespace)
+        if s is None:
+            raise exceptions.DisconnectedError()
+        try:
+            return await s.emit_with_ack(event, *_data_args(data), timeout=timeout)
+        except AckTimeoutError:
+            raise exceptions.TimeoutError() from None
+
+    async def disconnect(self, sid: str, namespace: Optional[str] = None,
+                         ignore_queue: bool = False) -> None:
+        s = self._socket(sid, namespace)
+        if s:
+            s.disconnect()
+
+    async def listen(self, port: int = 5000, host: str = "0.0.0.0") -> int:
+        """Standalone listen (replaces the aiohttp/ASGI glue); returns the port."""
+        return await self.io.listen(port, host)
+
+    async def shutdown(self) -> None:
+        await self.io.close()
+
+    close = shutdown
+
+    async def wait(self) -> None:
+        await self.io.wait_closed()
+
+    def run(self, port: int = 5000, host: str = "0.0.0.0") -> None:
+        self.io.run(port, host)
+
+    async def sleep(self, seconds: float = 0) -> None:
+        await asyncio.sleep(seconds)
+
+    def start_background_task(self, target: Callable, *args: Any, **kwargs: Any) -> Any:
+        return asyncio.get_event_loop().create_task(target(*args, **kwargs))
+
+
+class _SyncServer(_Common):
+    """python-socketio's ``socketio.Server`` (threads) on sioc."""
+    _server_class = BlockingServer
+
+    def _middleware(self, ns: str) -> Callable:
+        def middleware(sock: Any, next: Callable) -> None:
+            fn = self._handler(ns, "connect")
+            if fn is None:
+                next()
+                return
+            result, exc = None, None
+            try:
+                result = fn(*self._connect_args(fn, sock))
+            except Exception as e:
+                exc = e
+            next(self._refusal(result, exc))
+        return middleware
+
+    def _done(self, value: Any = None) -> Any:
+        return value
+
+    def emit(self, event: str, data: Any = None, to: Any = None, room: Any = None,
+             skip_sid: Any = None, namespace: Optional[str] = None,
+             callback: Optional[Callable] = None, **kwargs: Any) -> None:
+        self._emit(event, data, to, room, skip_sid, namespace, callback)
+
+    def send(self, data: Any, to: Any = None, room: Any = None, skip_sid: Any = None,
+             namespace: Optional[str] = None, callback: Optional[Callable] = None,
+             **kwargs: Any) -> None:
+        self._emit("message", data, to, room, skip_sid, namespace, callback)
+
+    def call(self, event: str, data: Any = None, to: Any = None, sid: Any = None,
+             namespace: Optional[str] = None, timeout: float = 60, **kwargs: Any) -> Any:
+        s = self._socket(to or sid, namespace)
+        if s is None:
+            raise exceptions.DisconnectedError()
+        try:
+            return s.emit_with_ack(event, *_data_args(data), timeout=timeout)
+        except AckTimeoutError:
+            raise exceptions.TimeoutError() from None
+
+    def disconnect(self, sid: str, namespace: Optional[str] = None,
+                   ignore_queue: bool = False) -> None:
+        s = self._socket(sid, namespace)
+        if s:
+            s.disconnect()
+
+    def listen(self, port: int = 5000, host: str = "0.0.0.0") -> int:
+        """Standalone listen in the background; returns the port."""
+        return self.io.listen(port, host)
+
+    def run(self, port: int = 5000, host: str = "0.0.0.0") -> None:
+        """Listens and blocks until shutdown() or Ctrl-C."""
+        self.io.run(port, host)
+
+    def shutdown(self) -> None:
+        self.io.close()
+
+    close = shutdown
+
+    def sleep(self, seconds: float = 0) -> None:
+        time.sleep(seconds)
+
+    def start_background_task(self, target: Callable, *args: Any, **kwargs: Any) -> Any:
+        t = threading.Thread(target=target, args=args, kwargs=kwargs, daemon=True)
+        t.start()
+        return t
+
+
+Server = _SyncServer  # type: ignore[misc]  # noqa: F811
+
+
+class Namespace:
+    """Class-based namespace (methods on_<event>(sid, ...))."""
+
+    def __init__(self, namespace: Optional[str] = None):
+        self.namespace = namespace or "/"
+        self.server: Any = None
+
+    def emit(self, event: str, data: Any = None, **kw: Any) -> Any:
+        kw.setdefault("namespace", self.namespace)
+        return self.server.emit(event, data, **kw)
+
+
+AsyncNamespace = Namespace
