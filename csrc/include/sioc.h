@@ -234,6 +234,27 @@ typedef void (*sioc_server_close_cb)(sioc_server_t *server, void *user_data);
 SIOC_EXTERN int sioc_server_close(sioc_server_t *server,
                                   sioc_server_close_cb cb, void *user_data);
 
+/* An Engine.IO request refused with an error answer (engine.io's
+ * "connection_error" event): code and message are those of the answer
+ * (0 "Transport unknown" ... 5 "Unsupported protocol version"). */
+typedef struct {
+  int code;
+  const char *message;
+  const char *method;             /* "GET", "POST", ... */
+  const char *url;
+  const sioc_header_t *headers;
+  size_t n_headers;
+  const char *address;            /* peer IP */
+} sioc_connection_error_t;
+
+typedef void (*sioc_connection_error_cb)(sioc_server_t *server,
+                                         const sioc_connection_error_t *e,
+                                         void *user_data);
+/* Called for every refused Engine.IO request (NULL: none). */
+SIOC_EXTERN void sioc_server_on_connection_error(sioc_server_t *server,
+                                                 sioc_connection_error_cb cb,
+                                                 void *user_data);
+
 /* Live-object counters, for leak checks: open TCP connections, Engine.IO
  * sessions, Socket.IO sockets. */
 typedef struct {
@@ -474,6 +495,187 @@ SIOC_EXTERN int sioc_eio_socket_send(sioc_eio_socket_t *s, const void *data,
 SIOC_EXTERN int sioc_eio_socket_close(sioc_eio_socket_t *s);
 SIOC_EXTERN void sioc_eio_socket_set_data(sioc_eio_socket_t *s, void *data);
 SIOC_EXTERN void *sioc_eio_socket_get_data(const sioc_eio_socket_t *s);
+
+/* ---- client ---------------------------------------------------------------
+ * A Socket.IO client with socket.io-client 4.x's model: a manager owns one
+ * Engine.IO connection (polling, WebSocket, or polling upgraded to
+ * WebSocket) and reconnects it with exponential backoff; sockets, one per
+ * namespace, are multiplexed over it.  URLs are http://, https://, ws:// or
+ * wss://; the URL's path selects the namespace of sioc_client_new's socket
+ * and its query is sent with every request.  TLS certificates are verified
+ * (chain and host name) unless tls_verify is 0.
+ *
+ * Sockets belong to their manager and are freed with it
+ * (sioc_manager_close); a disconnected socket stays usable for
+ * sioc_client_connect().  All callbacks run on the loop; any may call any
+ * client function, sioc_manager_close() included. */
+typedef struct sioc_manager_s sioc_manager_t;
+typedef struct sioc_client_s sioc_client_t;     /* a socket of a namespace */
+
+#define SIOC_RECONNECT_INFINITE UINT32_MAX
+
+typedef struct {
+  const char *path;               /* "/socket.io/" */
+  int transports;                 /* SIOC_TRANSPORT_* mask; both */
+  int upgrade;                    /* 1: polling first, then WebSocket */
+  const char *query;              /* extra query "a=1&b=2", or NULL */
+  const sioc_header_t *extra_headers;  /* sent with every request */
+  size_t n_extra_headers;
+  int reconnection;               /* 1 */
+  uint32_t reconnection_attempts; /* SIOC_RECONNECT_INFINITE */
+  uint32_t reconnection_delay_ms; /* 1000 */
+  uint32_t reconnection_delay_max_ms; /* 5000 */
+  double randomization_factor;    /* 0.5 (0..1) */
+  uint32_t timeout_ms;            /* 20000: connection attempt; 0 = none */
+  const char *tls_ca_file;        /* PEM CA bundle; NULL: system CAs */
+  int tls_verify;                 /* 1; 0 accepts any certificate */
+} sioc_client_options_t;
+
+/* Fills opts with the defaults above (socket.io-client's). */
+SIOC_EXTERN void sioc_client_options_init(sioc_client_options_t *opts);
+
+/* What happened.  One enum for the socket and the manager, so that a binding
+ * forwards both from one switch; sioc_client_event_name() gives the names. */
+typedef enum {
+  /* socket events */
+  SIOC_CLIENT_CONNECTING = 1,   /* CONNECT sent for the namespace */
+  SIOC_CLIENT_CONNECT,          /* joined the namespace */
+  SIOC_CLIENT_CONNECT_ERROR,    /* message (+ data JSON from middleware) */
+  SIOC_CLIENT_DISCONNECT,       /* message = socket.io-client's reason */
+  SIOC_CLIENT_EVENT,            /* event */
+  /* manager events; those marked * are also relayed to every socket that
+   * is active (connected or trying to) */
+  SIOC_CLIENT_OPEN,             /* the Engine.IO connection is open */
+  SIOC_CLIENT_CLOSE,            /* it closed: message = reason */
+  SIOC_CLIENT_PING,             /* a ping from the server */
+  SIOC_CLIENT_ERROR,            /* * an attempt failed: message, err */
+  SIOC_CLIENT_RECONNECT_ATTEMPT,/* * attempt = number of this try (1..) */
+  SIOC_CLIENT_RECONNECT_ERROR,  /* * that try failed: message, err */
+  SIOC_CLIENT_RECONNECT,        /* * reconnected after `attempt` tries */
+  SIOC_CLIENT_RECONNECT_FAILED  /* * gave up after reconnection_attempts */
+} sioc_client_event_kind_t;
+
+typedef struct {
+  sioc_client_event_kind_t kind;
+  const char *message;          /* NUL-terminated, or NULL */
+  const char *data;             /* CONNECT_ERROR's data JSON, or NULL */
+  size_t data_len;
+  int err;                      /* SIOC_E* / UV_E* for errors, else 0 */
+  uint32_t attempt;             /* RECONNECT_ATTEMPT, RECONNECT */
+  const sioc_event_t *event;    /* EVENT: name, args, attachments, ack_id */
+} sioc_client_event_t;
+
+/* Names to emit an event under.  flavor 0: socket.io 4 name on a socket
+ * (NULL: the socket has no such event; "connect", "connect_error",
+ * "disconnect"); 1: the classic (0.9) name on a socket ("connecting",
+ * "connect", "connect_failed", "disconnect", "reconnecting", "reconnect",
+ * "reconnect_failed", "error"); 2: the name on the manager ("open",
+ * "close", "ping", "error", "reconnect_attempt", "reconnect_error",
+ * "reconnect", "reconnect_failed").  The classic order on loss is thus
+ * disconnect -> reconnecting... -> connecting -> reconnect -> connect.
+ * EVENT has no fixed name (use ev->event->name). */
+SIOC_EXTERN const char *sioc_client_event_name(sioc_client_event_kind_t kind,
+                                               int flavor);
+
+typedef void (*sioc_client_event_cb)(sioc_client_t *socket,
+                                     const sioc_client_event_t *ev,
+                                     void *user_data);
+typedef void (*sioc_manager_event_cb)(sioc_manager_t *manager,
+                                      const sioc_client_event_t *ev,
+                                      void *user_data);
+
+/* A manager for `url` (its path is ignored here).  opts may be NULL.
+ * Nothing connects until a socket does.  0, SIOC_EINVAL (bad URL or
+ * options; TLS CA file that cannot be loaded), SIOC_ENOMEM. */
+SIOC_EXTERN int sioc_manager_new(uv_loop_t *loop, const char *url,
+                                 const sioc_client_options_t *opts,
+                                 sioc_manager_t **out);
+SIOC_EXTERN void sioc_manager_on(sioc_manager_t *m, sioc_manager_event_cb cb,
+                                 void *user_data);
+/* The socket for namespace nsp ("/" or "/chat"), created on first use and
+ * not connected yet (set its callback and auth, then sioc_client_connect).
+ * NULL on SIOC_ENOMEM or a name without leading '/'. */
+SIOC_EXTERN sioc_client_t *sioc_manager_socket(sioc_manager_t *m,
+                                               const char *nsp);
+
+typedef void (*sioc_manager_close_cb)(sioc_manager_t *m, void *user_data);
+/* Disconnects every socket ("io client disconnect"), stops reconnecting,
+ * fails pending acks with SIOC_ECLOSED, closes the connection and frees the
+ * manager and its sockets; cb (may be NULL; `m` is already freed) runs once
+ * every handle is closed.  SIOC_EBUSY when called twice. */
+SIOC_EXTERN int sioc_manager_close(sioc_manager_t *m, sioc_manager_close_cb cb,
+                                   void *user_data);
+/* "polling" / "websocket" while open, else NULL. */
+SIOC_EXTERN const char *sioc_manager_transport(const sioc_manager_t *m);
+SIOC_EXTERN uv_loop_t *sioc_manager_loop(const sioc_manager_t *m);
+
+/* io(url, opts): a new manager and its socket for the URL's namespace, not
+ * connected yet.  Close it with sioc_manager_close(sioc_client_manager(s)). */
+SIOC_EXTERN int sioc_client_new(uv_loop_t *loop, const char *url,
+                                const sioc_client_options_t *opts,
+                                sioc_client_t **out);
+SIOC_EXTERN void sioc_client_on(sioc_client_t *s, sioc_client_event_cb cb,
+                                void *user_data);
+SIOC_EXTERN sioc_manager_t *sioc_client_manager(const sioc_client_t *s);
+SIOC_EXTERN const char *sioc_client_nsp(const sioc_client_t *s);
+/* The socket id while connected, else NULL. */
+SIOC_EXTERN const char *sioc_client_id(const sioc_client_t *s);
+SIOC_EXTERN int sioc_client_connected(const sioc_client_t *s);
+/* 1 while connected or trying to (socket.active). */
+SIOC_EXTERN int sioc_client_active(const sioc_client_t *s);
+
+/* The CONNECT payload: a JSON object (copied), or NULL for none. */
+SIOC_EXTERN int sioc_client_set_auth(sioc_client_t *s, const char *json,
+                                     size_t len);
+/* auth as a function: cb runs on every connection attempt of the socket,
+ * and the CONNECT goes out when sioc_client_auth_reply() is called (from cb
+ * or later).  Overrides set_auth. */
+typedef void (*sioc_client_auth_cb)(sioc_client_t *s, void *user_data);
+SIOC_EXTERN void sioc_client_set_auth_cb(sioc_client_t *s,
+                                         sioc_client_auth_cb cb,
+                                         void *user_data);
+/* json: an object, or NULL for none.  SIOC_EBUSY when no auth is awaited. */
+SIOC_EXTERN int sioc_client_auth_reply(sioc_client_t *s, const char *json,
+                                       size_t len);
+
+/* Joins the namespace (opening the manager's connection if needed) and
+ * keeps rejoining after reconnections. */
+SIOC_EXTERN int sioc_client_connect(sioc_client_t *s);
+/* Leaves the namespace ("io client disconnect"); the connection closes
+ * (and stops reconnecting) when no socket of the manager is active. */
+SIOC_EXTERN int sioc_client_disconnect(sioc_client_t *s);
+
+enum {
+  SIOC_EMIT_VOLATILE = 1   /* drop instead of buffering while offline */
+};
+
+/* Emits event with args (a JSON array, NULL or "" for none) and binary
+ * attachments (placeholders in args).  While not connected the packet is
+ * buffered and sent after (re)connecting, unless SIOC_EMIT_VOLATILE.
+ * 0, SIOC_EINVAL, SIOC_EJSON, SIOC_ENOMEM. */
+SIOC_EXTERN int sioc_client_emit(sioc_client_t *s, const char *event,
+                                 const char *args, size_t args_len,
+                                 const sioc_bin_t *attachments,
+                                 size_t n_attachments, int flags);
+/* Called once: err 0 with the server's ack arguments (a JSON array), or
+ * SIOC_ETIMEDOUT / SIOC_ECLOSED with args NULL. */
+typedef void (*sioc_client_ack_cb)(sioc_client_t *s, int err, const char *args,
+                                   size_t args_len,
+                                   const sioc_bin_t *attachments,
+                                   size_t n_attachments, void *user_data);
+/* timeout_ms 0: no timeout (cb with SIOC_ECLOSED at disconnect). */
+SIOC_EXTERN int sioc_client_emit_with_ack(sioc_client_t *s, const char *event,
+                                          const char *args, size_t args_len,
+                                          const sioc_bin_t *attachments,
+                                          size_t n_attachments, int flags,
+                                          uint32_t timeout_ms,
+                                          sioc_client_ack_cb cb,
+                                          void *user_data);
+/* Answers the server's ack request ack_id (from the EVENT). */
+SIOC_EXTERN int sioc_client_ack(sioc_client_t *s, int64_t ack_id,
+                                const char *args, size_t args_len,
+                                const sioc_bin_t *attachments,
+                                size_t n_attachments);
 
 #ifdef __cplusplus
 }
