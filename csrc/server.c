@@ -236,6 +236,12 @@ static void respond_preflight(eio__conn_t *c, const eio__http_req_t *req) {
   eio__conn_respond(c, 204, NULL, all, NULL, 0);
 }
 
+void sioc_server_on_connection_error(sioc_server_t *s, sioc_connection_error_cb cb,
+                                     void *data) {
+  s->on_conn_error = cb;
+  s->on_conn_error_data = data;
+}
+
 void eio__respond_error(eio__conn_t *c, const eio__http_req_t *req, int code,
                         const char *message) {
   if (code < 0) {
@@ -245,6 +251,13 @@ void eio__respond_error(eio__conn_t *c, const eio__http_req_t *req, int code,
   char cors[1024];
   const char *h = eio__cors_headers(c, req, cors, sizeof(cors));
   if (!message) message = eio__error_message(code);
+  sioc_server_t *s = c->server;
+  if (s->on_conn_error) {
+    sioc_connection_error_t e = {code, message, http_method_str(req->method),
+                                 req->url, req->headers, req->n_headers, c->address};
+    s->on_conn_error(s, &e, s->on_conn_error_data);
+    if (c->closing) return;   /* the callback closed the server */
+  }
   if (req->upgrade) {
     /* engine.io's abortUpgrade: plain message, then the socket is closed. */
     c->close_after_write = 1;

@@ -28,6 +28,8 @@ struct sioc_server_s {
   sioc_eio_message_cb eio_on_message;
   sioc_eio_close_cb eio_on_close;
   void *eio_user_data;
+  sioc_connection_error_cb on_conn_error;
+  void *on_conn_error_data;
   /* Socket.IO */
   sioc__strmap_t nsps;           /* name -> sioc_nsp_t */
   sioc__list_t nsp_list;
