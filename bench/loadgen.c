@@ -27,6 +27,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -909,12 +910,12 @@ static void on_tick(uv_timer_t *t) {
     }
   }
   if (g.scenario == SC_BCAST || g.scenario == SC_BCAST_RATE) {
-    /* a broadcast unfinished after 5 s is lost (a client left or a frame
+    /* a broadcast unfinished after 30 s is lost (a client left or a frame
      * was dropped): free its slot so the closed loop keeps going */
     int freed = 0;
     for (uint64_t s = g.bseq > RING ? g.bseq - RING + 1 : 1; s <= g.bseq; s++) {
       bslot_t *b = &g.ring[s % RING];
-      if (b->used && b->seq == s && now - b->t > 5000000000ULL) {
+      if (b->used && b->seq == s && now - b->t > 30000000000ULL) {
         b->used = 0;
         g.lost++;
         g.binflight--;
@@ -1047,6 +1048,7 @@ int main(int argc, char **argv) {
     }
   }
   if (g.scenario < 0) usage();
+  signal(SIGPIPE, SIG_IGN);
   if (g.clients < 0) g.clients = g.scenario == SC_CONNECT ? 10000 : g.scenario == SC_SMOKE ? 6 : 1000;
   if (g.clients < 1 || g.inflight < 1 || g.outstanding < 1) usage();
   if ((g.scenario == SC_ECHO_RATE || g.scenario == SC_BCAST_RATE) && g.rate <= 0) usage();
