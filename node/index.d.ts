@@ -246,6 +246,7 @@ export class Server<
   constructor(opts?: ServerOptions);
   constructor(srv?: HttpServer | HttpsServer | number, opts?: ServerOptions);
   readonly sockets: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  /** engine.io's events that exist here: "connection_error". */
   readonly engine: EventEmitter & { readonly clientsCount: number };
   httpServer: HttpServer | HttpsServer | null;
   /** sioc: the port of listen(port) */

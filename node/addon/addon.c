@@ -49,12 +49,13 @@ enum {
   CB_CLOSED,          /* (serverObj) */
   CB_ALLOW_REQUEST,   /* (serverObj, handshake) -> null | message */
   CB_CORS,            /* (serverObj, origin) -> boolean */
+  CB_CONN_ERROR,      /* (serverObj, {code, message, method, url, rawHeaders, address}) */
   CB_COUNT
 };
 
 static const char *const cb_names[CB_COUNT] = {
     "socketNew", "connection", "event", "disconnecting", "disconnect", "ack",
-    "bcastAck", "newNsp", "closed", "allowRequest", "cors"};
+    "bcastAck", "newNsp", "closed", "allowRequest", "cors", "connectionError"};
 
 typedef struct nserver_s nserver_t;
 
@@ -524,6 +525,34 @@ static int on_cors(sioc_server_t *server, const char *origin, void *ud) {
   return ok;
 }
 
+static void on_conn_error(sioc_server_t *server, const sioc_connection_error_t *e,
+                          void *ud) {
+  nserver_t *srv = ud;
+  addon_t *a = srv->a;
+  if (a->gone || !srv->js) return;
+  napi_env env = a->env;
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  napi_value o, headers;
+  napi_create_object(env, &o);
+  napi_create_array_with_length(env, e->n_headers * 2, &headers);
+  for (size_t i = 0; i < e->n_headers; i++) {
+    napi_set_element(env, headers, (uint32_t)(2 * i),
+                     str(env, e->headers[i].name, strlen(e->headers[i].name)));
+    napi_set_element(env, headers, (uint32_t)(2 * i + 1),
+                     str(env, e->headers[i].value, strlen(e->headers[i].value)));
+  }
+  napi_set_named_property(env, o, "rawHeaders", headers);
+  napi_set_named_property(env, o, "code", num(env, e->code));
+  napi_set_named_property(env, o, "message", str(env, e->message, strlen(e->message)));
+  napi_set_named_property(env, o, "method", str(env, e->method, strlen(e->method)));
+  napi_set_named_property(env, o, "url", str(env, e->url, strlen(e->url)));
+  napi_set_named_property(env, o, "address", str(env, e->address, strlen(e->address)));
+  napi_value argv[2] = {ref_value(env, srv->js), o};
+  call_js(a, CB_CONN_ERROR, NULL, 2, argv);
+  napi_close_handle_scope(env, scope);
+}
+
 static void server_unlink(addon_t *a, nserver_t *srv) {
   if (srv->prev) srv->prev->next = srv->next;
   else if (a->servers == srv) a->servers = srv->next;
@@ -694,6 +723,7 @@ static napi_value js_server_new(napi_env env, napi_callback_info info) {
   if (a->servers) a->servers->prev = srv;
   a->servers = srv;
   sioc_server_on_new_nsp(srv->server, on_new_nsp, srv);
+  sioc_server_on_connection_error(srv->server, on_conn_error, srv);
   napi_value ext;
   CHECK(napi_create_external(env, srv, server_finalize, NULL, &ext));
   return ext;

@@ -97,6 +97,9 @@ binding.init({
   cors(server, origin) {
     return server._corsAllowed(origin);
   },
+  connectionError(server, e) {
+    server.engine._onConnectionError(e);
+  },
 });
 
 // ---- handshake -----------------------------------------------------------------------
@@ -860,6 +863,20 @@ class Engine extends EventEmitter {
   get clientsCount() {
     const core = this._server._core;
     return core ? binding.stats(core).sessions : 0;
+  }
+
+  /** engine.io's "connection_error": a refused handshake or request. */
+  _onConnectionError(e) {
+    if (this.listenerCount('connection_error') === 0) return;
+    const req = {
+      method: e.method,
+      url: e.url,
+      headers: headersOf(e.rawHeaders),
+      rawHeaders: e.rawHeaders,
+      connection: { remoteAddress: e.address },
+      socket: { remoteAddress: e.address },
+    };
+    this.emit('connection_error', { req, code: e.code, message: e.message, context: {} });
   }
 }
 

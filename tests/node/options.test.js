@@ -4,7 +4,7 @@
 const assert = require('assert');
 const http = require('http');
 const { Server } = require('../../node');
-const { startServer, client, once, connected, until, cleanup } = require('./helpers');
+const { startServer, client, once, onceArgs, connected, until, cleanup } = require('./helpers');
 
 describe('options', function () {
   afterEach(cleanup);
@@ -114,5 +114,26 @@ describe('options', function () {
     const c = client(url);
     await connected(c);
     assert.strictEqual(io.engine.clientsCount, 1);
+  });
+
+  it('io.engine: connection_error for refused requests, as engine.io emits it', async function () {
+    const { io, url } = startServer();
+    const got = onceArgs(io.engine, 'connection_error');
+    const res = await new Promise((resolve, reject) => {
+      http.get(`${url}/socket.io/?EIO=4&transport=carrier-pigeon`, { headers: { 'x-probe': 'yes' } }, (r) => {
+        let body = '';
+        r.on('data', (d) => { body += d; });
+        r.on('end', () => resolve({ status: r.statusCode, body }));
+      }).on('error', reject);
+    });
+    assert.strictEqual(res.status, 400);
+    assert.deepStrictEqual(JSON.parse(res.body), { code: 0, message: 'Transport unknown' });
+    const [err] = await got;
+    assert.strictEqual(err.code, 0);
+    assert.strictEqual(err.message, 'Transport unknown');
+    assert.strictEqual(err.req.method, 'GET');
+    assert.strictEqual(err.req.url, '/socket.io/?EIO=4&transport=carrier-pigeon');
+    assert.strictEqual(err.req.headers['x-probe'], 'yes');
+    assert.strictEqual(err.req.connection.remoteAddress, '127.0.0.1');
   });
 });
