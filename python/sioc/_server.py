@@ -574,7 +574,10 @@ class Socket:
         if self._pending:
             self._pending_rooms.extend(_rooms_tuple(rooms))
             return
-        for r in _rooms_tuple(rooms):
+        rooms = _rooms_tuple(rooms)
+        if not self.connected:
+            return   # as socket.io: a departed socket joins nothing
+        for r in rooms:
             self.server._sock_post(self, "join", r)
 
     def leave(self, room: str) -> None:
@@ -584,7 +587,8 @@ class Socket:
             if r in self._pending_rooms:
                 self._pending_rooms.remove(r)
             return
-        self.server._sock_post(self, "leave", _rooms_tuple(room)[0])
+        if self.connected:
+            self.server._sock_post(self, "leave", _rooms_tuple(room)[0])
 
     @property
     def rooms(self) -> Set[str]:
@@ -854,6 +858,8 @@ class _ServerBase:
 
     def _sock_post(self, sock: Socket, method: str, *args: Any) -> None:
         with self._lock:
+            if method in ("join", "leave") and sock._handle is None:
+                return
             getattr(self._core, method)(sock._h(), *args)
 
     def _with_handle(self, sock: Socket, fn: Callable) -> Any:
