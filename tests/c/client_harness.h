@@ -5,6 +5,8 @@
 #ifndef SIOC_TEST_CLIENT_HARNESS_H
 #define SIOC_TEST_CLIENT_HARNESS_H
 
+#include <signal.h>
+
 #include "loop_client.h"
 
 /* ---- server ------------------------------------------------------------------ */
@@ -122,7 +124,7 @@ static void hc_log(hc_rec_t *r, const char *what) {
   snprintf(r->log + l, sizeof(r->log) - l, "%s%s", l ? "," : "", what);
 }
 
-static void hc_on_socket(sioc_client_t *s, const sioc_client_event_t *ev, void *ud) {
+static inline void hc_on_socket(sioc_client_t *s, const sioc_client_event_t *ev, void *ud) {
   hc_rec_t *r = ud;
   const char *classic = sioc_client_event_name(ev->kind, 1);
   switch (ev->kind) {
@@ -171,7 +173,7 @@ static void hc_on_socket(sioc_client_t *s, const sioc_client_event_t *ev, void *
     hc_log(r, classic);
 }
 
-static void hc_on_manager(sioc_manager_t *m, const sioc_client_event_t *ev, void *ud) {
+static inline void hc_on_manager(sioc_manager_t *m, const sioc_client_event_t *ev, void *ud) {
   hc_rec_t *r = ud;
   const char *name = sioc_client_event_name(ev->kind, 2);
   if (ev->kind == SIOC_CLIENT_ERROR) {
@@ -201,7 +203,7 @@ typedef struct {
   size_t att_len;
 } hc_ack_t;
 
-static void hc_on_ack(sioc_client_t *s, int err, const char *args, size_t len,
+static inline void hc_on_ack(sioc_client_t *s, int err, const char *args, size_t len,
                       const sioc_bin_t *atts, size_t n, void *ud) {
   hc_ack_t *a = ud;
   a->done++;
