@@ -5,7 +5,7 @@ BUILD      ?= build
 BUILD_ASAN ?= build-asan
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build build-asan test test-c test-c-asan test-valgrind test-interop test-bad-input test-asan-peers test-node demo clean
+.PHONY: all deps build build-asan test test-c test-c-asan test-valgrind test-interop test-bad-input test-asan-peers test-node test-python demo clean
 
 all: build
 
@@ -67,8 +67,14 @@ test-node:
 	npm ci --no-audit --no-fund --loglevel=error
 	npm test
 
+# The Python package: pip install . (compiles the extension with the core)
+# and its pytest suite (python-socketio and socket.io-client peers).
+test-python:
+	python3 -m pip install --quiet --disable-pip-version-check .
+	cd tests/python && python3 -m pytest -q -p no:cacheprovider .
+
 test: deps
-	$(MAKE) test-c test-c-asan test-valgrind test-interop test-bad-input test-asan-peers test-node
+	$(MAKE) test-c test-c-asan test-valgrind test-interop test-bad-input test-asan-peers test-node test-python
 
 demo: deps build
 	./$(BUILD)/sioc-echo-server --host 127.0.0.1 --port 3000
