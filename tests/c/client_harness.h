@@ -67,7 +67,7 @@ static void hs_private_mw(sioc_socket_t *s, const char *auth, size_t len, void *
 }
 
 /* Starts the echo server on `port` (0: any); returns the port. */
-static int hs_start(int port, uint32_t ping_interval, uint32_t ping_timeout) {
+static inline int hs_start(int port, uint32_t ping_interval, uint32_t ping_timeout) {
   sioc_server_options_t o;
   sioc_server_options_init(&o);
   if (ping_interval) o.ping_interval_ms = ping_interval;
@@ -96,7 +96,7 @@ static int hs_start(int port, uint32_t ping_interval, uint32_t ping_timeout) {
 
 static void hs_on_closed(sioc_server_t *s, void *ud) { hs_closed = 1; }
 
-static void hs_stop(void) {
+static inline void hs_stop(void) {
   ASSERT_EQ(sioc_server_close(hs_srv, hs_on_closed, NULL), 0);
   LC_WAIT(hs_closed, 3000);
   hs_srv = NULL;
