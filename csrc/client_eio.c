@@ -43,6 +43,9 @@ struct sioc__ceio_s {
   sioc__rbuf_t **wq;      /* packets: hdr = type, tag = binary */
   size_t wq_len, wq_cap;
   int released;
+  sioc__creq_t *goodbye;  /* the close packet's POST, after close */
+  void (*freed)(void *);
+  void *freed_ud;
 };
 
 static void fail(sioc__ceio_t *e, const char *reason, int err, const char *desc);
@@ -406,6 +409,10 @@ static void release_transports(sioc__ceio_t *e) {
 
 static void fail(sioc__ceio_t *e, const char *reason, int err, const char *desc) {
   if (e->state == ST_CLOSED) return;
+  if (e->released) {   /* failing while saying goodbye: nobody to tell */
+    e->state = ST_CLOSED;
+    return;
+  }
   e->state = ST_CLOSED;
   release_transports(e);
   e->cbs.on_close(e, reason, err, desc, e->ud);
@@ -413,6 +420,7 @@ static void fail(sioc__ceio_t *e, const char *reason, int err, const char *desc)
 
 static void on_timer_closed(uv_handle_t *h) {
   sioc__ceio_t *e = h->data;
+  if (e->freed) e->freed(e->freed_ud);
   free(e->wq);
   free(e->host);
   free(e->path);
@@ -421,27 +429,60 @@ static void on_timer_closed(uv_handle_t *h) {
   free(e);
 }
 
-static void post_close_done(sioc__creq_t *r, int err, const char *msg, int status,
-                            char *body, size_t len, void *ud) {}
+static void goodbye_end(sioc__ceio_t *e) {
+  if (e->goodbye) sioc__creq_cancel(e->goodbye);
+  e->goodbye = NULL;
+  uv_close((uv_handle_t *)&e->ping_timer, on_timer_closed);
+}
 
-void sioc__ceio_close(sioc__ceio_t *e) {
+static void goodbye_done(sioc__creq_t *r, int err, const char *msg, int status,
+                         char *body, size_t len, void *ud) {
+  sioc__ceio_t *e = ud;
+  e->goodbye = NULL;
+  uv_timer_stop(&e->ping_timer);
+  goodbye_end(e);
+}
+
+static void goodbye_timeout(uv_timer_t *t) { goodbye_end(t->data); }
+
+void sioc__ceio_close(sioc__ceio_t *e, void (*freed)(void *ud), void *ud) {
   if (!e || e->released) return;
   e->released = 1;
-  if (e->state == ST_OPEN) {
-    /* Say goodbye: a close packet on the transport in use. */
-    if (e->ws_active && e->ws) {
-      sioc__cws_send2(e->ws, '0' + EIO_CLOSE, "", 0);
-    } else if (!e->ws_active) {
-      sioc__sbuf_t tgt;
-      sioc__creq_t *r;
-      sioc__sbuf_init(&tgt);
-      if (!make_target(e, &tgt, "polling"))
-        sioc__creq_start(&e->t, "POST", tgt.data, "1", 1, post_close_done, NULL, &r);
-      sioc__sbuf_reset(&tgt);
-    }
-  }
+  e->freed = freed;
+  e->freed_ud = ud;
+  int was_open = e->state == ST_OPEN;
   e->state = ST_CLOSED;
+  /* Say goodbye: a close packet on the transport in use, with what is
+   * still queued (a DISCONNECT, say) in front of it. */
+  if (was_open && e->ws_active && e->ws) {
+    e->state = ST_OPEN;
+    flush_ws(e);
+    e->state = ST_CLOSED;
+    if (e->ws) sioc__cws_send2(e->ws, '0' + EIO_CLOSE, "", 0);
+  }
+  sioc__sbuf_t body, tgt;
+  sioc__sbuf_init(&body);
+  sioc__sbuf_init(&tgt);
+  int r = -1;
+  if (was_open && !e->ws_active) {
+    r = 0;
+    for (size_t i = 0; i < e->wq_len && !r; i++) {
+      sioc__rbuf_t *b = e->wq[i];
+      r = eio__payload_append(&body, i == 0, (eio__type_t)b->hdr, b->tag, b->data, b->len);
+    }
+    if (!r) r = eio__payload_append(&body, e->wq_len == 0, EIO_CLOSE, 0, "", 0);
+    if (!r) r = make_target(e, &tgt, "polling");
+  }
   release_transports(e);
+  if (!r) r = sioc__creq_start(&e->t, "POST", tgt.data, body.data, body.len,
+                               goodbye_done, e, &e->goodbye);
+  sioc__sbuf_reset(&body);
+  sioc__sbuf_reset(&tgt);
+  if (!r) {
+    uv_timer_start(&e->ping_timer, goodbye_timeout, 1000, 0);
+    return;
+  }
+  e->goodbye = NULL;
   uv_close((uv_handle_t *)&e->ping_timer, on_timer_closed);
 }
 

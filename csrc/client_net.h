@@ -126,8 +126,10 @@ int sioc__ceio_open(const sioc__ceio_opts_t *o, const sioc__ceio_cbs_t *cbs,
                     void *ud, sioc__ceio_t **out);
 /* Queues one message.  0 or an error. */
 int sioc__ceio_send(sioc__ceio_t *e, const void *data, size_t len, int binary);
-/* Closes (a close packet is sent when open); no callback after this. */
-void sioc__ceio_close(sioc__ceio_t *e);
+/* Closes (a close packet is sent when open); no callback after this but
+ * `freed` (may be NULL), which runs once nothing of the session is left on
+ * the loop (a polling goodbye POST gets up to a second). */
+void sioc__ceio_close(sioc__ceio_t *e, void (*freed)(void *ud), void *ud);
 /* "polling" or "websocket". */
 const char *sioc__ceio_transport(const sioc__ceio_t *e);
 const char *sioc__ceio_sid(const sioc__ceio_t *e);

@@ -287,9 +287,17 @@ static void pending_reset(sioc_manager_t *m) {
   m->pending = 0;
 }
 
+static void eio_freed(void *ud) {
+  sioc_manager_t *m = ud;
+  if (--m->handles == 0 && m->closing) free_manager(m);
+}
+
 static void engine_drop(sioc_manager_t *m) {
   uv_timer_stop(&m->open_timer);
-  if (m->eio) sioc__ceio_close(m->eio);
+  if (m->eio) {
+    m->handles++;   /* the session's timer, and its goodbye POST */
+    sioc__ceio_close(m->eio, eio_freed, m);
+  }
   m->eio = NULL;
   pending_reset(m);
 }
