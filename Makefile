@@ -73,8 +73,15 @@ test-python:
 	python3 -m pip install --quiet --disable-pip-version-check .
 	cd tests/python && python3 -m pytest -q -p no:cacheprovider .
 
+# The C client (tests/interop/client_c/driver.c) against the official
+# socket.io 4.8.4 server and python-socketio 5.x, every transport mode.
+.PHONY: test-client-interop
+test-client-interop: build
+	SIOC_CLIENT_DRIVER=$(CURDIR)/$(BUILD)/sioc-client-driver \
+	  python3 -m pytest -q -p no:cacheprovider tests/interop/client_c
+
 test: deps
-	$(MAKE) test-c test-c-asan test-valgrind test-interop test-bad-input test-asan-peers test-node test-python
+	$(MAKE) test-c test-c-asan test-valgrind test-interop test-bad-input test-asan-peers test-client-interop test-node test-python
 
 demo: deps build
 	./$(BUILD)/sioc-echo-server --host 127.0.0.1 --port 3000

@@ -61,6 +61,7 @@ struct sioc_client_s {
   char *id;
   int64_t next_ack;
   sioc__list_t send_buf;    /* cpacket_t */
+  sioc__list_t recv_buf;    /* cpacket_t: events that came before CONNECT */
   sioc__list_t acks;        /* cack_t */
 };
 
@@ -248,6 +249,11 @@ static void free_manager(sioc_manager_t *m) {
     sioc__list_remove(&s->node);
     while (!sioc__list_empty(&s->send_buf)) {
       cpacket_t *p = SIOC_CONTAINER_OF(s->send_buf.next, cpacket_t, node);
+      sioc__list_remove(&p->node);
+      packet_free(p);
+    }
+    while (!sioc__list_empty(&s->recv_buf)) {
+      cpacket_t *p = SIOC_CONTAINER_OF(s->recv_buf.next, cpacket_t, node);
       sioc__list_remove(&p->node);
       packet_free(p);
     }
@@ -593,11 +599,39 @@ static void s_destroy(sioc_client_t *s) {
   m_force_close(m);
 }
 
+static void deliver_event(sioc_client_t *s, char *data, size_t len,
+                          const sioc_bin_t *bins, size_t nb, int64_t id) {
+  sioc_manager_t *m = s->m;
+  sio__event_t e;
+  sioc__sbuf_reset(&m->scratch);
+  if (sio__event_split(data, len, &m->scratch, &e)) {
+    parse_error(m);
+    return;
+  }
+  sioc_event_t se = {e.name, e.name_len, e.args, e.args_len, bins, nb, id};
+  sioc_client_event_t ev = {.kind = SIOC_CLIENT_EVENT, .event = &se};
+  s_emit(s, &ev);
+}
+
 static void s_onconnect(sioc_client_t *s, const char *sid, size_t len) {
   free(s->id);
   s->id = strndup(sid, len);
   s->connected = 1;
-  /* emitBuffered */
+  /* emitBuffered: events received before the CONNECT reply come first (as
+   * python-socketio sends what its connect handler emits before it). */
+  while (!sioc__list_empty(&s->recv_buf) && s->connected && !s->m->closing) {
+    cpacket_t *p = SIOC_CONTAINER_OF(s->recv_buf.next, cpacket_t, node);
+    sioc__list_remove(&p->node);
+    sioc_bin_t bins[16];
+    size_t nb = p->n_atts < 16 ? p->n_atts : 16;
+    for (size_t i = 0; i < nb; i++) {
+      bins[i].data = (const uint8_t *)p->atts[i].data;
+      bins[i].len = p->atts[i].len;
+    }
+    deliver_event(s, p->text.data, p->text.len, bins, nb, p->id);
+    packet_free(p);
+  }
+  if (!s->connected || s->m->closing) return;
   while (!sioc__list_empty(&s->send_buf) && s->connected && !s->m->closing) {
     cpacket_t *p = SIOC_CONTAINER_OF(s->send_buf.next, cpacket_t, node);
     sioc__list_remove(&p->node);
@@ -647,15 +681,26 @@ static void dispatch(sioc_manager_t *m, sio__packet_t *p, sioc_bin_t *bins, size
     case SIO_EVENT:
     case SIO_BINARY_EVENT: {
       if (!p->data) return;
-      sio__event_t e;
-      sioc__sbuf_reset(&m->scratch);
-      if (sio__event_split(p->data, p->data_len, &m->scratch, &e)) {
-        parse_error(m);
+      if (!s->connected) {   /* socket.io-client's receiveBuffer */
+        cpacket_t *c = calloc(1, sizeof(*c));
+        if (!c) return;
+        c->id = p->id;
+        int r = sioc__sbuf_append(&c->text, p->data, p->data_len);
+        if (!r && nb) {
+          c->atts = calloc(nb, sizeof(*c->atts));
+          if (!c->atts) r = SIOC_ENOMEM;
+          else c->n_atts = nb;
+          for (size_t i = 0; !r && i < nb; i++)
+            r = sioc__sbuf_append(&c->atts[i], bins[i].data, bins[i].len);
+        }
+        if (r) {
+          packet_free(c);
+          return;
+        }
+        sioc__list_push_back(&s->recv_buf, &c->node);
         return;
       }
-      sioc_event_t se = {e.name, e.name_len, e.args, e.args_len, bins, nb, p->id};
-      sioc_client_event_t ev = {.kind = SIOC_CLIENT_EVENT, .event = &se};
-      s_emit(s, &ev);
+      deliver_event(s, p->data, p->data_len, bins, nb, p->id);
       break;
     }
     case SIO_ACK:
@@ -846,6 +891,7 @@ sioc_client_t *sioc_manager_socket(sioc_manager_t *m, const char *nsp) {
   s->nsp_len = strlen(nsp);
   s->m = m;
   sioc__list_init(&s->send_buf);
+  sioc__list_init(&s->recv_buf);
   sioc__list_init(&s->acks);
   sioc__list_push_back(&m->sockets, &s->node);
   return s;
