@@ -61,7 +61,7 @@ static void on_close(uv_handle_t *h) {
 static void close_now(eio__conn_t *c) {
   if (c->closing == 2) return;
   c->closing = 2;
-  if (c->session || c->posting) eio__engine_conn_lost(c);
+  if (c->session || c->posting || c->pending_req) eio__engine_conn_lost(c);
   sioc__list_remove(&c->link);
   c->server->n_conns--;
   uv_close((uv_handle_t *)&c->tcp, on_close);
@@ -77,7 +77,7 @@ void eio__conn_close(eio__conn_t *c, int graceful) {
   if (graceful && !eio__outq_idle(&c->outq)) {
     c->closing = 1;            /* after_write finishes the job */
     c->close_after_write = 1;
-    if (c->session || c->posting) eio__engine_conn_lost(c);
+    if (c->session || c->posting || c->pending_req) eio__engine_conn_lost(c);
     return;
   }
   close_now(c);
@@ -180,7 +180,7 @@ int eio__conn_respond(eio__conn_t *c, int status, const char *content_type,
 
 static int on_message_begin(http_parser *p) {
   eio__conn_t *c = conn_of(p);
-  if (c->holding_poll) {
+  if (c->holding_poll || c->pending_req) {
     /* Pipelining behind a parked long-poll: the client broke the protocol. */
     return -1;
   }
@@ -311,6 +311,13 @@ static void feed_http(eio__conn_t *c, const char *data, size_t len) {
     eio__http_req_t *req = c->req;
     sioc__server_route(c, req);
     if (c->req) eio__http_req_reset(c->req);
+    if (c->pending_req && !c->closing) {
+      /* The application decides later; a client sends nothing before the
+       * 101, so reading pauses until then. */
+      uv_read_stop((uv_stream_t *)&c->tcp);
+      c->read_paused = 1;
+      return;
+    }
     if (c->mode == CONN_WS && !c->closing && n < len)
       eio__ws_feed(c, data + n, len - n);
     else if (c->mode != CONN_WS && !c->closing)
@@ -389,6 +396,15 @@ static int conn_start(eio__conn_t *c) {
   }
   http_parser_init(&c->parser, HTTP_REQUEST);
   c->parser.data = c;
+  int r = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
+  if (r) close_now(c);
+  return r;
+}
+
+int eio__conn_read_resume(eio__conn_t *c) {
+  if (c->closing) return SIOC_ECLOSED;
+  if (!c->read_paused) return 0;
+  c->read_paused = 0;
   int r = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
   if (r) close_now(c);
   return r;

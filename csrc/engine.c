@@ -22,6 +22,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "json_text.h"
 #include "server.h"
 
 enum {
@@ -38,6 +39,19 @@ static const char *const error_messages[] = {
   "Bad request", "Forbidden", "Unsupported protocol version"
 };
 
+/* A handshake waiting for the application's decision
+ * (allow_request_async).  Answered exactly once; the token outlives its
+ * connection (conn NULL) and its server (engine NULL) until then. */
+struct sioc_request_s {
+  eio__engine_t *engine;
+  eio__conn_t *conn;
+  eio__session_t *session;     /* admitted on allow, freed on refusal */
+  int websocket;
+  char accept[29];
+  sioc__list_t link;           /* engine->pending */
+  char cors[];
+};
+
 void eio__engine_init(eio__engine_t *e, sioc_server_t *server, const char *path) {
   memset(e, 0, sizeof(*e));
   e->server = server;
@@ -45,6 +59,7 @@ void eio__engine_init(eio__engine_t *e, sioc_server_t *server, const char *path)
   e->path_len = strlen(path);
   sioc__strmap_init(&e->sessions);
   sioc__list_init(&e->session_list);
+  sioc__list_init(&e->pending);
 }
 
 /* ---- ids ------------------------------------------------------------------- */
@@ -233,6 +248,11 @@ static void post_done(eio__conn_t *c) {
 }
 
 void eio__engine_conn_lost(eio__conn_t *c) {
+  if (c->pending_req) {
+    /* The client left while the app decides: the token stays for the app. */
+    c->pending_req->conn = NULL;
+    c->pending_req = NULL;
+  }
   if (c->posting) {
     /* "data request connection closed prematurely" */
     eio__session_t *ps = c->posting;
@@ -444,32 +464,22 @@ static int snapshot_handshake(eio__session_t *s, eio__conn_t *c,
   return 0;
 }
 
-static void handshake(eio__engine_t *e, eio__conn_t *c, eio__http_req_t *req,
-                      int websocket) {
+/* The second half of a handshake, once admitted: registers the session,
+ * answers (101, or the first GET with the open packet) and starts the
+ * heartbeat.  cors: the answer's CORS lines (polling). */
+static void handshake_admit(eio__engine_t *e, eio__conn_t *c, eio__session_t *s,
+                            int websocket, const char *accept, const char *cors) {
   sioc_server_t *server = e->server;
   const sioc_server_options_t *o = eio__options(server);
-  eio__session_t *s = calloc(1, sizeof(*s));
-  if (!s || eio__gen_id(s->sid) || snapshot_handshake(s, c, req)) {
-    if (s) session_free(s);
-    eio__respond_error(c, req, EIO_ERR_BAD_REQUEST, NULL);
-    return;
-  }
-  if (o->allow_request) {
-    const char *why = o->allow_request(server, &s->hs, o->user_data);
-    if (why) {
-      session_free(s);
-      eio__respond_error(c, req, EIO_ERR_FORBIDDEN, why);
-      return;
-    }
-  }
-  if (websocket && eio__ws_accept(c, req) != 0) {
+  if (websocket && (eio__ws_switch(c, accept) != 0 ||
+                    eio__conn_read_resume(c) != 0)) {
     session_free(s);
     return;
   }
   if (sioc__strmap_put(&e->sessions, s->sid, strlen(s->sid), s)) {
     session_free(s);
     if (websocket) eio__ws_close(c, 1011);
-    else eio__respond_error(c, req, EIO_ERR_BAD_REQUEST, NULL);
+    else eio__conn_close(c, 0);
     return;
   }
   s->engine = e;
@@ -501,7 +511,121 @@ static void handshake(eio__engine_t *e, eio__conn_t *c, eio__http_req_t *req,
   schedule_ping(s);
   if (e->handler.on_open) e->handler.on_open(s);
   /* The handshake GET takes the open packet (and whatever on_open sent). */
-  if (!websocket && s->state == EIO_S_OPEN) eio__polling_get(s, c, req);
+  if (!websocket && s->state == EIO_S_OPEN) eio__polling_park(s, c, cors);
+}
+
+static void request_detach(sioc_request_t *r) {
+  sioc__list_remove(&r->link);
+  if (r->conn) r->conn->pending_req = NULL;
+  r->conn = NULL;
+}
+
+static void report_refusal(sioc_server_t *server, eio__session_t *s, const char *msg) {
+  if (!server->on_conn_error) return;
+  sioc_connection_error_t ce = {EIO_ERR_FORBIDDEN, msg, "GET", s->hs.url,
+                                s->hs.headers, s->hs.n_headers, s->hs.address};
+  server->on_conn_error(server, &ce, server->on_conn_error_data);
+}
+
+/* Refuses a handshake: 403 {"code":4,...} (polling) or engine.io's plain
+ * 400 answer to an upgrade, then closes. */
+static void refuse(eio__conn_t *c, int websocket, const char *cors, const char *msg) {
+  c->close_after_write = 1;
+  if (websocket) {
+    eio__conn_respond(c, 400, "text/html", cors, msg, strlen(msg));
+  } else {
+    sioc__sbuf_t body;
+    sioc__sbuf_init(&body);
+    if (sioc__sbuf_appends(&body, "{\"code\":4,\"message\":") == 0 &&
+        sioc__json_quote(&body, msg, strlen(msg)) == 0 && sioc__sbuf_appendc(&body, '}') == 0)
+      eio__conn_respond(c, 403, "application/json", cors, body.data, body.len);
+    sioc__sbuf_reset(&body);
+  }
+  eio__conn_close(c, 1);
+}
+
+int sioc_request_allow(sioc_request_t *r) {
+  if (!r) return SIOC_EINVAL;
+  eio__conn_t *c = r->conn;
+  eio__engine_t *e = r->engine;
+  eio__session_t *s = r->session;
+  request_detach(r);
+  int rc = 0;
+  if (!c || !e || !s || c->closing) {
+    if (s) session_free(s);
+    rc = SIOC_ECLOSED;
+  } else {
+    handshake_admit(e, c, s, r->websocket, r->accept, r->cors);
+  }
+  free(r);
+  return rc;
+}
+
+int sioc_request_refuse(sioc_request_t *r, const char *message) {
+  if (!r) return SIOC_EINVAL;
+  if (!message) message = error_messages[EIO_ERR_FORBIDDEN];
+  eio__conn_t *c = r->conn;
+  eio__session_t *s = r->session;
+  int rc = 0;
+  if (r->engine && s) report_refusal(r->engine->server, s, message);
+  c = r->conn;   /* the report may have closed the server */
+  request_detach(r);
+  if (c && !c->closing) refuse(c, r->websocket, r->cors, message);
+  else rc = SIOC_ECLOSED;
+  if (s) session_free(s);
+  free(r);
+  return rc;
+}
+
+static void handshake(eio__engine_t *e, eio__conn_t *c, eio__http_req_t *req,
+                      int websocket) {
+  sioc_server_t *server = e->server;
+  const sioc_server_options_t *o = eio__options(server);
+  char accept[29] = "";
+  char cors[1024];
+  const char *h = eio__cors_headers(c, req, cors, sizeof(cors));
+  if (websocket) {
+    /* A handshake that cannot succeed is refused before the app is asked. */
+    const char *why = eio__ws_check(req, accept);
+    if (why) {
+      eio__ws_accept(c, req);   /* answers 400 with why */
+      return;
+    }
+  }
+  eio__session_t *s = calloc(1, sizeof(*s));
+  if (!s || eio__gen_id(s->sid) || snapshot_handshake(s, c, req)) {
+    if (s) session_free(s);
+    eio__respond_error(c, req, EIO_ERR_BAD_REQUEST, NULL);
+    return;
+  }
+  if (o->allow_request_async) {
+    size_t hl = strlen(h) + 1;
+    sioc_request_t *r = calloc(1, sizeof(*r) + hl);
+    if (!r) {
+      session_free(s);
+      eio__respond_error(c, req, EIO_ERR_BAD_REQUEST, NULL);
+      return;
+    }
+    r->engine = e;
+    r->conn = c;
+    r->session = s;
+    r->websocket = websocket;
+    memcpy(r->accept, accept, sizeof(accept));
+    memcpy(r->cors, h, hl);
+    sioc__list_push_back(&e->pending, &r->link);
+    c->pending_req = r;
+    o->allow_request_async(server, &s->hs, r, o->user_data);
+    return;
+  }
+  if (o->allow_request) {
+    const char *why = o->allow_request(server, &s->hs, o->user_data);
+    if (why) {
+      session_free(s);
+      eio__respond_error(c, req, EIO_ERR_FORBIDDEN, why);
+      return;
+    }
+  }
+  handshake_admit(e, c, s, websocket, accept, h);
 }
 
 static int transport_allowed(const sioc_server_options_t *o, const char *t,
@@ -634,6 +758,15 @@ const char *eio__error_message(int code) {
 
 void eio__engine_close_all(eio__engine_t *e, const char *reason) {
   sioc__list_t *it, *tmp;
+  /* Handshakes still waiting for the application: their sessions go, the
+   * tokens stay valid (answering them returns SIOC_ECLOSED). */
+  SIOC_LIST_FOREACH_SAFE(it, tmp, &e->pending) {
+    sioc_request_t *r = SIOC_CONTAINER_OF(it, sioc_request_t, link);
+    request_detach(r);
+    session_free(r->session);
+    r->session = NULL;
+    r->engine = NULL;
+  }
   SIOC_LIST_FOREACH_SAFE(it, tmp, &e->session_list) {
     eio__session_t *s = SIOC_CONTAINER_OF(it, eio__session_t, link);
     eio__session_close(s, reason);

@@ -67,8 +67,10 @@ struct eio__conn_s {
   uint8_t close_after_write;   /* Connection: close, or fatal error */
   uint8_t holding_poll;        /* a long-poll GET is parked on this conn */
   uint8_t adopted;             /* handed over by a host HTTP server */
+  uint8_t read_paused;         /* reading stopped until a decision */
   char *held_headers;          /* CORS lines for the parked GET's answer */
   eio__session_t *posting;     /* session whose POST body is being read */
+  sioc_request_t *pending_req; /* handshake waiting for allow_request_async */
   char address[48];            /* peer IP */
 };
 
@@ -80,6 +82,8 @@ int eio__conn_write(eio__conn_t *c, sioc__rbuf_t *buf, size_t off, size_t len);
  * caller through extra_headers. */
 int eio__conn_respond(eio__conn_t *c, int status, const char *content_type,
                       const char *extra_headers, const char *body, size_t len);
+/* Starts reading again after a pause (a handshake that waited). */
+int eio__conn_read_resume(eio__conn_t *c);
 /* Closes after pending writes are flushed (graceful) or right away; a
  * graceful close already under way is turned into an immediate one. */
 void eio__conn_close(eio__conn_t *c, int graceful);
@@ -89,6 +93,10 @@ void eio__conn_close(eio__conn_t *c, int graceful);
 /* Validates the upgrade request, answers 101 and switches c to CONN_WS.
  * On a bad handshake answers 400 and returns SIOC_EPROTO. */
 int eio__ws_accept(eio__conn_t *c, const eio__http_req_t *req);
+/* The two halves: the check (NULL, or why the handshake is bad; the accept
+ * key is computed) and the switch (answers 101 with that key). */
+const char *eio__ws_check(const eio__http_req_t *req, char accept[29]);
+int eio__ws_switch(eio__conn_t *c, const char accept[29]);
 /* Feeds received bytes to the frame parser. */
 void eio__ws_feed(eio__conn_t *c, const char *data, size_t len);
 /* Sends a close frame with `code` and closes the connection after it. */
@@ -114,6 +122,7 @@ struct eio__engine_s {
   size_t path_len;
   sioc__strmap_t sessions;     /* sid -> eio__session_t */
   sioc__list_t session_list;
+  sioc__list_t pending;        /* handshakes waiting for the application */
   eio__handler_t handler;
   void *user_data;
 };
@@ -180,6 +189,8 @@ int eio__gen_id(char out[21]);
 
 /* polling.c */
 void eio__polling_get(eio__session_t *s, eio__conn_t *c, const eio__http_req_t *req);
+/* Parks c as the session's GET; cors: header lines for its answer. */
+void eio__polling_park(eio__session_t *s, eio__conn_t *c, const char *cors);
 void eio__polling_post(eio__session_t *s, eio__conn_t *c, eio__http_req_t *req);
 /* Answers the held GET with everything in wbuf (or a noop when empty). */
 void eio__polling_flush(eio__session_t *s);

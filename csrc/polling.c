@@ -95,13 +95,16 @@ void eio__polling_release(eio__session_t *s, eio__type_t extra) {
 }
 
 void eio__polling_get(eio__session_t *s, eio__conn_t *c, const eio__http_req_t *req) {
+  char cors[1024];
+  eio__polling_park(s, c, eio__cors_headers(c, req, cors, sizeof(cors)));
+}
+
+void eio__polling_park(eio__session_t *s, eio__conn_t *c, const char *h) {
   if (s->poll) {
     eio__conn_respond(c, 400, NULL, NULL, NULL, 0);
     eio__session_close(s, "transport error");
     return;
   }
-  char cors[1024];
-  const char *h = eio__cors_headers(c, req, cors, sizeof(cors));
   free(c->held_headers);
   c->held_headers = *h ? strdup(h) : NULL;
   s->poll = c;

@@ -152,19 +152,22 @@ void eio__ws_free(eio__conn_t *c) {
 
 /* ---- handshake ------------------------------------------------------------ */
 
-int eio__ws_accept(eio__conn_t *c, const eio__http_req_t *req) {
+const char *eio__ws_check(const eio__http_req_t *req, char accept[29]) {
   const char *upgrade = eio__http_req_header(req, "upgrade");
   const char *key = eio__http_req_header(req, "sec-websocket-key");
   const char *version = eio__http_req_header(req, "sec-websocket-version");
-  const char *why = NULL;
+  if (req->method != HTTP_GET) return "Invalid HTTP method";
+  if (!upgrade || strcasecmp(upgrade, "websocket") != 0) return "Invalid Upgrade header";
+  if (!key || sioc__ws_accept(key, strlen(key), accept) != 0)
+    return "Missing or invalid Sec-WebSocket-Key header";
+  if (!version || (strcmp(version, "13") != 0 && strcmp(version, "8") != 0))
+    return "Missing or invalid Sec-WebSocket-Version header";
+  return NULL;
+}
+
+int eio__ws_accept(eio__conn_t *c, const eio__http_req_t *req) {
   char accept[29];
-  if (req->method != HTTP_GET) why = "Invalid HTTP method";
-  else if (!upgrade || strcasecmp(upgrade, "websocket") != 0)
-    why = "Invalid Upgrade header";
-  else if (!key || sioc__ws_accept(key, strlen(key), accept) != 0)
-    why = "Missing or invalid Sec-WebSocket-Key header";
-  else if (!version || (strcmp(version, "13") != 0 && strcmp(version, "8") != 0))
-    why = "Missing or invalid Sec-WebSocket-Version header";
+  const char *why = eio__ws_check(req, accept);
   if (why) {
     c->close_after_write = 1;
     /* RFC 6455 4.4: name the version we speak. */
@@ -173,6 +176,10 @@ int eio__ws_accept(eio__conn_t *c, const eio__http_req_t *req) {
     eio__conn_close(c, 1);
     return SIOC_EPROTO;
   }
+  return eio__ws_switch(c, accept);
+}
+
+int eio__ws_switch(eio__conn_t *c, const char accept[29]) {
   eio__ws_t *ws = calloc(1, sizeof(*ws));
   if (!ws) {
     eio__conn_close(c, 0);

@@ -108,10 +108,26 @@ typedef int (*sioc_cors_cb)(sioc_server_t *server, const char *origin,
                             void *user_data);
 
 /* Handshake admission (socket.io's allowRequest): return NULL to accept, or
- * a static message to refuse with 403 {"code":4,"message":<msg>}. */
+ * a message (copied) to refuse with 403 {"code":4,"message":<msg>}. */
 typedef const char *(*sioc_allow_request_cb)(sioc_server_t *server,
                                              const sioc_handshake_t *hs,
                                              void *user_data);
+
+/* The same decision taken later (socket.io's allowRequest is
+ * asynchronous): the handshake waits until sioc_request_allow() or
+ * sioc_request_refuse() is called on `req`, which must happen exactly once,
+ * from the loop thread, now or later.  hs is valid until then. */
+typedef struct sioc_request_s sioc_request_t;
+typedef void (*sioc_allow_request_async_cb)(sioc_server_t *server,
+                                            const sioc_handshake_t *hs,
+                                            sioc_request_t *req,
+                                            void *user_data);
+/* Admits the handshake (the session opens) and frees req.  SIOC_ECLOSED when
+ * the client or the server went away meanwhile (req is freed all the same). */
+SIOC_EXTERN int sioc_request_allow(sioc_request_t *req);
+/* Refuses it: 403 {"code":4,"message":<message>} (NULL: "Forbidden"), or a
+ * 400 answer to a WebSocket upgrade; frees req.  SIOC_ECLOSED as above. */
+SIOC_EXTERN int sioc_request_refuse(sioc_request_t *req, const char *message);
 
 typedef struct {
   const char *path;               /* Socket.IO mount, "/socket.io/" */
@@ -135,6 +151,7 @@ typedef struct {
   int cors_credentials;           /* Access-Control-Allow-Credentials */
   sioc_cors_cb cors_cb;           /* overrides cors_origins when set */
   sioc_allow_request_cb allow_request;
+  sioc_allow_request_async_cb allow_request_async;   /* wins over the above */
   void *user_data;                /* passed to the callbacks above */
 } sioc_server_options_t;
 
