@@ -47,7 +47,7 @@ enum {
   CB_BCAST_ACK,       /* (token, err, responsesJson) */
   CB_NEW_NSP,         /* (serverObj, name) -> boolean */
   CB_CLOSED,          /* (serverObj) */
-  CB_ALLOW_REQUEST,   /* (serverObj, handshake) -> null | message */
+  CB_ALLOW_REQUEST,   /* (serverObj, handshake, token): answer with requestDecide */
   CB_CORS,            /* (serverObj, origin) -> boolean */
   CB_CONN_ERROR,      /* (serverObj, {code, message, method, url, rawHeaders, address}) */
   CB_COUNT
@@ -486,28 +486,27 @@ static napi_value make_handshake(napi_env env, const sioc_handshake_t *hs) {
   return o;
 }
 
-static const char *on_allow_request(sioc_server_t *server, const sioc_handshake_t *hs,
-                                    void *ud) {
+/* allowRequest is asynchronous in socket.io: JS gets the handshake and a
+ * token, and answers later with requestDecide(token, null | message). */
+static void on_allow_request(sioc_server_t *server, const sioc_handshake_t *hs,
+                             sioc_request_t *req, void *ud) {
   nserver_t *srv = ud;
   addon_t *a = srv->a;
-  if (a->gone || !srv->js) return "server shutting down";
+  if (a->gone || !srv->js) {
+    sioc_request_refuse(req, "server shutting down");
+    return;
+  }
   napi_env env = a->env;
-  const char *ret = NULL;
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
-  napi_value argv[2] = {ref_value(env, srv->js), make_handshake(env, hs)};
-  napi_value r = call_js(a, CB_ALLOW_REQUEST, NULL, 2, argv);
-  napi_valuetype t = napi_undefined;
-  if (r) napi_typeof(env, r, &t);
-  if (!r) {
-    ret = "Server error";
-  } else if (t == napi_string) {
-    free(srv->allow_msg);
-    srv->allow_msg = get_string(env, r, NULL);
-    ret = srv->allow_msg ? srv->allow_msg : "Forbidden";
+  napi_value token;
+  if (napi_create_external(env, req, NULL, NULL, &token) != napi_ok) {
+    sioc_request_refuse(req, "Server error");
+  } else {
+    napi_value argv[3] = {ref_value(env, srv->js), make_handshake(env, hs), token};
+    if (!call_js(a, CB_ALLOW_REQUEST, NULL, 3, argv)) sioc_request_refuse(req, "Server error");
   }
   napi_close_handle_scope(env, scope);
-  return ret;
 }
 
 static int on_cors(sioc_server_t *server, const char *origin, void *ud) {
@@ -626,6 +625,23 @@ static nnsp_t *get_nsp(napi_env env, napi_value v) {
   return n;
 }
 
+/* requestDecide(token, null | message): answers a parked handshake once. */
+static napi_value js_request_decide(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  sioc_request_t *req = NULL;
+  CHECK(napi_get_value_external(env, argv[0], (void **)&req));
+  napi_valuetype t;
+  napi_typeof(env, argv[1], &t);
+  if (t == napi_string) {
+    char *msg = get_string(env, argv[1], NULL);
+    sioc_request_refuse(req, msg ? msg : "Forbidden");
+    free(msg);
+  } else {
+    sioc_request_allow(req);
+  }
+  return undef(env);
+}
+
 /* init(callbacks) */
 static napi_value js_init(napi_env env, napi_callback_info info) {
   ARGS(1);
@@ -709,7 +725,7 @@ static napi_value js_server_new(napi_env env, napi_callback_info info) {
   napi_get_value_bool(env, argv[2], &allow);
   napi_get_value_bool(env, argv[3], &cors);
   opts.user_data = srv;
-  if (allow) opts.allow_request = on_allow_request;
+  if (allow) opts.allow_request_async = on_allow_request;
   if (cors) opts.cors_cb = on_cors;
   int r = sioc_server_new(a->loop, &opts, &srv->server);
   sioc_options_free(o);
@@ -1332,6 +1348,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       FN("listen", js_listen),
       FN("adopt", js_adopt),
       FN("serve", js_serve),
+      FN("requestDecide", js_request_decide),
       FN("nspOf", js_nsp_of),
       FN("close", js_close),
       FN("stats", js_stats),

@@ -91,8 +91,8 @@ binding.init({
   closed(server) {
     server._onCoreClosed();
   },
-  allowRequest(server, hs) {
-    return server._allowRequest(hs);
+  allowRequest(server, hs, token) {
+    server._allowRequest(hs, token);
   },
   cors(server, origin) {
     return server._corsAllowed(origin);
@@ -1344,9 +1344,20 @@ class Server {
     socket.destroy();
   }
 
-  _allowRequest(hs) {
+  /** socket.io's allowRequest(req, callback): the handshake waits in C until
+   * the callback runs, now or later; its first call decides. */
+  _allowRequest(hs, token) {
     const fn = this._allowRequestFn;
-    if (!fn) return null;
+    let decided = false;
+    const decide = (message) => {
+      if (decided) return;
+      decided = true;
+      binding.requestDecide(token, message);
+    };
+    if (!fn) {
+      decide(null);
+      return;
+    }
     const req = {
       headers: headersOf(hs.rawHeaders),
       rawHeaders: hs.rawHeaders,
@@ -1356,19 +1367,17 @@ class Server {
       connection: { remoteAddress: hs.address, encrypted: hs.secure },
       socket: { remoteAddress: hs.address, encrypted: hs.secure },
     };
-    let result = 'Forbidden';
-    let answered = false;
-    fn(req, (err, success) => {
-      answered = true;
-      if (err === undefined || err === null) err = null;
-      result = success ? null : (typeof err === 'string' ? err : (err && err.message) || 'Forbidden');
-    });
-    if (!answered) {
-      debug('allowRequest must answer synchronously in sioc; refusing');
-      return 'allowRequest did not answer synchronously';
+    try {
+      fn(req, (err, success) => {
+        if (success) decide(null);
+        else decide(typeof err === 'string' ? err : (err && err.message) || 'Forbidden');
+      });
+    } catch (e) {
+      decide('Server error');
+      throw e;
     }
-    return result;
   }
+
 
   _corsAllowed(origin) {
     return this._corsFn ? this._corsFn(origin) : false;

@@ -72,6 +72,27 @@ describe('options', function () {
     await connected(good);
   });
 
+  it('allowRequest may answer later (after I/O), in every transport mode', async function () {
+    const decided = [];
+    const { url } = startServer({
+      allowRequest: (req, cb) => setTimeout(() => {
+        const ok = req.headers['x-pass'] === 'ok';
+        decided.push(ok);
+        cb(ok ? null : 'not now', ok);
+      }, 50),
+    });
+    for (const mode of ['polling', 'websocket', 'upgrade']) {
+      const bad = client(url, mode);
+      const err = await once(bad, 'connect_error');
+      assert.ok(err, `refused (${mode})`);
+      bad.close();
+      const good = client(url, mode, { extraHeaders: { 'x-pass': 'ok' } });
+      await connected(good);
+      assert.strictEqual(good.connected, true);
+    }
+    assert.ok(decided.includes(true) && decided.includes(false));
+  });
+
   it('cors: origin list and function', async function () {
     const { io } = startServer({ cors: { origin: (origin, cb) => cb(null, origin === 'http://good.example') } });
     const port = io.port;
