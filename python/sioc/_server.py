@@ -447,6 +447,7 @@ class Socket:
         self._busy = False
         self._pending = False          # connect middleware still deciding
         self._pending_rooms: List[str] = []
+        self._rooms_at_disconnect: Optional[Set[str]] = None
 
     def __repr__(self) -> str:
         return "<sioc.Socket %s %s%s>" % (self.nsp.name, self.id,
@@ -590,12 +591,17 @@ class Socket:
         if self.connected:
             self.server._sock_post(self, "leave", _rooms_tuple(room)[0])
 
+    def _forget_rooms_at_disconnect(self) -> None:
+        self._rooms_at_disconnect = None
+
     @property
     def rooms(self) -> Set[str]:
-        """The rooms of this socket (its own id included); empty once
-        disconnected."""
+        """The rooms of this socket (its own id included); in "disconnecting"
+        handlers the rooms it had; empty once disconnected."""
         if self._pending:
             return {self.id} | set(self._pending_rooms)
+        if self._rooms_at_disconnect is not None:
+            return set(self._rooms_at_disconnect)   # in "disconnecting" handlers
         if not self.connected or self._handle is None:
             return set()
         text = self.server._with_handle(self, self.server._core.socket_rooms)
@@ -928,11 +934,15 @@ class _ServerBase:
                 return
             if kind == _E_DISCONNECT:
                 sock.connected = False
+                # after the "disconnecting" handlers, in this socket's order
+                self._spawn(sock, sock._forget_rooms_at_disconnect, ())
                 if sock.nsp.sockets.get(sock.id) is sock:
                     del sock.nsp.sockets[sock.id]
                 self._release(sock)
                 self._run_local(sock, "disconnect", ev[3])
             else:
+                # the rooms as they were when the core began the disconnect
+                sock._rooms_at_disconnect = set(json.loads(ev[4])) if ev[4] else set()
                 self._run_local(sock, "disconnecting", ev[3])
         elif kind == _E_ERROR:
             logger.warning("sioc: %s", ev[1])

@@ -330,8 +330,29 @@ static void on_disc(core_t *c, int type, sioc_socket_t *s, const char *reason) {
   ev_push(c, e);
 }
 
+static int collect_room(const char *room, size_t n, void *ud);
+
+/* socket.io's "disconnecting" handlers still see the socket's rooms; the
+ * Python handler runs after the core let them go, so the event carries a
+ * snapshot (JSON array) taken here, while the socket is still in them. */
 static void on_disconnecting(sioc_socket_t *s, const char *reason, void *ud) {
-  on_disc(ud, E_DISCONNECTING, s, reason);
+  core_t *c = ud;
+  psock_t *ps = sioc_socket_get_data(s);
+  if (!ps) return;
+  msg_t *e = ev_new(E_DISCONNECTING, ps, sioc_nsp_name(sioc_socket_nsp(s)));
+  cJSON *a = cJSON_CreateArray();
+  if (a) sioc_socket_foreach_room(s, collect_room, a);
+  char *txt = a ? cJSON_PrintUnformatted(a) : NULL;
+  cJSON_Delete(a);
+  if (!e || !txt || !(e->str = dups(reason))) {
+    free(txt);
+    msg_free(e);
+    ev_error(c, "dropped a disconnecting event", SIOC_ENOMEM);
+    return;
+  }
+  e->json = txt;
+  e->json_len = strlen(txt);
+  ev_push(c, e);
 }
 
 static void on_disconnect(sioc_socket_t *s, const char *reason, void *ud) {
@@ -1059,6 +1080,9 @@ static PyObject *build_event(const msg_t *e) {
                       (long long)e->num);
     break;
   case E_DISCONNECTING:
+    r = Py_BuildValue("(isNsN)", e->op, e->nsp, h, e->str,
+                      str_or_none(e->json, e->json_len));
+    break;
   case E_DISCONNECT:
     r = Py_BuildValue("(isNs)", e->op, e->nsp, h, e->str);
     break;

@@ -130,15 +130,26 @@ def test_disconnect_reasons(flavour):
         reasons = []
         socks = []
 
+        rooms_seen = []
+
         @h.io.on("connection")
         def conn(socket):
             socks.append(socket)
-            socket.on("disconnecting", lambda r: reasons.append(("disconnecting", r)))
+            socket.join("lobby")
+
+            def disconnecting(r):
+                # socket.io: the socket is still in its rooms here
+                rooms_seen.append(set(socket.rooms))
+                reasons.append(("disconnecting", r))
+            socket.on("disconnecting", disconnecting)
             socket.on("disconnect", lambda r: reasons.append(("disconnect", r)))
         await h.start()
         c = await h.client()
+        await eventually(lambda: len(socks) == 1 and "lobby" in socks[0].rooms)
         await c.disconnect()
         await eventually(lambda: len(reasons) == 2)
+        assert rooms_seen[0] == {socks[0].id, "lobby"}
+        assert socks[0].rooms == set()   # gone after the disconnect
         # python-socketio's client may close the transport before the server
         # reads its DISCONNECT packet
         assert [r[0] for r in reasons] == ["disconnecting", "disconnect"]
