@@ -1,4 +1,12 @@
-/* _sioc.c - the CPython extension: a sioc server on its own loop thread.
+/* _sioc.c - the CPython extension: a sioc server, or a sioc client
+ * manager, on its own loop thread.
+ *
+ * One Core type serves both: start() makes it a server, start_client() a
+ * client (one sioc_manager_t whose sockets are named by their namespace, so
+ * Python never holds a client pointer).  Queues, eventfd, drain()/wait(),
+ * close() and the loop thread are shared; client commands are C_CL_*, client
+ * events E_CL (one tuple shape for socket and manager events), E_CL_AUTH
+ * (auth callback wanted) and E_ACK (shared with the server's acks).
  *
  * Threading (DESIGN.md): a Core owns one uv_loop_t and one sioc_server_t,
  * run by a loop thread that never holds the GIL and never waits on Python.
@@ -45,9 +53,12 @@ enum {
   C_NSP = 1, C_DYNAMIC, C_EMIT, C_EMIT_ACK, C_SEMIT, C_SEMIT_ACK, C_ACK,
   C_JOIN, C_LEAVE, C_SDISCONNECT, C_DECIDE, C_RELEASE, C_SJOIN, C_SLEAVE,
   C_SDISC, C_Q_SROOMS, C_Q_SOCKETS, C_Q_ROOMS, C_Q_STATS, C_CLOSE,
+  /* client commands (m->nsp names the socket) */
+  C_CL_CONNECT, C_CL_DISCONNECT, C_CL_EMIT, C_CL_EMIT_ACK, C_CL_ACK,
+  C_CL_AUTH, C_CL_Q_STATE,
   /* events */
   E_CONNECT = 1, E_MIDDLEWARE, E_EVENT, E_DISCONNECTING, E_DISCONNECT, E_ACK,
-  E_BACK, E_CLOSED, E_ERROR
+  E_BACK, E_CLOSED, E_ERROR, E_CL, E_CL_AUTH
 };
 
 typedef struct sync_s {
@@ -101,6 +112,8 @@ struct core_s {
   uv_loop_t loop;
   uv_async_t async;
   sioc_server_t *server;
+  sioc_manager_t *manager;   /* client mode; NULL once closing */
+  int is_client;
   sioc_options_t *opts;
   int dynamic;               /* loop thread: create unknown namespaces */
   psock_t socks;             /* loop thread: list head of known sockets */
@@ -457,10 +470,16 @@ static void on_server_closed(sioc_server_t *server, void *ud) {
   uv_close((uv_handle_t *)&c->async, NULL);
 }
 
+static void run_client_cmd(core_t *c, msg_t *m);
+
 static void run_cmd(core_t *c, msg_t *m) {
   psock_t *ps = m->handle;
   sioc_nsp_t *nsp = NULL;
   int rc = 0;
+  if (c->is_client) {
+    run_client_cmd(c, m);
+    return;
+  }
   if (!c->server) {   /* closing: answer queries, drop the rest */
     if (m->op == C_RELEASE) psock_release(ps);
     if (m->sync) sync_answer(c, m, SIOC_ECLOSED, NULL);
@@ -612,6 +631,162 @@ static void run_cmd(core_t *c, msg_t *m) {
     break;
   }
   if (rc) ev_error(c, m->str && m->op != C_DECIDE ? m->str : "command", rc);
+  if (m->sync) sync_answer(c, m, rc, NULL);
+}
+
+
+/* ---- loop thread: client callbacks ---------------------------------------- */
+
+/* One event tuple for socket (nsp set) and manager (nsp NULL) events:
+ * flags = kind, str = message, str2 = event name (EVENT) or socket id
+ * (CONNECT), json = args (EVENT) or data (CONNECT_ERROR), num = ack id,
+ * err, timeout_ms = attempt. */
+static void push_client_event(core_t *c, const char *nsp,
+                              const sioc_client_event_t *ev, const char *id) {
+  msg_t *e = ev_new(E_CL, NULL, nsp);
+  if (!e) goto oom;
+  e->flags = (int)ev->kind;
+  e->err = ev->err;
+  e->timeout_ms = ev->attempt;
+  e->num = -1;
+  if (ev->message && !(e->str = dups(ev->message))) goto oom;
+  if (id && !(e->str2 = dups(id))) goto oom;
+  if (ev->kind == SIOC_CLIENT_EVENT && ev->event) {
+    const sioc_event_t *x = ev->event;
+    free(e->str2);
+    if (!(e->str2 = dupn(x->name, x->name_len)) ||
+        !(e->json = dupn(x->args ? x->args : "", x->args ? x->args_len : 0)) ||
+        (x->n_attachments && !(e->bins = bins_copy(x->attachments, x->n_attachments))))
+      goto oom;
+    e->json_len = x->args ? x->args_len : 0;
+    e->n_bins = x->n_attachments;
+    e->num = x->ack_id;
+  } else if (ev->data) {
+    if (!(e->json = dupn(ev->data, ev->data_len))) goto oom;
+    e->json_len = ev->data_len;
+  }
+  ev_push(c, e);
+  return;
+oom:
+  msg_free(e);
+  ev_error(c, "dropped a client event", SIOC_ENOMEM);
+}
+
+static void on_client_event(sioc_client_t *s, const sioc_client_event_t *ev,
+                            void *ud) {
+  push_client_event(ud, sioc_client_nsp(s), ev,
+                    ev->kind == SIOC_CLIENT_CONNECT ? sioc_client_id(s) : NULL);
+}
+
+static void on_manager_event(sioc_manager_t *m, const sioc_client_event_t *ev,
+                             void *ud) {
+  push_client_event(ud, NULL, ev, NULL);
+}
+
+static void on_client_auth(sioc_client_t *s, void *ud) {
+  core_t *c = ud;
+  msg_t *e = ev_new(E_CL_AUTH, NULL, sioc_client_nsp(s));
+  if (!e) {   /* connect without auth rather than hang */
+    sioc_client_auth_reply(s, NULL, 0);
+    return;
+  }
+  ev_push(c, e);
+}
+
+static void on_client_ack(sioc_client_t *s, int err, const char *args, size_t len,
+                          const sioc_bin_t *bins, size_t n, void *ud) {
+  on_ack(NULL, err, args, len, bins, n, ud);
+}
+
+static void on_manager_closed(sioc_manager_t *m, void *ud) {
+  core_t *c = ud;
+  uv_close((uv_handle_t *)&c->async, NULL);
+}
+
+static void run_client_cmd(core_t *c, msg_t *m) {
+  int rc = 0;
+  if (!c->manager) {   /* closing: answer queries, drop the rest */
+    if (m->sync) sync_answer(c, m, SIOC_ECLOSED, NULL);
+    return;
+  }
+  if (m->op == C_CLOSE) {
+    sioc_manager_t *mg = c->manager;
+    c->manager = NULL;
+    rc = sioc_manager_close(mg, on_manager_closed, c);
+    if (rc) ev_error(c, "close", rc);
+    if (m->sync) sync_answer(c, m, rc, NULL);
+    return;
+  }
+  sioc_client_t *s = sioc_manager_socket(c->manager, m->nsp ? m->nsp : "/");
+  if (!s) {
+    if (m->sync) sync_answer(c, m, SIOC_EINVAL, NULL);
+    else ev_error(c, "namespace", SIOC_EINVAL);
+    return;
+  }
+  switch (m->op) {
+  case C_CL_CONNECT:
+    sioc_client_on(s, on_client_event, c);
+    if (m->flags) sioc_client_set_auth_cb(s, on_client_auth, c);
+    else rc = sioc_client_set_auth(s, m->json, m->json_len);
+    if (!rc) rc = sioc_client_connect(s);
+    break;
+  case C_CL_DISCONNECT:
+    rc = sioc_client_disconnect(s);
+    break;
+  case C_CL_EMIT:
+    rc = sioc_client_emit(s, m->str, m->json, m->json_len, m->bins, m->n_bins,
+                          (int)m->num);
+    break;
+  case C_CL_EMIT_ACK: {
+    ackreq_t *r = malloc(sizeof(*r));
+    if (!r) {
+      rc = SIOC_ENOMEM;
+      break;
+    }
+    r->core = c;
+    r->req = m->num;
+    rc = sioc_client_emit_with_ack(s, m->str, m->json, m->json_len, m->bins,
+                                   m->n_bins, m->flags, m->timeout_ms,
+                                   on_client_ack, r);
+    if (rc) {
+      free(r);
+      msg_t *e = ev_new(E_ACK, NULL, NULL);
+      if (e) {
+        e->num = m->num;
+        e->err = rc;
+        ev_push(c, e);
+      }
+      rc = 0;
+    }
+    break;
+  }
+  case C_CL_ACK:
+    rc = sioc_client_ack(s, m->num, m->json, m->json_len, m->bins, m->n_bins);
+    if (rc == SIOC_ECLOSED) rc = 0;
+    break;
+  case C_CL_AUTH:
+    rc = sioc_client_auth_reply(s, m->json, m->json_len);
+    if (rc == SIOC_EBUSY) rc = 0;   /* the attempt was abandoned meanwhile */
+    break;
+  case C_CL_Q_STATE: {
+    /* [transport or null, id or null, connected, active] */
+    cJSON *a = cJSON_CreateArray();
+    const char *tr = sioc_manager_transport(c->manager), *id = sioc_client_id(s);
+    if (a) {
+      cJSON_AddItemToArray(a, tr ? cJSON_CreateString(tr) : cJSON_CreateNull());
+      cJSON_AddItemToArray(a, id ? cJSON_CreateString(id) : cJSON_CreateNull());
+      cJSON_AddItemToArray(a, cJSON_CreateBool(sioc_client_connected(s)));
+      cJSON_AddItemToArray(a, cJSON_CreateBool(sioc_client_active(s)));
+    }
+    char *txt = a ? cJSON_PrintUnformatted(a) : NULL;
+    cJSON_Delete(a);
+    sync_answer(c, m, txt ? 0 : SIOC_ENOMEM, txt);
+    return;
+  }
+  default:
+    rc = SIOC_EINVAL;
+  }
+  if (rc) ev_error(c, m->str ? m->str : "client command", rc);
   if (m->sync) sync_answer(c, m, rc, NULL);
 }
 
@@ -981,7 +1156,7 @@ static PyObject *Core_start(core_t *c, PyObject *args) {
   const char *host;
   int port;
   if (!PyArg_ParseTuple(args, "si", &host, &port)) return NULL;
-  if (c->started) {
+  if (c->started || c->is_client) {
     PyErr_SetString(PyExc_RuntimeError, "the server was already started");
     return NULL;
   }
@@ -1096,6 +1271,16 @@ static PyObject *build_event(const msg_t *e) {
     break;
   case E_CLOSED:
     r = Py_BuildValue("(i)", e->op);
+    break;
+  case E_CL:
+    /* (E_CL, kind, nsp|None, message|None, name_or_id|None, json|None,
+     *  bins|None, ack_id, err, attempt) */
+    r = Py_BuildValue("(iizzzNNLiI)", e->op, e->flags, e->nsp, e->str, e->str2,
+                      str_or_none(e->json, e->json_len), build_bins(e),
+                      (long long)e->num, e->err, (unsigned int)e->timeout_ms);
+    break;
+  case E_CL_AUTH:
+    r = Py_BuildValue("(is)", e->op, e->nsp);
     break;
   default:
     r = Py_BuildValue("(is)", e->op, e->str ? e->str : "");
@@ -1429,7 +1614,224 @@ static PyObject *Core_get_running(core_t *c, void *unused) {
   return PyBool_FromLong(r);
 }
 
+PyDoc_STRVAR(start_client_doc,
+"start_client(url, path, transports, upgrade, query, headers, reconnection,\n"
+"             attempts, delay_ms, delay_max_ms, randomization, timeout_ms,\n"
+"             ca_file, verify)\n\n"
+"Makes this Core a client: creates the sioc manager for url (headers: a\n"
+"list of (name, value); attempts < 0: infinite) and starts the loop thread.\n"
+"Nothing connects until cl_connect().  ValueError for a bad URL or option.");
+static PyObject *Core_start_client(core_t *c, PyObject *args) {
+  const char *url, *path, *query, *ca_file;
+  PyObject *headers;
+  int transports, upgrade, reconnection, verify;
+  long long attempts;
+  unsigned int delay, delay_max, timeout;
+  double rand;
+  if (!PyArg_ParseTuple(args, "sziizOpLIIdIzp", &url, &path, &transports, &upgrade,
+                        &query, &headers, &reconnection, &attempts, &delay,
+                        &delay_max, &rand, &timeout, &ca_file, &verify))
+    return NULL;
+  if (c->started) {
+    PyErr_SetString(PyExc_RuntimeError, "the core was already started");
+    return NULL;
+  }
+  if (!PyList_Check(headers)) {
+    PyErr_SetString(PyExc_TypeError, "headers must be a list of (name, value)");
+    return NULL;
+  }
+  Py_ssize_t nh = PyList_GET_SIZE(headers);
+  sioc_header_t *hv = PyMem_Calloc((size_t)nh + 1, sizeof(*hv));
+  if (!hv) return PyErr_NoMemory();
+  for (Py_ssize_t i = 0; i < nh; i++) {
+    PyObject *t = PyList_GET_ITEM(headers, i);
+    if (!PyArg_ParseTuple(t, "ss", &hv[i].name, &hv[i].value)) {
+      PyMem_Free(hv);
+      return NULL;
+    }
+  }
+  sioc_client_options_t o;
+  sioc_client_options_init(&o);
+  if (path) o.path = path;
+  o.transports = transports;
+  o.upgrade = upgrade;
+  o.query = query;
+  o.extra_headers = hv;
+  o.n_extra_headers = (size_t)nh;
+  o.reconnection = reconnection;
+  o.reconnection_attempts = attempts < 0 || attempts >= UINT32_MAX
+                                ? SIOC_RECONNECT_INFINITE : (uint32_t)attempts;
+  o.reconnection_delay_ms = delay;
+  o.reconnection_delay_max_ms = delay_max;
+  o.randomization_factor = rand;
+  o.timeout_ms = timeout;
+  o.tls_ca_file = ca_file;
+  o.tls_verify = verify;
+  int rc = uv_loop_init(&c->loop);
+  if (rc) {
+    PyMem_Free(hv);
+    PyErr_Format(PyExc_OSError, "uv_loop_init: %s", sioc_strerror(rc));
+    return NULL;
+  }
+  rc = sioc_manager_new(&c->loop, url, &o, &c->manager);   /* copies o */
+  PyMem_Free(hv);
+  if (rc) {
+    uv_loop_close(&c->loop);
+    if (rc == SIOC_ENOMEM) return PyErr_NoMemory();
+    PyErr_Format(PyExc_ValueError, "cannot create a client for %s: %s", url,
+                 sioc_strerror(rc));
+    return NULL;
+  }
+  sioc_manager_on(c->manager, on_manager_event, c);
+  c->is_client = 1;
+  rc = uv_async_init(&c->loop, &c->async, on_async);
+  if (!rc) {
+    c->async.data = c;
+    c->running = 1;
+    c->started = 1;
+    rc = pthread_create(&c->thread, NULL, loop_main, c);
+    if (rc) {
+      c->running = 0;
+      c->started = 0;
+      uv_close((uv_handle_t *)&c->async, NULL);
+      rc = -rc;
+    }
+  }
+  if (rc) {
+    sioc_manager_close(c->manager, NULL, NULL);
+    c->manager = NULL;
+    uv_run(&c->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&c->loop);
+    c->is_client = 0;
+    PyErr_Format(PyExc_OSError, "cannot start the client: %s", sioc_strerror(rc));
+    return NULL;
+  }
+  Py_RETURN_NONE;
+}
+
+static msg_t *cl_cmd(core_t *c, int op, PyObject *nsp) {
+  if (!c->is_client) {
+    PyErr_SetString(PyExc_RuntimeError, "not a client core");
+    return NULL;
+  }
+  msg_t *m = cmd_new(op);
+  if (m && set_str(&m->nsp, nsp, "namespace")) {
+    msg_free(m);
+    return NULL;
+  }
+  return m;
+}
+
+/* cl_connect(nsp, auth_json_or_None, auth_by_callback) */
+static PyObject *Core_cl_connect(core_t *c, PyObject *args) {
+  PyObject *nsp, *auth;
+  int cb;
+  if (!PyArg_ParseTuple(args, "UOp", &nsp, &auth, &cb)) return NULL;
+  msg_t *m = cl_cmd(c, C_CL_CONNECT, nsp);
+  if (!m) return NULL;
+  m->flags = cb;
+  if (set_json(m, auth)) {
+    msg_free(m);
+    return NULL;
+  }
+  if (post(c, m)) return NULL;
+  Py_RETURN_NONE;
+}
+
+static PyObject *Core_cl_disconnect(core_t *c, PyObject *nsp) {
+  msg_t *m = cl_cmd(c, C_CL_DISCONNECT, nsp);
+  if (!m) return NULL;
+  if (post(c, m)) return NULL;
+  Py_RETURN_NONE;
+}
+
+/* cl_emit(nsp, event, json, bins, flags) */
+static PyObject *Core_cl_emit(core_t *c, PyObject *args) {
+  PyObject *nsp, *ev, *json, *bins;
+  int flags;
+  if (!PyArg_ParseTuple(args, "UUUOi", &nsp, &ev, &json, &bins, &flags)) return NULL;
+  msg_t *m = cl_cmd(c, C_CL_EMIT, nsp);
+  if (!m) return NULL;
+  m->num = flags;
+  if (set_str(&m->str, ev, "event") || set_json(m, json) || set_bins(m, bins)) {
+    msg_free(m);
+    return NULL;
+  }
+  if (post(c, m)) return NULL;
+  Py_RETURN_NONE;
+}
+
+/* cl_emit_ack(nsp, event, json, bins, flags, timeout_ms, req) */
+static PyObject *Core_cl_emit_ack(core_t *c, PyObject *args) {
+  PyObject *nsp, *ev, *json, *bins;
+  int flags;
+  unsigned int tmo;
+  long long req;
+  if (!PyArg_ParseTuple(args, "UUUOiIL", &nsp, &ev, &json, &bins, &flags, &tmo, &req))
+    return NULL;
+  msg_t *m = cl_cmd(c, C_CL_EMIT_ACK, nsp);
+  if (!m) return NULL;
+  m->flags = flags;
+  m->timeout_ms = tmo;
+  m->num = req;
+  if (set_str(&m->str, ev, "event") || set_json(m, json) || set_bins(m, bins)) {
+    msg_free(m);
+    return NULL;
+  }
+  if (post(c, m)) return NULL;
+  Py_RETURN_NONE;
+}
+
+/* cl_ack(nsp, ack_id, json, bins) */
+static PyObject *Core_cl_ack(core_t *c, PyObject *args) {
+  PyObject *nsp, *json, *bins;
+  long long id;
+  if (!PyArg_ParseTuple(args, "ULUO", &nsp, &id, &json, &bins)) return NULL;
+  msg_t *m = cl_cmd(c, C_CL_ACK, nsp);
+  if (!m) return NULL;
+  m->num = id;
+  if (set_json(m, json) || set_bins(m, bins)) {
+    msg_free(m);
+    return NULL;
+  }
+  if (post(c, m)) return NULL;
+  Py_RETURN_NONE;
+}
+
+/* cl_auth(nsp, json_or_None): answers an E_CL_AUTH */
+static PyObject *Core_cl_auth(core_t *c, PyObject *args) {
+  PyObject *nsp, *json;
+  if (!PyArg_ParseTuple(args, "UO", &nsp, &json)) return NULL;
+  msg_t *m = cl_cmd(c, C_CL_AUTH, nsp);
+  if (!m) return NULL;
+  if (set_json(m, json)) {
+    msg_free(m);
+    return NULL;
+  }
+  int posted;
+  cmd_post(c, m, &posted);
+  if (!posted) msg_free(m);
+  Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(cl_state_doc,
+"cl_state(nsp) -> JSON [transport, id, connected, active] or None when\n"
+"the client is closed.");
+static PyObject *Core_cl_state(core_t *c, PyObject *nsp) {
+  msg_t *m = cl_cmd(c, C_CL_Q_STATE, nsp);
+  if (!m) return NULL;
+  return query(c, m);
+}
+
 static PyMethodDef Core_methods[] = {
+  {"start_client", (PyCFunction)Core_start_client, METH_VARARGS, start_client_doc},
+  {"cl_connect", (PyCFunction)Core_cl_connect, METH_VARARGS, "client: join a namespace"},
+  {"cl_disconnect", (PyCFunction)Core_cl_disconnect, METH_O, "client: leave a namespace"},
+  {"cl_emit", (PyCFunction)Core_cl_emit, METH_VARARGS, "client: emit"},
+  {"cl_emit_ack", (PyCFunction)Core_cl_emit_ack, METH_VARARGS, "client: emit with ack"},
+  {"cl_ack", (PyCFunction)Core_cl_ack, METH_VARARGS, "client: answer the server's ack"},
+  {"cl_auth", (PyCFunction)Core_cl_auth, METH_VARARGS, "client: auth callback reply"},
+  {"cl_state", (PyCFunction)Core_cl_state, METH_O, cl_state_doc},
   {"set_option", (PyCFunction)Core_set_option, METH_VARARGS, set_option_doc},
   {"nsp", (PyCFunction)Core_nsp, METH_VARARGS, "nsp(name, middleware): set up a namespace"},
   {"set_dynamic", (PyCFunction)Core_set_dynamic, METH_O, "create unknown namespaces (Python decides)"},
@@ -1497,7 +1899,11 @@ static int mod_exec(PyObject *m) {
       PyModule_AddIntConstant(m, "ECLOSED", SIOC_ECLOSED) ||
       PyModule_AddIntConstant(m, "BCAST_VOLATILE", SIOC_BCAST_VOLATILE) ||
       PyModule_AddIntConstant(m, "BCAST_LOCAL", SIOC_BCAST_LOCAL) ||
-      PyModule_AddIntConstant(m, "BCAST_COMPRESS", SIOC_BCAST_COMPRESS))
+      PyModule_AddIntConstant(m, "BCAST_COMPRESS", SIOC_BCAST_COMPRESS) ||
+      PyModule_AddIntConstant(m, "TRANSPORT_POLLING", SIOC_TRANSPORT_POLLING) ||
+      PyModule_AddIntConstant(m, "TRANSPORT_WEBSOCKET", SIOC_TRANSPORT_WEBSOCKET) ||
+      PyModule_AddIntConstant(m, "EMIT_VOLATILE", SIOC_EMIT_VOLATILE) ||
+      PyModule_AddIntConstant(m, "CLIENT_EVENT_MAX", SIOC_CLIENT_RECONNECT_FAILED))
     return -1;
   return 0;
 }
@@ -1516,8 +1922,18 @@ static int mod_clear(PyObject *m) {
 
 static void mod_free(void *m) { mod_clear(m); }
 
+static PyObject *mod_client_event_name(PyObject *m, PyObject *args) {
+  int kind, flavor;
+  if (!PyArg_ParseTuple(args, "ii", &kind, &flavor)) return NULL;
+  const char *n = sioc_client_event_name((sioc_client_event_kind_t)kind, flavor);
+  if (!n) Py_RETURN_NONE;
+  return PyUnicode_FromString(n);
+}
+
 static PyMethodDef mod_methods[] = {
   {"strerror", mod_strerror, METH_O, "describe a sioc or libuv error code"},
+  {"client_event_name", mod_client_event_name, METH_VARARGS,
+   "client_event_name(kind, flavor) -> name or None (sioc_client_event_name)"},
   {NULL, NULL, 0, NULL}
 };
 
