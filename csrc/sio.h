@@ -58,6 +58,8 @@ typedef struct {
 } sio__middleware_t;
 
 struct sioc_nsp_s {
+  uint32_t refs;                 /* the server's map + one per socket struct */
+  size_t n_pending;              /* sockets still in their middlewares */
   sioc_server_t *server;
   sioc__list_t link;             /* server->nsp_list */
   sioc__list_t sockets;          /* connected: sioc_socket_t.nsp_link */
@@ -137,6 +139,7 @@ int sio__register_ack(sioc_socket_t *s, sioc_ack_cb cb, void *data,
 /* Local delivery of a broadcast to the targets of t (used by adapters). */
 void sio__deliver_local(sioc_nsp_t *nsp, const sio__broadcast_t *b);
 
-void sio__nsp_free(sioc_nsp_t *nsp);
+/* Drops a reference; the namespace is freed with the last one. */
+void sio__nsp_unref(sioc_nsp_t *nsp);
 
 #endif

@@ -27,9 +27,11 @@ sioc_nsp_t *sioc_server_of(sioc_server_t *server, const char *name) {
   if (!nsp) return NULL;
   memcpy(nsp->name, name, len + 1);
   nsp->name_len = len;
+  nsp->refs = 1;
   nsp->server = server;
   sioc__list_init(&nsp->sockets);
   sioc__strmap_init(&nsp->by_id);
+  sioc__list_init(&nsp->link);
   nsp->adapter = sio__memory_adapter_new(nsp);
   if (!nsp->adapter || sioc__strmap_put(&server->nsps, nsp->name, len, nsp)) {
     if (nsp->adapter) nsp->adapter->ops->free(nsp->adapter);
@@ -80,11 +82,21 @@ void sioc_nsp_on_disconnect(sioc_nsp_t *nsp, sioc_disconnect_cb cb, void *data) 
   nsp->on_disconnect_data = data;
 }
 
-void sio__nsp_free(sioc_nsp_t *nsp) {
+void sio__nsp_unref(sioc_nsp_t *nsp) {
+  if (--nsp->refs) return;
   nsp->adapter->ops->free(nsp->adapter);
   sioc__strmap_free(&nsp->by_id);
   free(nsp->middlewares);
   free(nsp);
+}
+
+int sioc_nsp_free(sioc_nsp_t *nsp) {
+  if (!nsp || (nsp->name_len == 1 && nsp->name[0] == '/')) return SIOC_EINVAL;
+  if (nsp->n_sockets || nsp->n_pending) return SIOC_EBUSY;
+  sioc__strmap_del(&nsp->server->nsps, nsp->name, nsp->name_len);
+  sioc__list_remove(&nsp->link);
+  sio__nsp_unref(nsp);
+  return 0;
 }
 
 void sio__server_close_all(sioc_server_t *s) {
@@ -102,7 +114,9 @@ void sio__server_close_all(sioc_server_t *s) {
 void sio__server_free(sioc_server_t *s) {
   sioc__list_t *it, *tmp;
   SIOC_LIST_FOREACH_SAFE(it, tmp, &s->nsp_list) {
-    sio__nsp_free(SIOC_CONTAINER_OF(it, sioc_nsp_t, link));
+    sioc_nsp_t *nsp = SIOC_CONTAINER_OF(it, sioc_nsp_t, link);
+    sioc__list_remove(&nsp->link);
+    sio__nsp_unref(nsp);   /* sockets a host still holds keep theirs */
   }
   sioc__strmap_free(&s->nsps);
 }

@@ -25,6 +25,8 @@ sioc_socket_t *sio__socket_new(sioc_nsp_t *nsp, sio__client_t *client,
   s->auth_len = auth_len;
   s->refs = 1;   /* held by the client while pending or connected */
   s->nsp = nsp;
+  nsp->refs++;
+  nsp->n_pending++;
   s->client = client;
   s->state = SOCK_PENDING;
   sioc__list_init(&s->nsp_link);
@@ -41,6 +43,7 @@ sioc_socket_t *sioc_socket_ref(sioc_socket_t *s) {
 
 void sioc_socket_unref(sioc_socket_t *s) {
   if (--s->refs) return;
+  sio__nsp_unref(s->nsp);
   free(s->auth);
   free(s);
 }
@@ -76,10 +79,12 @@ static void send_packet_text(sioc_socket_t *s, sioc__sbuf_t *b) {
 static void connected(sioc_socket_t *s) {
   sioc_nsp_t *nsp = s->nsp;
   s->state = SOCK_CONNECTED;
+  nsp->n_pending--;
   if (sioc__strmap_put(&nsp->by_id, s->id, strlen(s->id), s) ||
       nsp->adapter->ops->join(nsp->adapter, s, s->id, strlen(s->id))) {
     sioc__strmap_del(&nsp->by_id, s->id, strlen(s->id));
     s->state = SOCK_PENDING;
+    nsp->n_pending++;
     sio__socket_onclose(s, "transport error");
     return;
   }
@@ -533,6 +538,7 @@ void sio__socket_onclose(sioc_socket_t *s, const char *reason) {
   sioc_socket_ref(s);
   if (was_connected && nsp->on_disconnecting)
     nsp->on_disconnecting(s, reason, nsp->on_disconnecting_data);
+  if (s->state == SOCK_PENDING) nsp->n_pending--;
   s->state = SOCK_DISCONNECTED;
   nsp->adapter->ops->leave_all(nsp->adapter, s);
   if (was_connected) {

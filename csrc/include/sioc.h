@@ -298,6 +298,13 @@ SIOC_EXTERN void sioc_server_on_new_nsp(sioc_server_t *server,
                                         sioc_nsp_resolve_cb cb,
                                         void *user_data);
 
+/* Removes a namespace that has no socket (connected or in its middlewares)
+ * -- socket.io's cleanupEmptyChildNamespaces, or a dynamic namespace the
+ * application refused.  Its memory goes once no socket struct refers to it;
+ * the caller must not use nsp afterwards.  SIOC_EBUSY while it has sockets,
+ * SIOC_EINVAL for "/" (the main namespace always exists). */
+SIOC_EXTERN int sioc_nsp_free(sioc_nsp_t *nsp);
+
 SIOC_EXTERN const char *sioc_nsp_name(const sioc_nsp_t *nsp);
 SIOC_EXTERN sioc_server_t *sioc_nsp_server(const sioc_nsp_t *nsp);
 
