@@ -2,9 +2,21 @@
 
 ``sioc.Server`` is the asyncio flavour, ``sioc.BlockingServer`` the
 thread-based one; both offer socket.io's server API in Python spelling
-(plus the classic 0.9 aliases).  ``sioc.compat`` is python-socketio's server
+(plus the classic 0.9 aliases).  The client: ``await sioc.connect(url)``
+(asyncio; ``sioc.AsyncClient``) or ``sioc.connect_blocking(url)``
+(``sioc.Client``) return a socket with on/emit/emit_with_ack/disconnect.  ``sioc.compat`` is python-socketio's server
 API on the same core.  Logging goes to the ``sioc`` logger.
 """
+from ._client import (
+    AsyncClient,
+    AsyncClientSocket,
+    BlockingClientSocket,
+    Client,
+    ClientSocket,
+    ConnectError,
+    connect,
+    connect_blocking,
+)
 from ._server import (
     AckTimeoutError,
     BlockingServer,
@@ -18,5 +30,7 @@ from ._server import (
 )
 
 __all__ = ["Server", "BlockingServer", "Namespace", "Socket", "BroadcastOperator",
-           "SiocError", "ClosedError", "AckTimeoutError", "MiddlewareError"]
+           "SiocError", "ClosedError", "AckTimeoutError", "MiddlewareError",
+           "AsyncClient", "Client", "ClientSocket", "AsyncClientSocket",
+           "BlockingClientSocket", "ConnectError", "connect", "connect_blocking"]
 __version__ = "0.1.0"
