@@ -305,3 +305,148 @@ export class Server<
 
 /** sioc: the addon's live objects (JS socket wrappers, napi_refs, servers) */
 export function addonStats(): AddonStats;
+
+// ---- client: require('sioc/client') (node/client.d.ts re-exports this) ----
+// socket.io-client 4.x's API on sioc's C client.  Socket events: the
+// socket.io 4 ones (connect, connect_error, disconnect) and the classic ones
+// (connecting, connect_failed, reconnecting, reconnect, reconnect_failed,
+// error); manager events: open, close, ping, error, reconnect_attempt,
+// reconnect_error, reconnect, reconnect_failed.
+export namespace client {
+  interface ManagerOptions {
+    forceNew?: boolean;
+    multiplex?: boolean;
+    path?: string;
+    addTrailingSlash?: boolean;
+    reconnection?: boolean;
+    reconnectionAttempts?: number;
+    reconnectionDelay?: number;
+    reconnectionDelayMax?: number;
+    randomizationFactor?: number;
+    timeout?: number | false;
+    autoConnect?: boolean;
+    transports?: Array<'polling' | 'websocket'>;
+    upgrade?: boolean;
+    query?: string | { [key: string]: any };
+    extraHeaders?: { [header: string]: string };
+    /** PEM CA certificate(s) to trust instead of the system's (https/wss). */
+    ca?: string | Buffer | Array<string | Buffer>;
+    /** false accepts any server certificate (default true). */
+    rejectUnauthorized?: boolean;
+  }
+  interface SocketOptions {
+    auth?: { [key: string]: any } | ((cb: (data: object) => void) => void);
+    ackTimeout?: number;
+  }
+  type Options = ManagerOptions & SocketOptions;
+
+  /** socket.io-client's connect_error: message, and data from middleware. */
+  interface ConnectError extends Error {
+    data?: any;
+    type?: string;
+    code?: string;
+  }
+
+  interface ReservedSocketEvents {
+    connect: () => void;
+    connect_error: (err: ConnectError) => void;
+    disconnect: (reason: string, description?: any) => void;
+    connecting: (transport: string | null) => void;
+    connect_failed: (err: ConnectError) => void;
+    reconnecting: (attempt: number) => void;
+    reconnect: (attempt: number) => void;
+    reconnect_failed: () => void;
+    error: (err: Error) => void;
+  }
+  interface ManagerEvents {
+    open: () => void;
+    close: (reason: string) => void;
+    ping: () => void;
+    error: (err: Error) => void;
+    reconnect_attempt: (attempt: number) => void;
+    reconnect_error: (err: Error) => void;
+    reconnect: (attempt: number) => void;
+    reconnect_failed: () => void;
+  }
+
+  class Emitter<Events extends EventsMap> {
+    on<Ev extends EventNames<Events>>(ev: Ev, listener: Events[Ev]): this;
+    once<Ev extends EventNames<Events>>(ev: Ev, listener: Events[Ev]): this;
+    off<Ev extends EventNames<Events>>(ev?: Ev, listener?: Events[Ev]): this;
+    removeListener<Ev extends EventNames<Events>>(ev?: Ev, listener?: Events[Ev]): this;
+    removeAllListeners<Ev extends EventNames<Events>>(ev?: Ev): this;
+    listeners<Ev extends EventNames<Events>>(ev: Ev): Array<Events[Ev]>;
+    hasListeners<Ev extends EventNames<Events>>(ev: Ev): boolean;
+  }
+
+  class Socket<
+    ListenEvents extends EventsMap = DefaultEventsMap,
+    EmitEvents extends EventsMap = ListenEvents,
+  > extends Emitter<ListenEvents & ReservedSocketEvents> {
+    readonly io: Manager;
+    readonly nsp: string;
+    readonly id: string | undefined;
+    readonly connected: boolean;
+    readonly disconnected: boolean;
+    readonly active: boolean;
+    readonly recovered: boolean;
+    auth: SocketOptions['auth'];
+    get volatile(): this;
+    timeout(ms: number): Socket<ListenEvents, DecorateAcknowledgements<EmitEvents>>;
+    compress(compress: boolean): this;
+    connect(): this;
+    open(): this;
+    disconnect(): this;
+    close(): this;
+    emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): this;
+    emitWithAck<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: AllButLast<EventParams<EmitEvents, Ev>>): Promise<FirstArg<Last<EventParams<EmitEvents, Ev>>>>;
+    send(...args: any[]): this;
+    onAny(listener: (event: string, ...args: any[]) => void): this;
+    prependAny(listener: (event: string, ...args: any[]) => void): this;
+    offAny(listener?: (event: string, ...args: any[]) => void): this;
+    listenersAny(): Array<(event: string, ...args: any[]) => void>;
+    onAnyOutgoing(listener: (event: string, ...args: any[]) => void): this;
+    prependAnyOutgoing(listener: (event: string, ...args: any[]) => void): this;
+    offAnyOutgoing(listener?: (event: string, ...args: any[]) => void): this;
+    listenersAnyOutgoing(): Array<(event: string, ...args: any[]) => void>;
+  }
+
+  class Manager extends Emitter<ManagerEvents> {
+    constructor(uri?: string, opts?: Partial<ManagerOptions>);
+    constructor(opts: Partial<ManagerOptions>);
+    readonly nsps: { [nsp: string]: Socket };
+    readonly opts: Partial<ManagerOptions>;
+    /** "polling" / "websocket" while open, else null. */
+    readonly transport: string | null;
+    socket<L extends EventsMap = DefaultEventsMap, E extends EventsMap = L>(nsp: string, opts?: Partial<SocketOptions>): Socket<L, E>;
+    open(fn?: (err?: Error) => void): this;
+    connect(fn?: (err?: Error) => void): this;
+    reconnection(): boolean;
+    reconnection(v: boolean): this;
+    reconnectionAttempts(): number;
+    reconnectionAttempts(v: number): this;
+    reconnectionDelay(): number;
+    reconnectionDelay(v: number): this;
+    reconnectionDelayMax(): number;
+    reconnectionDelayMax(v: number): this;
+    randomizationFactor(): number;
+    randomizationFactor(v: number): this;
+    timeout(): number;
+    timeout(v: number | false): this;
+  }
+
+  interface ClientStats {
+    managers: number;
+    sockets: number;
+    refs: number;
+    acks: number;
+    jsAcks: number;
+  }
+
+  function io<L extends EventsMap = DefaultEventsMap, E extends EventsMap = L>(opts?: Partial<Options>): Socket<L, E>;
+  function io<L extends EventsMap = DefaultEventsMap, E extends EventsMap = L>(uri: string, opts?: Partial<Options>): Socket<L, E>;
+  const connect: typeof io;
+  const protocol: number;
+  /** The client glue's live objects, for leak checks. */
+  function clientStats(): ClientStats;
+}

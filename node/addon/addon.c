@@ -1326,6 +1326,9 @@ static void addon_finalize(napi_env env, void *data, void *hint) {
   free(a);
 }
 
+/* client.c: the Socket.IO client's functions (its own state). */
+napi_value sioc__node_client_init(napi_env env, napi_value exports);
+
 #define FN(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL}
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
@@ -1374,5 +1377,5 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       FN("nspDisconnect", js_nsp_disconnect),
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
-  return exports;
+  return sioc__node_client_init(env, exports);
 }
