@@ -489,3 +489,517 @@ class Namespace:
 
 
 AsyncNamespace = Namespace
+
+
+# ---- python-socketio's client API ---------------------------------------------
+
+from . import _client  # noqa: E402
+
+
+class _Reason:
+    CLIENT_DISCONNECT = "client disconnect"
+    SERVER_DISCONNECT = "server disconnect"
+    TRANSPORT_ERROR = "transport error"
+
+
+_REASONS = {"io client disconnect": _Reason.CLIENT_DISCONNECT,
+            "io server disconnect": _Reason.SERVER_DISCONNECT}
+
+
+def _exc(kind: str, *args: Any) -> Exception:
+    cls = getattr(exceptions, kind, None)
+    if cls is None:
+        cls = type(kind, (exceptions.SocketIOError,), {})
+        setattr(exceptions, kind, cls)
+    return cls(*args)
+
+
+class _ClientCommon:
+    """Shared by AsyncClient and Client: python-socketio's handler registry
+    (``@sio.event``, ``@sio.on(event, namespace=)``, ``'*'``) mapped onto
+    sioc client sockets, one per namespace, over one sioc manager."""
+
+    reason = _Reason
+
+    def __init__(self, reconnection: bool = True, reconnection_attempts: int = 0,
+                 reconnection_delay: float = 1, reconnection_delay_max: float = 5,
+                 randomization_factor: float = 0.5, logger: Any = False,
+                 serializer: Any = "default", json: Any = None, handle_sigint: bool = True,
+                 request_timeout: float = 5, ssl_verify: bool = True, **kwargs: Any):
+        self._opts = dict(reconnection=reconnection,
+                          reconnection_attempts=reconnection_attempts or None,
+                          reconnection_delay=reconnection_delay,
+                          reconnection_delay_max=reconnection_delay_max,
+                          randomization_factor=randomization_factor, verify=ssl_verify)
+        self.handlers: Dict[str, Dict[str, Callable]] = {}
+        self.namespaces: Dict[str, Optional[str]] = {}
+        self.connection_url: Optional[str] = None
+        self.connection_namespaces: List[str] = []
+        self.connected = False
+        self._initial = False
+        self._mgr: Any = None
+        self._socks: Dict[str, Any] = {}
+
+    def on(self, event: str, handler: Optional[Callable] = None,
+           namespace: Optional[str] = None) -> Any:
+        ns = namespace or "/"
+
+        def set_handler(fn: Callable) -> Callable:
+            self.handlers.setdefault(ns, {})[event] = fn
+            return fn
+        return set_handler(handler) if handler is not None else set_handler
+
+    def event(self, *args: Any, **kwargs: Any) -> Any:
+        if len(args) == 1 and not kwargs and callable(args[0]):
+            return self.on(args[0].__name__)(args[0])
+
+        def deco(fn: Callable) -> Callable:
+            return self.on(fn.__name__, **kwargs)(fn)
+        return deco
+
+    def register_namespace(self, ns_obj: Any) -> None:
+        raise NotImplementedError("class-based client namespaces are not supported")
+
+    @property
+    def sid(self) -> Optional[str]:
+        return self.get_sid("/")
+
+    def get_sid(self, namespace: Optional[str] = None) -> Optional[str]:
+        s = self._socks.get(namespace or "/")
+        return s.id if s is not None else None
+
+    def transport(self) -> Optional[str]:
+        return self._mgr.transport if self._mgr is not None and not self._mgr._closed else None
+
+    def _handler(self, ns: str, event: str) -> Optional[Callable]:
+        return self.handlers.get(ns, {}).get(event)
+
+    def _setup(self, url: str, headers: Any, auth: Any, transports: Any,
+               namespaces: Any, socketio_path: str, factory: Callable) -> List[str]:
+        if self.connected:
+            raise exceptions.ConnectionError("Already connected")
+        if isinstance(namespaces, str):
+            namespaces = [namespaces]
+        if not namespaces:
+            namespaces = [n for n in self.handlers if n != "*"] or ["/"]
+        self.connection_url, self.connection_namespaces = url, list(namespaces)
+        self._mgr = factory(url, path=socketio_path, transports=transports,
+                            headers=headers or None, **self._opts)
+        self._socks = {}
+        for ns in namespaces:
+            s = self._mgr.socket(ns, auth)
+            self._socks[ns] = s
+            self._wire(ns, s)
+        return namespaces
+
+    def _wire(self, ns: str, s: Any) -> None:
+        def on_connect() -> Any:
+            self.namespaces[ns] = s.id
+            self.connected = True
+            return self._fire(ns, "connect", ())
+
+        def on_connect_error(err: Any) -> Any:
+            if self._initial:
+                return None   # reported by connect()
+            payload: Any = {"message": err.message}
+            if err.data is not None:
+                payload["data"] = err.data
+            return self._fire(ns, "connect_error", (payload,))
+
+        def on_disconnect(reason: str) -> Any:
+            self.namespaces.pop(ns, None)
+            if not self.namespaces:
+                self.connected = False
+            r = self._fire(ns, "disconnect", (_REASONS.get(reason, _Reason.TRANSPORT_ERROR),))
+            if not self._initial and (not s.active or not self._opts["reconnection"]):
+                self._finished()
+            return r
+
+        def on_any(event: str, *args: Any) -> Any:
+            fn = self._handler(ns, event)
+            if fn is not None:
+                return fn(*args)
+            fn = self._handler(ns, "*") or self._handler("*", "*")
+            if fn is not None:
+                return fn(event, *args) if self._handler(ns, "*") else fn(event, ns, *args)
+            return None
+
+        s.on("connect", on_connect)
+        s.on("connect_error", on_connect_error)
+        s.on("disconnect", on_disconnect)
+        s.on("reconnect_failed", lambda: self._finished())
+        s._dispatch_any = on_any
+
+    def _fire(self, ns: str, event: str, args: tuple) -> Any:
+        fn = self._handler(ns, event)
+        if fn is None:
+            return None
+        return fn(*_client._trim(fn, args))
+
+    def _sock(self, namespace: Optional[str]) -> Any:
+        ns = namespace or "/"
+        s = self._socks.get(ns)
+        if s is None or not s.connected:
+            raise exceptions.BadNamespaceError(ns + " is not a connected namespace.")
+        return s
+
+    def _finished(self) -> None:
+        pass
+
+
+for _n in ("ConnectionError", "BadNamespaceError"):
+    if not hasattr(exceptions, _n):
+        setattr(exceptions, _n, type(_n, (exceptions.SocketIOError,), {}))
+
+
+def _route_events() -> None:
+    """Routes server events of compat sockets through python-socketio's
+    handler table (one dispatcher per socket, set as _dispatch_any)."""
+    orig = _client._ClientBase._run_event
+
+    def run_event(self: Any, sock: Any, name: str, args: list, ack_id: int) -> None:
+        d = getattr(sock, "_dispatch_any", None)
+        if d is None:
+            return orig(self, sock, name, args, ack_id)
+        self._call(sock, d, (name, *args), ack=(sock.nsp, ack_id) if ack_id >= 0 else None)
+    _client._ClientBase._run_event = run_event  # type: ignore[assignment]
+
+
+_route_events()
+
+
+class AsyncClient(_ClientCommon):
+    """python-socketio's ``socketio.AsyncClient`` on sioc's C client::
+
+        sio = socketio.AsyncClient()
+
+        @sio.event
+        async def connect():
+            print("connected", sio.sid)
+
+        @sio.on("news", namespace="/chat")
+        async def news(data):
+            return "ack value"
+
+        await sio.connect("http://localhost:5000", auth={"token": "t"},
+                          namespaces=["/", "/chat"], transports=["websocket"])
+        await sio.emit("hello", {"a": 1})
+        print(await sio.call("echo", 1, timeout=5))
+        await sio.wait()
+    """
+
+    async def connect(self, url: str, headers: Any = {}, auth: Any = None,  # noqa: B006
+                      transports: Any = None, namespaces: Any = None,
+                      socketio_path: str = "socket.io", wait: bool = True,
+                      wait_timeout: float = 1, retry: bool = False) -> None:
+        self._initial = True
+        self._done = asyncio.get_running_loop().create_future()
+        nss = self._setup(url, headers, auth, transports, namespaces, socketio_path,
+                          _client.AsyncClient)
+        for s in self._socks.values():
+            s.connect()
+        try:
+            await asyncio.gather(*(s.wait_connected(wait_timeout + 5) for s in self._socks.values()))
+        except (Exception, asyncio.TimeoutError) as e:
+            if isinstance(e, _client.ConnectError):
+                payload: Any = {"message": e.message}
+                if e.data is not None:
+                    payload["data"] = e.data
+                for ns in nss:
+                    if not self._socks[ns].connected:
+                        r = self._fire(ns, "connect_error", (payload if e.data is not None or
+                                                             e.err == 0 else e.message,))
+                        if inspect.isawaitable(r):
+                            await r
+            self.connected = False
+            await self._mgr.close()
+            self.namespaces = {}
+            raise exceptions.ConnectionError(
+                "One or more namespaces failed to connect: %s" % e
+                if isinstance(e, _client.ConnectError) else "Connection error: %s" % e) from None
+        finally:
+            self._initial = False
+
+    def _finished(self) -> None:
+        if self._mgr is not None:
+            asyncio.ensure_future(self._close_mgr())
+
+    async def _close_mgr(self) -> None:
+        if self._mgr is not None:
+            await self._mgr.close()
+        if not self._done.done():
+            self._done.set_result(None)
+
+    async def wait(self) -> None:
+        """Returns once disconnected for good (disconnect() or reconnection
+        gave up)."""
+        await asyncio.shield(self._done)
+
+    async def emit(self, event: str, data: Any = None, namespace: Optional[str] = None,
+                   callback: Optional[Callable] = None) -> None:
+        self._sock(namespace).emit(event, *_data_args(data), callback=callback)
+
+    async def send(self, data: Any, namespace: Optional[str] = None,
+                   callback: Optional[Callable] = None) -> None:
+        await self.emit("message", data, namespace, callback)
+
+    async def call(self, event: str, data: Any = None, namespace: Optional[str] = None,
+                   timeout: float = 60) -> Any:
+        try:
+            return await self._sock(namespace).emit_with_ack(event, *_data_args(data),
+                                                             timeout=timeout)
+        except AckTimeoutError:
+            raise exceptions.TimeoutError() from None
+
+    async def disconnect(self) -> None:
+        for s in list(self._socks.values()):
+            s.disconnect()
+        await self._close_mgr()
+        self.connected = False
+        self.namespaces = {}
+
+    async def shutdown(self) -> None:
+        await self.disconnect()
+
+    async def sleep(self, seconds: float = 0) -> None:
+        await asyncio.sleep(seconds)
+
+    def start_background_task(self, target: Callable, *args: Any, **kwargs: Any) -> Any:
+        return asyncio.ensure_future(target(*args, **kwargs))
+
+
+class Client(_ClientCommon):
+    """python-socketio's blocking ``socketio.Client`` on sioc's C client:
+    handlers run on a handler thread; ``wait()`` blocks until disconnected
+    for good."""
+
+    def connect(self, url: str, headers: Any = {}, auth: Any = None,  # noqa: B006
+                transports: Any = None, namespaces: Any = None,
+                socketio_path: str = "socket.io", wait: bool = True,
+                wait_timeout: float = 1, retry: bool = False) -> None:
+        self._initial = True
+        self._done = threading.Event()
+        nss = self._setup(url, headers, auth, transports, namespaces, socketio_path,
+                          _client.Client)
+        for s in self._socks.values():
+            s.connect()
+        try:
+            for s in self._socks.values():
+                s.wait_connected(wait_timeout + 5)
+        except Exception as e:
+            if isinstance(e, _client.ConnectError):
+                payload: Any = {"message": e.message}
+                if e.data is not None:
+                    payload["data"] = e.data
+                for ns in nss:
+                    if not self._socks[ns].connected:
+                        self._fire(ns, "connect_error", (payload if e.data is not None or
+                                                         e.err == 0 else e.message,))
+            self.connected = False
+            self._mgr.close()
+            self.namespaces = {}
+            raise exceptions.ConnectionError(
+                "One or more namespaces failed to connect: %s" % e
+                if isinstance(e, _client.ConnectError) else "Connection error: %s" % e) from None
+        finally:
+            self._initial = False
+
+    def _finished(self) -> None:
+        self._done.set()   # wait() or disconnect() closes the manager
+
+    def wait(self) -> None:
+        while not self._done.wait(0.2):
+            pass
+        if self._mgr is not None:
+            self._mgr.close()
+
+    def emit(self, event: str, data: Any = None, namespace: Optional[str] = None,
+             callback: Optional[Callable] = None) -> None:
+        self._sock(namespace).emit(event, *_data_args(data), callback=callback)
+
+    def send(self, data: Any, namespace: Optional[str] = None,
+             callback: Optional[Callable] = None) -> None:
+        self.emit("message", data, namespace, callback)
+
+    def call(self, event: str, data: Any = None, namespace: Optional[str] = None,
+             timeout: float = 60) -> Any:
+        try:
+            return self._sock(namespace).emit_with_ack(event, *_data_args(data), timeout=timeout)
+        except AckTimeoutError:
+            raise exceptions.TimeoutError() from None
+
+    def disconnect(self) -> None:
+        for s in list(self._socks.values()):
+            s.disconnect()
+        if self._mgr is not None:
+            self._mgr.close()
+        self.connected = False
+        self.namespaces = {}
+        if hasattr(self, "_done"):
+            self._done.set()
+
+    def shutdown(self) -> None:
+        self.disconnect()
+
+    def sleep(self, seconds: float = 0) -> None:
+        time.sleep(seconds)
+
+    def start_background_task(self, target: Callable, *args: Any, **kwargs: Any) -> Any:
+        t = threading.Thread(target=target, args=args, kwargs=kwargs, daemon=True)
+        t.start()
+        return t
+
+
+class _SimpleCommon:
+    def _queue_event(self, event: str, *args: Any) -> None:
+        self._input.put([event, *args])
+
+
+class SimpleClient:
+    """python-socketio's ``socketio.SimpleClient``: connect, emit, call,
+    receive(timeout) -> [event, *args], disconnect; a context manager."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        import queue as _q
+        self._client_args, self._client_kwargs = args, kwargs
+        self.client: Optional[Client] = None
+        self.namespace = "/"
+        self._input: Any = _q.Queue()
+        self.connected_event = threading.Event()
+        self.connected = False
+
+    def connect(self, url: str, headers: Any = {}, auth: Any = None,  # noqa: B006
+                transports: Any = None, namespace: str = "/",
+                socketio_path: str = "socket.io", wait_timeout: float = 5) -> None:
+        if self.connected:
+            raise RuntimeError("Already connected")
+        self.namespace = namespace
+        self.client = Client(*self._client_args, **self._client_kwargs)
+
+        @self.client.event(namespace=namespace)
+        def connect() -> None:
+            self.connected = True
+            self.connected_event.set()
+
+        @self.client.event(namespace=namespace)
+        def disconnect() -> None:
+            self.connected_event.clear()
+
+        @self.client.on("*", namespace=namespace)
+        def on_any(event: str, *args: Any) -> None:
+            self._input.put([event, *args])
+
+        self.client.connect(url, headers=headers, auth=auth, transports=transports,
+                            namespaces=[namespace], socketio_path=socketio_path,
+                            wait_timeout=wait_timeout)
+
+    @property
+    def sid(self) -> Optional[str]:
+        return self.client.get_sid(self.namespace) if self.client else None
+
+    @property
+    def transport(self) -> str:
+        return (self.client.transport() if self.client else None) or ""
+
+    def emit(self, event: str, data: Any = None) -> None:
+        if not self.connected or self.client is None:
+            raise exceptions.DisconnectedError()
+        self.client.emit(event, data, namespace=self.namespace)
+
+    def call(self, event: str, data: Any = None, timeout: float = 60) -> Any:
+        if not self.connected or self.client is None:
+            raise exceptions.DisconnectedError()
+        return self.client.call(event, data, namespace=self.namespace, timeout=timeout)
+
+    def receive(self, timeout: Optional[float] = None) -> list:
+        import queue as _q
+        if not self.connected:
+            raise exceptions.DisconnectedError()
+        try:
+            return self._input.get(timeout=timeout)
+        except _q.Empty:
+            raise exceptions.TimeoutError() from None
+
+    def disconnect(self) -> None:
+        if self.connected and self.client is not None:
+            self.client.disconnect()
+            self.client = None
+            self.connected = False
+
+    def __enter__(self) -> "SimpleClient":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.disconnect()
+
+
+class AsyncSimpleClient:
+    """python-socketio's ``socketio.AsyncSimpleClient`` (async with)."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        self._client_args, self._client_kwargs = args, kwargs
+        self.client: Optional[AsyncClient] = None
+        self.namespace = "/"
+        self._input: "asyncio.Queue[list]" = asyncio.Queue()
+        self.connected = False
+
+    async def connect(self, url: str, headers: Any = {}, auth: Any = None,  # noqa: B006
+                      transports: Any = None, namespace: str = "/",
+                      socketio_path: str = "socket.io", wait_timeout: float = 5) -> None:
+        if self.connected:
+            raise RuntimeError("Already connected")
+        self.namespace = namespace
+        self.client = AsyncClient(*self._client_args, **self._client_kwargs)
+
+        @self.client.event(namespace=namespace)
+        def connect() -> None:
+            self.connected = True
+
+        @self.client.on("*", namespace=namespace)
+        def on_any(event: str, *args: Any) -> None:
+            self._input.put_nowait([event, *args])
+
+        await self.client.connect(url, headers=headers, auth=auth, transports=transports,
+                                  namespaces=[namespace], socketio_path=socketio_path,
+                                  wait_timeout=wait_timeout)
+
+    @property
+    def sid(self) -> Optional[str]:
+        return self.client.get_sid(self.namespace) if self.client else None
+
+    @property
+    def transport(self) -> str:
+        return (self.client.transport() if self.client else None) or ""
+
+    async def emit(self, event: str, data: Any = None) -> None:
+        if not self.connected or self.client is None:
+            raise exceptions.DisconnectedError()
+        await self.client.emit(event, data, namespace=self.namespace)
+
+    async def call(self, event: str, data: Any = None, timeout: float = 60) -> Any:
+        if not self.connected or self.client is None:
+            raise exceptions.DisconnectedError()
+        return await self.client.call(event, data, namespace=self.namespace, timeout=timeout)
+
+    async def receive(self, timeout: Optional[float] = None) -> list:
+        if not self.connected:
+            raise exceptions.DisconnectedError()
+        try:
+            return await asyncio.wait_for(self._input.get(), timeout)
+        except asyncio.TimeoutError:
+            raise exceptions.TimeoutError() from None
+
+    async def disconnect(self) -> None:
+        if self.connected and self.client is not None:
+            await self.client.disconnect()
+            self.client = None
+            self.connected = False
+
+    async def __aenter__(self) -> "AsyncSimpleClient":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.disconnect()
+
+
+__all__ += ["AsyncClient", "Client", "SimpleClient", "AsyncSimpleClient"]
