@@ -339,6 +339,28 @@ describe('sioc client: lifecycle', function () {
     await until(() => clientStats().managers === 0);
   });
 
+  it('worker_threads: a worker with connected clients is terminated cleanly', async () => {
+    const { Worker } = require('worker_threads');
+    const srv = await startServer('sioc');
+    const code = `
+      const { parentPort } = require('worker_threads');
+      const { io } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'node', 'client'))});
+      const a = io(${JSON.stringify(srv.url)}, { reconnectionDelay: 20 });
+      const b = io(${JSON.stringify(srv.url + '/admin')}, { transports: ['polling'] });
+      let n = 0;
+      for (const s of [a, b]) s.on('connect', () => { if (++n === 2) parentPort.postMessage('up'); });`;
+    for (let i = 0; i < 3; i++) {
+      const w = new Worker(code, { eval: true });
+      await once(w, 'message');
+      await w.terminate();
+    }
+    assert.strictEqual(await (async () => {
+      const c = client(srv.url);
+      await once(c, 'connect');
+      return c.emitWithAck('echo', 'still fine');
+    })(), 'still fine');
+  });
+
   it('500 connect/disconnect cycles: the addon counters return to zero', async () => {
     const srv = await startServer('sioc');
     const base = clientStats();
