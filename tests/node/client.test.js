@@ -361,6 +361,51 @@ describe('sioc client: lifecycle', function () {
     })(), 'still fine');
   });
 
+  it('backoff: delays between attempts follow reconnectionDelay * 2^n, capped', async () => {
+    const srv = await startServer('sioc');
+    const c = client(srv.url, {
+      reconnection: true, reconnectionDelay: 80, reconnectionDelayMax: 320,
+      randomizationFactor: 0, reconnectionAttempts: 5, transports: ['websocket'],
+    });
+    await once(c, 'connect');
+    const marks = [];   // [what, time]
+    c.io.on('close', () => marks.push(['fail', Date.now()]));
+    c.io.on('reconnect_error', () => marks.push(['fail', Date.now()]));
+    c.io.on('reconnect_attempt', () => marks.push(['attempt', Date.now()]));
+    const failed = once(c.io, 'reconnect_failed', 10000);
+    await kill(srv.proc);
+    await failed;
+    const delays = [];
+    for (let i = 1; i < marks.length; i++) {
+      if (marks[i][0] === 'attempt' && marks[i - 1][0] === 'fail') delays.push(marks[i][1] - marks[i - 1][1]);
+    }
+    const want = [80, 160, 320, 320, 320];
+    assert.strictEqual(delays.length, want.length, JSON.stringify(marks));
+    delays.forEach((d, i) => {
+      assert.ok(d >= want[i] - 5 && d <= want[i] + 150, `delay ${i}: ${d}ms, want ${want[i]}`);
+    });
+  });
+
+  it('backoff with jitter stays within [d * (1 - f), d * (1 + f)]', async () => {
+    const srv = await startServer('sioc');
+    const c = client(srv.url, {
+      reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 100,
+      randomizationFactor: 0.5, reconnectionAttempts: 6, transports: ['websocket'],
+    });
+    await once(c, 'connect');
+    let last = 0;
+    const delays = [];
+    c.io.on('close', () => { last = Date.now(); });
+    c.io.on('reconnect_error', () => { last = Date.now(); });
+    c.io.on('reconnect_attempt', () => delays.push(Date.now() - last));
+    const failed = once(c.io, 'reconnect_failed', 10000);
+    await kill(srv.proc);
+    await failed;
+    assert.strictEqual(delays.length, 6);
+    // socket.io-client's Backoff: min(d +/- d * f * rand, max)
+    for (const d of delays) assert.ok(d >= 45 && d <= 100 + 150, `delay ${d}ms`);
+  });
+
   it('500 connect/disconnect cycles: the addon counters return to zero', async () => {
     const srv = await startServer('sioc');
     const base = clientStats();
