@@ -179,6 +179,7 @@ void sioc_server_stats(const sioc_server_t *s, sioc_server_stats_t *out) {
   out->connections = s->n_conns;
   out->sessions = s->n_sessions;
   out->sockets = s->n_sockets;
+  out->namespaces = s->nsps.count;
 }
 
 /* ---- CORS ----------------------------------------------------------------- */

@@ -273,11 +273,12 @@ SIOC_EXTERN void sioc_server_on_connection_error(sioc_server_t *server,
                                                  void *user_data);
 
 /* Live-object counters, for leak checks: open TCP connections, Engine.IO
- * sessions, Socket.IO sockets. */
+ * sessions, Socket.IO sockets, namespaces ("/" included). */
 typedef struct {
   size_t connections;
   size_t sessions;
   size_t sockets;
+  size_t namespaces;
 } sioc_server_stats_t;
 SIOC_EXTERN void sioc_server_stats(const sioc_server_t *server,
                                    sioc_server_stats_t *out);

@@ -860,7 +860,7 @@ static napi_value stats_object(napi_env env, const sioc_server_stats_t *st) {
 static napi_value js_stats(napi_env env, napi_callback_info info) {
   ARGS(1);
   nserver_t *srv = get_server(env, argv[0]);
-  sioc_server_stats_t st = {0, 0, 0};
+  sioc_server_stats_t st = {0, 0, 0, 0};
   if (srv && srv->server) sioc_server_stats(srv->server, &st);
   return stats_object(env, &st);
 }

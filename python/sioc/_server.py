@@ -852,9 +852,10 @@ class _ServerBase:
         and sockets, the socket handles the binding holds, the Python
         Socket objects it tracks and pending ack requests."""
         text = self._core.stats()
-        c = json.loads(text) if text else [0, 0, 0, 0]
+        c = json.loads(text) if text else [0, 0, 0, 0, 0]
         return {"connections": c[0], "sessions": c[1], "sockets": c[2], "handles": c[3],
-                "py_sockets": len(self._handles), "py_requests": len(self._requests)}
+                "namespaces": c[4], "py_sockets": len(self._handles),
+                "py_requests": len(self._requests)}
 
     # ---- plumbing --------------------------------------------------------
     def _post(self, method: str, *args: Any) -> None:
@@ -984,7 +985,8 @@ class _ServerBase:
         hs = _build_handshake(hs_text)
         ns = self._namespace_for(nsp_name, hs)
         if ns is None:
-            self._core.decide(handle, False, "Invalid namespace", None)
+            # no matcher wants the name: refuse and drop its C namespace
+            self._core.decide(handle, False, "Invalid namespace", None, True)
             return
         sock = Socket(self, ns, handle, sid, hs)
         sock._pending = True

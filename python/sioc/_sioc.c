@@ -570,10 +570,16 @@ static void run_cmd(core_t *c, msg_t *m) {
     if (rc == SIOC_ECLOSED) rc = 0;
     break;
   case C_DECIDE:
-    if (m->num)
+    if (m->num) {
       rc = sioc_socket_accept(ps->s);
-    else
+    } else {
+      sioc_nsp_t *refused = sioc_socket_nsp(ps->s);
       rc = sioc_socket_reject(ps->s, m->str, m->json, m->json_len);
+      /* A name no dynamic matcher accepted: drop the namespace the core
+       * created for it, or hostile clients could grow the table forever
+       * (EBUSY while another client is still connecting to it). */
+      if (m->flags) sioc_nsp_free(refused);
+    }
     /* Rejected or gone: Python drops its handle with this decision.  An
      * accepted socket keeps it; its connection event follows. */
     if (!m->num || rc) psock_release(ps);
@@ -621,8 +627,8 @@ static void run_cmd(core_t *c, msg_t *m) {
     sioc_server_stats_t st;
     sioc_server_stats(c->server, &st);
     char buf[160];
-    snprintf(buf, sizeof(buf), "[%zu,%zu,%zu,%zu]", st.connections, st.sessions,
-             st.sockets, c->n_socks);
+    snprintf(buf, sizeof(buf), "[%zu,%zu,%zu,%zu,%zu]", st.connections, st.sessions,
+             st.sockets, c->n_socks, st.namespaces);
     sync_answer(c, m, 0, dups(buf));
     return;
   }
@@ -1483,11 +1489,12 @@ static PyObject *Core_release(core_t *c, PyObject *h) {
 /* decide(handle, accept, message, data_json) */
 static PyObject *Core_decide(core_t *c, PyObject *args) {
   PyObject *h, *msg, *data;
-  int ok;
-  if (!PyArg_ParseTuple(args, "OpOO", &h, &ok, &msg, &data)) return NULL;
+  int ok, drop_nsp = 0;
+  if (!PyArg_ParseTuple(args, "OpOO|p", &h, &ok, &msg, &data, &drop_nsp)) return NULL;
   msg_t *m = cmd_new(C_DECIDE);
   if (!m) return NULL;
   m->num = ok;
+  m->flags = drop_nsp;
   if (!(m->handle = handle_of(h)) || set_str(&m->str, msg, "message") ||
       set_json(m, data)) {
     msg_free(m);
@@ -1568,8 +1575,8 @@ static PyObject *Core_q_rooms(core_t *c, PyObject *nsp) {
 }
 
 PyDoc_STRVAR(stats_doc,
-"stats() -> JSON text [connections, sessions, sockets, handles] or None\n"
-"when not running; handles counts sockets Python still holds.");
+"stats() -> JSON text [connections, sessions, sockets, handles, namespaces]\n"
+"or None when not running; handles counts sockets Python still holds.");
 static PyObject *Core_stats(core_t *c, PyObject *unused) {
   msg_t *m = cmd_new(C_Q_STATS);
   if (!m) return NULL;
