@@ -892,6 +892,11 @@ class SimpleClient:
         self.client.connect(url, headers=headers, auth=auth, transports=transports,
                             namespaces=[namespace], socketio_path=socketio_path,
                             wait_timeout=wait_timeout)
+        # The "connect" handler above runs on the client's handler thread:
+        # wait for it, so that connected is true when connect() returns.
+        if not self.connected_event.wait(wait_timeout):
+            self.client.disconnect()
+            raise exceptions.ConnectionError("One or more namespaces failed to connect")
 
     @property
     def sid(self) -> Optional[str]:

@@ -36,7 +36,7 @@ def test_connect_disconnect_cycles(flavour):
         await eventually(lambda: h.io.stats()["handles"] == 0, timeout=30)
         stats = h.io.stats()
         assert stats == {"connections": 0, "sessions": 0, "sockets": 0, "handles": 0,
-                         "py_sockets": 0, "py_requests": 0}, stats
+                         "namespaces": 1, "py_sockets": 0, "py_requests": 0}, stats
         assert h.io.sockets.sockets == {} and h.io.sockets._pending == {}
         gc.collect()
         live = [o for o in gc.get_objects() if isinstance(o, sioc.Socket)]
