@@ -95,6 +95,9 @@ static struct {
   char *wbuf;
   size_t wbuf_cap;
   char *payload; /* template, --size bytes */
+  conn_t *cork;  /* the connection whose read is being handled */
+  char *corkbuf;
+  size_t cork_len, cork_cap;
   uv_timer_t phase_timer, tick_timer;
   int phase; /* 0 connecting, 1 warmup, 2 measuring, 3 done */
   /* measurement */
@@ -271,7 +274,26 @@ static void on_write(uv_write_t *req, int status) {
   if (status < 0 && status != UV_ECANCELED) conn_close(c, uv_strerror(status));
 }
 
+static void conn_write_now(conn_t *c, const char *buf, size_t len);
+
+/* While one connection's read is handled, what it sends is gathered and
+ * written once at the end (one syscall per read, as a client that answers
+ * several messages at once would do); anything else goes out at once. */
 static void conn_write(conn_t *c, const char *buf, size_t len) {
+  if (g.cork == c) {
+    if (g.cork_len + len > g.cork_cap) {
+      g.cork_cap = (g.cork_len + len) * 2;
+      g.corkbuf = realloc(g.corkbuf, g.cork_cap);
+      if (!g.corkbuf) die("out of memory");
+    }
+    memcpy(g.corkbuf + g.cork_len, buf, len);
+    g.cork_len += len;
+    return;
+  }
+  conn_write_now(c, buf, len);
+}
+
+static void conn_write_now(conn_t *c, const char *buf, size_t len) {
   if (c->state == ST_CLOSED || c->state == ST_IDLE) return;
   if (!c->wpending) {
     uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
@@ -734,7 +756,11 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     return;
   }
   if (nread == 0) return;
+  g.cork = c;
+  g.cork_len = 0;
   conn_feed(c, buf->base, (size_t)nread, uv_hrtime());
+  g.cork = NULL;
+  if (g.cork_len) conn_write_now(c, g.corkbuf, g.cork_len);
 }
 
 /* ---- connecting --------------------------------------------------------------- */

@@ -44,7 +44,9 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 log() { echo "[run.sh] $*" >&2; }
 
 # ---- build and availability ----------------------------------------------------
-log "building loadgen, ceiling and the sioc C example (make -C bench)"
+COMMIT="$(git -C "$ROOT" rev-parse --short "${SIOC_SRC:-HEAD}" 2>/dev/null)"
+[ "${SIOC_SRC:-HEAD}" = worktree ] && COMMIT="$(git -C "$ROOT" rev-parse --short HEAD) + work tree"
+log "building loadgen, ceiling and the sioc C example at $COMMIT (make -C bench)"
 if ! make -s -C "$BENCH" >/tmp/sioc-bench-make.$$ 2>&1; then
   cat /tmp/sioc-bench-make.$$ >&2; rm -f /tmp/sioc-bench-make.$$
   log "build failed"; exit 2
@@ -202,8 +204,6 @@ for entry in "${SCENARIOS[@]}"; do
   done
 done
 T1=$(date +%s)
-COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)"
-[ "${SIOC_SRC:-HEAD}" = worktree ] && COMMIT="$COMMIT + work tree"
 MACHINE="sioc C at $COMMIT (bindings: work tree); $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r), node $(node --version 2>/dev/null), python $(python3 -c 'import platform; print(platform.python_version())')"
 CMD="bench/run.sh"
 [ "$MODE" = quick ] && CMD="bench/run.sh --quick"
