@@ -1,6 +1,7 @@
 'use strict';
 // The sioc Node client (require('sioc/client')) against the official
-// socket.io 4.8.4 server and against sioc's own server, in each transport
+// socket.io 4.8.4 server, the python-socketio 5.x server (fixtures/
+// client-server.py) and sioc's own server, in each transport
 // mode: events, acks both ways, binary, namespaces over one connection,
 // auth, connect errors from middleware, classic events; reconnection after
 // the server process is killed and restarted on the same port (the exact
@@ -13,21 +14,29 @@ const { spawn } = require('child_process');
 const { io, Manager, clientStats } = require('../../node/client');
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'client-server.js');
+const PY_FIXTURE = path.join(__dirname, 'fixtures', 'client-server.py');
 const MODES = {
   websocket: { transports: ['websocket'] },
   polling: { transports: ['polling'] },
   upgrade: {},
 };
-const SERVERS = ['sioc', 'socketio'];
+const SERVERS = ['sioc', 'socketio', 'python-socketio'];
+// python-socketio answers an unknown namespace with its own message
+const INVALID_NSP = { sioc: 'Invalid namespace', socketio: 'Invalid namespace',
+  'python-socketio': 'Unable to connect' };
 
 const live = { clients: [], procs: new Set() };
 
 /* A server child process; resolves {port, proc}. */
 function startServer(kind, port = 0) {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [FIXTURE, kind, String(port)], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
+    const proc = kind === 'python-socketio'
+      ? spawn(process.env.PYTHON || 'python3', [PY_FIXTURE, String(port)], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      })
+      : spawn(process.execPath, [FIXTURE, kind, String(port)], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      });
     live.procs.add(proc);
     proc.on('exit', () => live.procs.delete(proc));
     const t = setTimeout(() => reject(new Error(`${kind} server did not start`)), 10000);
@@ -192,7 +201,7 @@ for (const kind of SERVERS) {
           assert.strictEqual(m1.io, m2.io);
           assert.notStrictEqual(m3.io, m1.io);
           const errs = await Promise.all([m1, m2, m3].map((s) => once(s, 'connect_error')));
-          for (const e of errs) assert.strictEqual(e.message, 'Invalid namespace');
+          for (const e of errs) assert.strictEqual(e.message, INVALID_NSP[kind]);
           // server-side disconnect
           const [reason] = await Promise.all([once(b, 'disconnect'), b.emit('kick')]);
           assert.strictEqual(reason, 'io server disconnect');
