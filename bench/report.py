@@ -102,7 +102,7 @@ def main():
                 vs = [r.get(key) for r in rs if r.get(key) is not None and r.get(key, -1) >= 0]
                 vals[s] = vs
                 bad[s] = sum(1 for r in rs if not r.get("ok"))
-            rows.append((describe(sample) if key == figs[0][0] else "", label, key, higher, vals, bad))
+            rows.append((describe(sample), label, key, higher, vals, bad))
 
     out = []
     out.append(f"# {a.title}\n")
@@ -113,7 +113,9 @@ def main():
                "Cells: median (min..max). `!n`: n runs with failed/closed connections or errors.\n")
     out.append("| scenario | figure | " + " | ".join(SERVER_TITLE[s] for s in servers) + " |")
     out.append("|---|---|" + "---|" * len(servers))
+    last = None
     for scen, label, key, higher, vals, bad in rows:
+        scen, last = ("" if scen == last else scen), scen
         cells = []
         for s in servers:
             vs = vals[s]
@@ -137,11 +139,11 @@ def main():
                    "figure: throughput ratio = server / ref, latency and memory ratio = ref / server)\n")
         out.append("| scenario | figure | " + " | ".join(SERVER_TITLE[s] for s in others) + " |")
         out.append("|---|---|" + "---|" * len(others))
+        last = None
         for scen, label, key, higher, vals, bad in rows:
-            if higher is None:
+            if higher is None or not vals[ref]:
                 continue
-            if not vals[ref]:
-                continue
+            scen, last = ("" if scen == last else scen), scen
             rv = statistics.median(vals[ref])
             cells = []
             for s in others:
