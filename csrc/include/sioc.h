@@ -15,6 +15,9 @@
  *    attachment N, exactly as on the Socket.IO wire.
  *  - Strings passed in are copied unless stated otherwise; pointers handed
  *    to a callback are valid only for the duration of that callback.
+ *  - The process must ignore SIGPIPE (signal(SIGPIPE, SIG_IGN)): libuv
+ *    writes with write(2), and a peer that resets mid-write would otherwise
+ *    kill the process.  Node and CPython already ignore it.
  */
 #ifndef SIOC_H
 #define SIOC_H

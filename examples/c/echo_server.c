@@ -305,6 +305,8 @@ static void usage(void) {
 }
 
 int main(int argc, char **argv) {
+  /* A peer that resets while we write is an error code, not a signal. */
+  signal(SIGPIPE, SIG_IGN);
   const char *host = "127.0.0.1";
   int port = 3000;
   const char *origins[16];

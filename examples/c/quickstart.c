@@ -1,5 +1,6 @@
 /* quickstart.c - the C quick start of README.md: a chat relay.  Built by
  * CMake as sioc-quickstart, so the README's code is known to compile. */
+#include <signal.h>
 #include <sioc.h>
 #include <string.h>
 
@@ -20,6 +21,7 @@ static void on_connection(sioc_socket_t *s, void *ud) {
 }
 
 int main(void) {
+  signal(SIGPIPE, SIG_IGN);   /* see sioc.h: a reset peer must not kill us */
   uv_loop_t *loop = uv_default_loop();
   sioc_server_t *server;
   if (sioc_server_new(loop, NULL, &server) != 0) return 1;   /* socket.io's defaults */

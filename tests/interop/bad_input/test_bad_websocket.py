@@ -478,3 +478,18 @@ def test_many_connections_abandoned_mid_handshake(env):
     for c in conns:
         c.close()
     env.check()
+
+
+def test_peer_gone_while_the_server_writes(env):
+    # A client sends a burst of events and closes at once.  The server's
+    # first answer draws an RST from the closed socket and the next write
+    # fails with EPIPE: the server must take that as a closed connection (a
+    # SIGPIPE it does not ignore would kill the whole process).
+    for _ in range(5):
+        s = env.ws_session()
+        burst = b"".join(build_frame(OP_TEXT, ('42["message","%d"]' % i).encode())
+                         for i in range(300))
+        s.ws.conn.sock.sendall(burst)
+        s.ws.conn.sock.close()
+    time.sleep(0.3)
+    env.check()
