@@ -102,6 +102,25 @@ static void after_write(uv_write_t *req, int status) {
 
 int eio__conn_write(eio__conn_t *c, sioc__rbuf_t *buf, size_t off, size_t len) {
   if (c->closing == 2) return SIOC_ECLOSED;
+  if (eio__outq_idle(&c->outq)) {
+    /* Nothing queued: hand the bytes to the kernel straight from the shared
+     * buffer; only what it refuses is queued (the usual case costs no queue
+     * memory and no reference). */
+    uv_buf_t b = uv_buf_init(buf->data + off, (unsigned)len);
+    int w = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+    if (w >= 0 && (size_t)w == len) {
+      if (c->close_after_write) close_now(c);
+      return 0;
+    }
+    if (w < 0 && w != UV_EAGAIN && w != UV_ENOSYS) {
+      close_now(c);
+      return w;
+    }
+    if (w > 0) {
+      off += (size_t)w;
+      len -= (size_t)w;
+    }
+  }
   const sioc_server_options_t *o = eio__options(c->server);
   if (o->max_buffered_bytes && c->outq.bytes + len > o->max_buffered_bytes) {
     /* A client that does not read must not make us buffer without bound. */
@@ -317,6 +336,12 @@ static void feed_http(eio__conn_t *c, const char *data, size_t len) {
       uv_read_stop((uv_stream_t *)&c->tcp);
       c->read_paused = 1;
       return;
+    }
+    if (c->mode == CONN_WS && c->req) {
+      /* No more HTTP on this connection: give the request state back. */
+      eio__http_req_reset(c->req);
+      free(c->req);
+      c->req = NULL;
     }
     if (c->mode == CONN_WS && !c->closing && n < len)
       eio__ws_feed(c, data + n, len - n);

@@ -95,7 +95,12 @@ int eio__outq_flush(eio__outq_t *q, uv_stream_t *stream, uv_write_cb cb) {
     for (size_t i = 0; i < n; i++) total += iov[i].len;
     if ((size_t)w < total) break;   /* the socket buffer is full */
   }
-  if (q->count == 0) return 0;
+  if (q->count == 0) {
+    free(q->items);
+    q->items = NULL;
+    q->cap = q->head = 0;
+    return 0;
+  }
   size_t n = fill_iov(q, iov);
   int r = uv_write(&q->req, stream, iov, (unsigned)n, cb);
   if (r == 0) q->inflight = n;
@@ -111,7 +116,7 @@ void eio__outq_done(eio__outq_t *q) {
     q->count--;
   }
   q->inflight = 0;
-  if (q->count == 0 && q->cap > 16) {   /* give back a burst's memory */
+  if (q->count == 0) {   /* an idle connection holds no queue memory */
     free(q->items);
     q->items = NULL;
     q->cap = q->head = 0;
