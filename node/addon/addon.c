@@ -33,6 +33,8 @@
 #define NAPI_VERSION 8
 #include <node_api.h>
 
+#include "napi_glue.h"
+
 #include "sioc.h"
 
 /* ---- instance data ----------------------------------------------------- */
@@ -239,45 +241,17 @@ static addon_t *addon(napi_env env) {
   return a;
 }
 
-static napi_value ref_value(napi_env env, napi_ref r) {
-  napi_value v = NULL;
-  if (r) napi_get_reference_value(env, r, &v);
-  return v;
-}
+static napi_value ref_value(napi_env env, napi_ref r) { return glue_ref_value(env, r); }
 
 static napi_ref new_ref(addon_t *a, napi_value v) {
-  napi_ref r = NULL;
-  if (napi_create_reference(a->env, v, 1, &r) == napi_ok) a->live_refs++;
-  return r;
+  return glue_new_ref(a->env, &a->live_refs, v);
 }
 
-static void del_ref(addon_t *a, napi_ref *r) {
-  if (!*r) return;
-  napi_delete_reference(a->env, *r);
-  *r = NULL;
-  a->live_refs--;
-}
+static void del_ref(addon_t *a, napi_ref *r) { glue_del_ref(a->env, &a->live_refs, r); }
 
-/* Calls callback `which` with recv; a thrown exception becomes an uncaught
- * exception (as for any event emitted from native code). */
 static napi_value call_js(addon_t *a, int which, napi_value recv, size_t argc,
                           napi_value *argv) {
-  napi_env env = a->env;
-  napi_value fn = ref_value(env, a->cbs[which]), result = NULL;
-  if (!fn) return NULL;
-  if (!recv) napi_get_global(env, &recv);   /* make_callback wants an object */
-  napi_status st = napi_make_callback(env, a->actx, recv, fn, argc, argv, &result);
-  if (st != napi_ok) {
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending) {
-      napi_value exc;
-      napi_get_and_clear_last_exception(env, &exc);
-      napi_fatal_exception(env, exc);
-    }
-    return NULL;
-  }
-  return result;
+  return glue_call(a->env, a->actx, a->cbs[which], recv, argc, argv);
 }
 
 /* ---- socket slots --------------------------------------------------------------- */

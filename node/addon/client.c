@@ -29,6 +29,7 @@
 #define NAPI_VERSION 8
 #include <node_api.h>
 
+#include "napi_glue.h"
 #include "sioc.h"
 
 enum { CCB_MANAGER, CCB_SOCKET, CCB_MESSAGE, CCB_ACK, CCB_AUTH, CCB_COUNT };
@@ -155,42 +156,17 @@ static int get_bins(napi_env env, napi_value v, sioc_bin_t **out, size_t *n) {
   return 0;
 }
 
-static napi_value ref_value(napi_env env, napi_ref r) {
-  napi_value v = NULL;
-  if (r) napi_get_reference_value(env, r, &v);
-  return v;
-}
+static napi_value ref_value(napi_env env, napi_ref r) { return glue_ref_value(env, r); }
 
 static napi_ref new_ref(cstate_t *st, napi_value v) {
-  napi_ref r = NULL;
-  if (napi_create_reference(st->env, v, 1, &r) == napi_ok) st->live_refs++;
-  return r;
+  return glue_new_ref(st->env, &st->live_refs, v);
 }
 
-static void del_ref(cstate_t *st, napi_ref *r) {
-  if (!*r) return;
-  napi_delete_reference(st->env, *r);
-  *r = NULL;
-  st->live_refs--;
-}
+static void del_ref(cstate_t *st, napi_ref *r) { glue_del_ref(st->env, &st->live_refs, r); }
 
-/* A thrown exception becomes an uncaught exception, as for any event
- * emitted from native code. */
 static void call_js(cstate_t *st, int which, napi_value recv, size_t argc,
                     napi_value *argv) {
-  napi_env env = st->env;
-  napi_value fn = ref_value(env, st->cbs[which]), result;
-  if (!fn) return;
-  if (!recv) napi_get_global(env, &recv);
-  if (napi_make_callback(env, st->actx, recv, fn, argc, argv, &result) != napi_ok) {
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending) {
-      napi_value exc;
-      napi_get_and_clear_last_exception(env, &exc);
-      napi_fatal_exception(env, exc);
-    }
-  }
+  glue_call(st->env, st->actx, st->cbs[which], recv, argc, argv);
 }
 
 static void client_release(nclient_t *nc) {
