@@ -119,28 +119,6 @@ static napi_value throw_code(napi_env env, int err, const char *what) {
   return NULL;
 }
 
-static napi_value num(napi_env env, double v) {
-  napi_value r;
-  napi_create_double(env, v, &r);
-  return r;
-}
-
-static napi_value undef(napi_env env) {
-  napi_value r;
-  napi_get_undefined(env, &r);
-  return r;
-}
-
-static napi_value str(napi_env env, const char *s, size_t len) {
-  napi_value r;
-  if (!s) {
-    napi_get_null(env, &r);
-    return r;
-  }
-  napi_create_string_utf8(env, s, len, &r);
-  return r;
-}
-
 /* A JS string argument as a malloc'd NUL-terminated copy (NULL on error,
  * with an exception pending). */
 static char *get_string(napi_env env, napi_value v, size_t *len_out) {
@@ -222,19 +200,6 @@ static int get_bins(napi_env env, napi_value v, sioc_bin_t **out, size_t *n) {
 }
 
 /* Attachments as a JS array of Buffers, or undefined. */
-static napi_value make_bins(napi_env env, const sioc_bin_t *atts, size_t n) {
-  if (!n) return undef(env);
-  napi_value arr;
-  napi_create_array_with_length(env, n, &arr);
-  for (size_t i = 0; i < n; i++) {
-    napi_value b;
-    void *unused;
-    napi_create_buffer_copy(env, atts[i].len, atts[i].data, &unused, &b);
-    napi_set_element(env, arr, (uint32_t)i, b);
-  }
-  return arr;
-}
-
 static addon_t *addon(napi_env env) {
   addon_t *a = NULL;
   napi_get_instance_data(env, (void **)&a);

@@ -72,41 +72,6 @@ typedef struct {
 
 /* ---- helpers -------------------------------------------------------------- */
 
-static napi_value num(napi_env env, double v) {
-  napi_value r;
-  napi_create_double(env, v, &r);
-  return r;
-}
-
-static napi_value undef(napi_env env) {
-  napi_value r;
-  napi_get_undefined(env, &r);
-  return r;
-}
-
-static napi_value str(napi_env env, const char *s, size_t len) {
-  napi_value r;
-  if (!s) {
-    napi_get_null(env, &r);
-    return r;
-  }
-  napi_create_string_utf8(env, s, len, &r);
-  return r;
-}
-
-static napi_value make_bins(napi_env env, const sioc_bin_t *atts, size_t n) {
-  if (!n) return undef(env);
-  napi_value arr;
-  napi_create_array_with_length(env, n, &arr);
-  for (size_t i = 0; i < n; i++) {
-    napi_value b;
-    void *unused;
-    napi_create_buffer_copy(env, atts[i].len, atts[i].data, &unused, &b);
-    napi_set_element(env, arr, (uint32_t)i, b);
-  }
-  return arr;
-}
-
 /* A string (malloc'd, NUL-terminated), or NULL for null/undefined/error. */
 static char *opt_string(napi_env env, napi_value v, size_t *len_out) {
   napi_valuetype t;

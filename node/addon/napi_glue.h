@@ -1,6 +1,6 @@
 /* napi_glue.h - Node-API helpers shared by the server glue (addon.c) and the
- * client glue (client.c): counted references and calling JS so that
- * promises and process.nextTick run right after (napi_make_callback). */
+ * client glue (client.c): JS values, counted references, and calling JS so
+ * that promises and process.nextTick run right after (napi_make_callback). */
 #ifndef SIOC_NAPI_GLUE_H
 #define SIOC_NAPI_GLUE_H
 
@@ -11,6 +11,8 @@
 #define NAPI_VERSION 8
 #endif
 #include <node_api.h>
+
+#include "sioc.h"
 
 static inline napi_value glue_ref_value(napi_env env, napi_ref r) {
   napi_value v = NULL;
@@ -52,5 +54,43 @@ static inline napi_value glue_call(napi_env env, napi_async_context actx, napi_r
   }
   return result;
 }
+
+/* Values handed to JS (a NULL string becomes null; attachments become
+ * Buffers, copied). */
+static inline napi_value num(napi_env env, double v) {
+  napi_value r;
+  napi_create_double(env, v, &r);
+  return r;
+}
+
+static inline napi_value undef(napi_env env) {
+  napi_value r;
+  napi_get_undefined(env, &r);
+  return r;
+}
+
+static inline napi_value str(napi_env env, const char *s, size_t len) {
+  napi_value r;
+  if (!s) {
+    napi_get_null(env, &r);
+    return r;
+  }
+  napi_create_string_utf8(env, s, len, &r);
+  return r;
+}
+
+static inline napi_value make_bins(napi_env env, const sioc_bin_t *atts, size_t n) {
+  if (!n) return undef(env);
+  napi_value arr;
+  napi_create_array_with_length(env, n, &arr);
+  for (size_t i = 0; i < n; i++) {
+    napi_value b;
+    void *unused;
+    napi_create_buffer_copy(env, atts[i].len, atts[i].data, &unused, &b);
+    napi_set_element(env, arr, (uint32_t)i, b);
+  }
+  return arr;
+}
+
 
 #endif
