@@ -194,6 +194,15 @@ static msg_t *ev_new(int type, psock_t *ps, const char *nsp) {
   return e;
 }
 
+/* An ack request that could not be sent: Python's waiter gets err at once. */
+static void ack_failed(core_t *c, int type, int64_t req, int err) {
+  msg_t *e = ev_new(type, NULL, NULL);
+  if (!e) return;
+  e->num = req;
+  e->err = err;
+  ev_push(c, e);
+}
+
 static void ev_error(core_t *c, const char *what, int err) {
   msg_t *e = ev_new(E_ERROR, NULL, NULL);
   if (!e) return;
@@ -517,12 +526,7 @@ static void run_cmd(core_t *c, msg_t *m) {
                                 m->n_bins, m->timeout_ms, on_bcast_ack, r);
     if (rc) {
       free(r);
-      msg_t *e = ev_new(E_BACK, NULL, NULL);
-      if (e) {
-        e->num = m->num;
-        e->err = rc;
-        ev_push(c, e);
-      }
+      ack_failed(c, E_BACK, m->num, rc);
       rc = 0;
     }
     break;
@@ -543,12 +547,7 @@ static void run_cmd(core_t *c, msg_t *m) {
                                    m->n_bins, m->timeout_ms, on_ack, r);
     if (rc) {
       free(r);
-      msg_t *e = ev_new(E_ACK, NULL, NULL);
-      if (e) {
-        e->num = m->num;
-        e->err = rc;
-        ev_push(c, e);
-      }
+      ack_failed(c, E_ACK, m->num, rc);
       rc = 0;
     }
     break;
@@ -756,12 +755,7 @@ static void run_client_cmd(core_t *c, msg_t *m) {
                                    on_client_ack, r);
     if (rc) {
       free(r);
-      msg_t *e = ev_new(E_ACK, NULL, NULL);
-      if (e) {
-        e->num = m->num;
-        e->err = rc;
-        ev_push(c, e);
-      }
+      ack_failed(c, E_ACK, m->num, rc);
       rc = 0;
     }
     break;
