@@ -858,9 +858,10 @@ static void print_result(int ok) {
     }
     printf("\"");
   } else {
-    printf(",\"window_s\":%.3f,\"sent\":%" PRIu64 ",\"acks_per_s\":%.0f,\"deliveries_per_s\":%.0f,"
+    printf(",\"window_s\":%.3f,\"sent\":%" PRIu64 ",\"acks\":%" PRIu64
+           ",\"deliveries\":%" PRIu64 ",\"acks_per_s\":%.0f,\"deliveries_per_s\":%.0f,"
            "\"bytes_per_s\":%.0f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f,\"lost\":%" PRIu64,
-           wall, g.sent_msgs, wall > 0 ? (double)g.acks / wall : 0,
+           wall, g.sent_msgs, g.acks, g.deliveries, wall > 0 ? (double)g.acks / wall : 0,
            wall > 0 ? (double)g.deliveries / wall : 0, wall > 0 ? (double)g.dbytes / wall : 0,
            hist_pct(0.50) / 1e3, hist_pct(0.99) / 1e3, hist_pct(1.0) / 1e3, g.lost);
     printf(",\"gen_cpu_pct\":%.1f,\"server_cpu_pct\":%.1f", wall > 0 ? 100 * gcpu / wall : 0,

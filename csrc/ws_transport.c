@@ -1,12 +1,18 @@
 /* ws_transport.c - the WebSocket transport (RFC 6455) of a connection.
  *
  * Frames are parsed by wslay's frame-level API.  Its context carries a 4 KiB
- * input buffer, so it is created when bytes arrive and released again when
- * every byte fed to it has been consumed at a frame boundary: an idle
- * connection holds no parser.  Messages are reassembled here under our own
- * limits (message size, fragment count) and the size check happens on the
- * frame header, before any payload is stored: a frame that declares 2^62
- * bytes costs nothing.
+ * input buffer, so a connection takes one when bytes arrive and gives it back
+ * when every byte fed to it has been consumed at a frame boundary: an idle
+ * connection holds no parser.  A context given back is in the state of a
+ * fresh one (waiting for a frame header, input buffer drained), so the
+ * server keeps it as its spare for the next connection instead of freeing
+ * it (wslay clears 4 KiB on creation: the largest per-message cost before).
+ * For that the context's user_data is the server, and the connection being
+ * fed is server->ws_feeding (set before every wslay call).
+ *
+ * Messages are reassembled here under our own limits (message size, fragment
+ * count) and the size check happens on the frame header, before any payload
+ * is stored: a frame that declares 2^62 bytes costs nothing.
  *
  * Outgoing frames are built without wslay: a server frame is never masked,
  * so its header depends on the payload alone and is laid down once in the
@@ -44,7 +50,7 @@ struct eio__ws_s {
 };
 
 static ssize_t recv_cb(uint8_t *buf, size_t len, int flags, void *user_data) {
-  eio__ws_t *ws = user_data;
+  eio__ws_t *ws = ((sioc_server_t *)user_data)->ws_feeding;
   size_t n = ws->in_len < len ? ws->in_len : len;
   if (n == 0) return 0;   /* wslay reads this as WANT_READ */
   memcpy(buf, ws->in, n);
@@ -141,10 +147,26 @@ void eio__ws_close(eio__conn_t *c, uint16_t code) {
   eio__conn_close(c, 1);
 }
 
+/* A context that holds no unconsumed byte goes back to the server. */
+static void parser_release(sioc_server_t *s, eio__ws_t *ws) {
+  if (!s->ws_spare) s->ws_spare = ws->fr;
+  else wslay_frame_context_free(ws->fr);
+  ws->fr = NULL;
+}
+
+void eio__ws_spare_free(sioc_server_t *s) {
+  if (s->ws_spare) wslay_frame_context_free(s->ws_spare);
+  s->ws_spare = NULL;
+}
+
 void eio__ws_free(eio__conn_t *c) {
   eio__ws_t *ws = c->ws;
   if (!ws) return;
-  if (ws->fr) wslay_frame_context_free(ws->fr);
+  if (ws->fr) {
+    /* Mid-frame bytes may remain inside: not reusable. */
+    if (!ws->in_frame && ws->fed == ws->consumed) parser_release(c->server, ws);
+    else wslay_frame_context_free(ws->fr);
+  }
   sioc__sbuf_reset(&ws->msg);
   free(ws);
   c->ws = NULL;
@@ -298,15 +320,24 @@ static void control_complete(eio__conn_t *c) {
 void eio__ws_feed(eio__conn_t *c, const char *data, size_t len) {
   eio__ws_t *ws = c->ws;
   if (!ws || ws->closing) return;
+  sioc_server_t *server = c->server;
   ws->in = data;
   ws->in_len = len;
-  if (!ws->fr && wslay_frame_context_init(&ws->fr, &frame_callbacks, ws) != 0) {
-    eio__ws_close(c, 1011);
-    return;
+  if (!ws->fr) {
+    if (server->ws_spare) {
+      ws->fr = server->ws_spare;
+      server->ws_spare = NULL;
+    } else if (wslay_frame_context_init(&ws->fr, &frame_callbacks, server) != 0) {
+      ws->fr = NULL;
+      eio__ws_close(c, 1011);
+      return;
+    }
   }
   for (;;) {
     struct wslay_frame_iocb f;
     memset(&f, 0, sizeof(f));
+    /* Set each time: a callback below may feed another connection. */
+    server->ws_feeding = ws;
     ssize_t r = wslay_frame_recv(ws->fr, &f);
     if (r == WSLAY_ERR_WANT_READ) break;
     if (r < 0) {
@@ -343,8 +374,5 @@ void eio__ws_feed(eio__conn_t *c, const char *data, size_t len) {
     }
   }
   /* Give the 4 KiB parser back while nothing is pending inside it. */
-  if (!ws->in_frame && ws->fed == ws->consumed) {
-    wslay_frame_context_free(ws->fr);
-    ws->fr = NULL;
-  }
+  if (!ws->in_frame && ws->fed == ws->consumed) parser_release(server, ws);
 }
