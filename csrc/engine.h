@@ -102,8 +102,6 @@ void eio__ws_feed(eio__conn_t *c, const char *data, size_t len);
 /* Sends a close frame with `code` and closes the connection after it. */
 void eio__ws_close(eio__conn_t *c, uint16_t code);
 void eio__ws_free(eio__conn_t *c);
-/* Frees the server's spare frame parser (server teardown). */
-void eio__ws_spare_free(sioc_server_t *s);
 /* Queues a message (eio__msg) as one frame. */
 int eio__ws_send(eio__conn_t *c, sioc__rbuf_t *msg);
 

@@ -382,7 +382,7 @@ static void free_server(sioc_server_t *s) {
     free(s->eio_engine);
   }
   free_routes(s);
-  eio__ws_spare_free(s);
+  sioc__sbuf_reset(&s->rx);
   free(s->read_buf);
   free(s->opt_arena);
   free(s);

@@ -21,12 +21,10 @@ struct sioc_server_s {
   size_t n_sockets;
   char *read_buf;                /* shared: reads are consumed synchronously */
   int read_buf_busy;
-  /* A drained WebSocket frame parser kept for the next connection that
-   * receives bytes (ws_transport.c): a frame context is a 4 KiB block that
-   * wslay clears on creation, too costly to make per message.  Its
-   * user_data is the server; ws_feeding names the connection being fed. */
-  struct wslay_frame_context *ws_spare;
-  struct eio__ws_s *ws_feeding;
+  /* A WebSocket message that arrived whole in one read is unmasked here and
+   * delivered from here (ws_transport.c); busy while one is delivered. */
+  sioc__sbuf_t rx;
+  int rx_busy;
   eio__engine_t sio_engine;      /* at opts.path */
   eio__engine_t *eio_engine;     /* raw Engine.IO at opts.eio_path */
   /* raw Engine.IO callbacks */

@@ -1,75 +1,50 @@
 /* ws_transport.c - the WebSocket transport (RFC 6455) of a connection.
  *
- * Frames are parsed by wslay's frame-level API.  Its context carries a 4 KiB
- * input buffer, so a connection takes one when bytes arrive and gives it back
- * when every byte fed to it has been consumed at a frame boundary: an idle
- * connection holds no parser.  A context given back is in the state of a
- * fresh one (waiting for a frame header, input buffer drained), so the
- * server keeps it as its spare for the next connection instead of freeing
- * it (wslay clears 4 KiB on creation: the largest per-message cost before).
- * For that the context's user_data is the server, and the connection being
- * fed is server->ws_feeding (set before every wslay call).
+ * Client frames are parsed straight out of the read buffer (ws_frame.h):
+ * the header in place, the payload unmasked while it is copied to where the
+ * message is assembled.  A message that arrives whole in one read, the
+ * usual case, is unmasked into the server's receive scratch buffer and
+ * handed on from there: no allocation and one copy per message.  Only a
+ * message split across reads (or fragmented) is assembled in the
+ * connection's own buffer, and only a header split across reads (at most 14
+ * bytes) is kept in between; an idle connection holds neither.
  *
- * Messages are reassembled here under our own limits (message size, fragment
- * count) and the size check happens on the frame header, before any payload
- * is stored: a frame that declares 2^62 bytes costs nothing.
+ * Messages are checked under our own limits (message size, fragment count)
+ * on the frame header, before any payload is stored: a frame that declares
+ * 2^62 bytes costs nothing.
  *
- * Outgoing frames are built without wslay: a server frame is never masked,
+ * Outgoing frames are built by hand as well: a server frame is never masked,
  * so its header depends on the payload alone and is laid down once in the
  * shared packet buffer (see engine.h, eio__msg_new).
  *
  * Close codes follow the ws library socket.io uses: 1002 protocol error,
  * 1007 invalid UTF-8, 1009 message too big.
  */
-#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <wslay/wslay.h>
 
 #include "server.h"
 #include "utf8.h"
 #include "ws_accept.h"
+#include "ws_frame.h"
 
 struct eio__ws_s {
-  wslay_frame_context_ptr fr;  /* NULL between frames when fully drained */
-  const char *in;              /* bytes being fed to wslay */
-  size_t in_len;
-  uint64_t fed;                /* bytes handed to wslay ... */
-  uint64_t consumed;           /* ... and bytes of completed frames */
-  uint64_t frame_left;         /* payload bytes still to come */
+  uint64_t frame_left;         /* payload bytes of the current frame to come */
+  uint64_t frame_off;          /* ... and received (the mask's phase) */
+  size_t fragments;
+  sioc__sbuf_t msg;            /* a message split across reads */
+  uint8_t *ctl;                /* control frame payload (125 bytes), while one
+                                  is being received */
+  uint8_t ctl_len;
   uint8_t in_frame;
   uint8_t frame_opcode;
   uint8_t frame_fin;
   uint8_t msg_opcode;          /* 1 text, 2 binary; 0 between messages */
   uint8_t closing;             /* close frame sent */
-  size_t fragments;
-  sioc__sbuf_t msg;
-  uint8_t ctl[125];            /* control frame payload */
-  size_t ctl_len;
-};
-
-static ssize_t recv_cb(uint8_t *buf, size_t len, int flags, void *user_data) {
-  eio__ws_t *ws = ((sioc_server_t *)user_data)->ws_feeding;
-  size_t n = ws->in_len < len ? ws->in_len : len;
-  if (n == 0) return 0;   /* wslay reads this as WANT_READ */
-  memcpy(buf, ws->in, n);
-  ws->in += n;
-  ws->in_len -= n;
-  ws->fed += n;
-  return (ssize_t)n;
-}
-
-static ssize_t send_cb(const uint8_t *data, size_t len, int flags, void *ud) {
-  return -1;              /* never used: frames are built by hand */
-}
-
-static int genmask_cb(uint8_t *buf, size_t len, void *ud) {
-  return RAND_bytes(buf, (int)len) == 1 ? 0 : -1;
-}
-
-static const struct wslay_frame_callbacks frame_callbacks = {
-  send_cb, recv_cb, genmask_cb
+  uint8_t mask[4];
+  uint8_t hdr_len;             /* bytes of a header split across reads */
+  uint8_t hdr[EIO_WS_MAX_HEADER];
 };
 
 /* Writes a frame header for `len` payload bytes ending at `end`; returns its
@@ -147,30 +122,15 @@ void eio__ws_close(eio__conn_t *c, uint16_t code) {
   eio__conn_close(c, 1);
 }
 
-/* A context that holds no unconsumed byte goes back to the server. */
-static void parser_release(sioc_server_t *s, eio__ws_t *ws) {
-  if (!s->ws_spare) s->ws_spare = ws->fr;
-  else wslay_frame_context_free(ws->fr);
-  ws->fr = NULL;
-}
-
-void eio__ws_spare_free(sioc_server_t *s) {
-  if (s->ws_spare) wslay_frame_context_free(s->ws_spare);
-  s->ws_spare = NULL;
-}
-
 void eio__ws_free(eio__conn_t *c) {
   eio__ws_t *ws = c->ws;
   if (!ws) return;
-  if (ws->fr) {
-    /* Mid-frame bytes may remain inside: not reusable. */
-    if (!ws->in_frame && ws->fed == ws->consumed) parser_release(c->server, ws);
-    else wslay_frame_context_free(ws->fr);
-  }
+  free(ws->ctl);
   sioc__sbuf_reset(&ws->msg);
   free(ws);
   c->ws = NULL;
 }
+
 
 /* ---- handshake ------------------------------------------------------------ */
 
@@ -227,19 +187,12 @@ int eio__ws_switch(eio__conn_t *c, const char accept[29]) {
 
 /* ---- receiving ------------------------------------------------------------ */
 
-static size_t header_len(uint64_t payload_len, int masked) {
-  size_t n = 2 + (masked ? 4 : 0);
-  if (payload_len >= 65536) n += 8;
-  else if (payload_len >= 126) n += 2;
-  return n;
-}
-
 /* Starts a frame: checks everything knowable from its header.  0, or the
  * close code to fail the connection with. */
-static uint16_t frame_start(eio__conn_t *c, const struct wslay_frame_iocb *f) {
+static uint16_t frame_start(eio__conn_t *c, const eio__ws_header_t *f) {
   eio__ws_t *ws = c->ws;
   const sioc_server_options_t *o = eio__options(c->server);
-  if (!f->mask || f->rsv) return 1002;
+  if (!f->masked || f->rsv) return 1002;
   switch (f->opcode) {
     case 0:
       if (!ws->msg_opcode) return 1002;
@@ -254,31 +207,61 @@ static uint16_t frame_start(eio__conn_t *c, const struct wslay_frame_iocb *f) {
     case 9:
     case 10:
       ws->ctl_len = 0;
+      if (f->payload_len && !ws->ctl && !(ws->ctl = malloc(125))) return 1011;
       return 0;
     default:
       return 1002;
   }
   if (++ws->fragments > o->max_ws_fragments) return 1008;
-  if (ws->msg.len + f->payload_length > o->max_http_buffer_size) return 1009;
+  if (ws->msg.len + f->payload_len > o->max_http_buffer_size) return 1009;
   return 0;
 }
 
+/* A complete message in data[0..len) (writable, data[len] == '\0'). */
+static void deliver(eio__conn_t *c, char *data, size_t len, int binary) {
+  if (!binary && !sioc__utf8_valid(data, len)) {
+    eio__ws_close(c, 1007);
+    return;
+  }
+  /* The engine may decode in place. */
+  eio__engine_ws_message(c, data, len, binary);
+}
+
+/* The last fragment of a message assembled in ws->msg arrived. */
 static void message_complete(eio__conn_t *c) {
   eio__ws_t *ws = c->ws;
   int binary = ws->msg_opcode == 2;
   ws->msg_opcode = 0;
-  if (!binary && !sioc__utf8_valid(ws->msg.data ? ws->msg.data : "", ws->msg.len)) {
-    eio__ws_close(c, 1007);
-    return;
-  }
-  /* The engine may decode in place; the buffer is ours until reset. */
   if (sioc__sbuf_appendc(&ws->msg, '\0')) {
     eio__ws_close(c, 1011);
     return;
   }
   ws->msg.len--;
-  eio__engine_ws_message(c, ws->msg.data, ws->msg.len, binary);
+  deliver(c, ws->msg.data, ws->msg.len, binary);
   if (c->ws) sioc__sbuf_reset(&c->ws->msg);
+}
+
+/* A whole unfragmented message lies in src[0..len), still masked: unmasked
+ * into the server's scratch buffer and delivered from there.  Returns -1
+ * when the scratch buffer is in use (a callback fed another connection) or
+ * cannot grow; the caller then takes the general path. */
+static int deliver_whole(eio__conn_t *c, const uint8_t *src, size_t len) {
+  sioc_server_t *s = c->server;
+  eio__ws_t *ws = c->ws;
+  if (s->rx_busy) return -1;
+  s->rx.len = 0;
+  if (sioc__sbuf_reserve(&s->rx, len + 1)) return -1;
+  eio__ws_unmask((uint8_t *)s->rx.data, src, len, ws->mask, 0);
+  s->rx.data[len] = '\0';
+  int binary = ws->msg_opcode == 2;
+  ws->msg_opcode = 0;
+  ws->in_frame = 0;
+  s->rx_busy = 1;
+  deliver(c, s->rx.data, len, binary);
+  s->rx_busy = 0;
+  /* Do not keep the memory of an unusually large message. */
+  if (s->rx.cap > SIOC_READ_BUF_SIZE) sioc__sbuf_reset(&s->rx);
+  return 0;
 }
 
 static void control_complete(eio__conn_t *c) {
@@ -315,64 +298,95 @@ static void control_complete(eio__conn_t *c) {
     default:
       break;   /* pong: nothing to do */
   }
+  if (c->ws) {
+    free(c->ws->ctl);
+    c->ws->ctl = NULL;
+  }
+}
+
+/* Reads the next frame header from p[0..n), completing one split across
+ * reads.  Returns the bytes of p it used (> 0) with *h filled, 0 when p was
+ * all used and the header is still incomplete, -1 on a protocol error. */
+static ssize_t next_header(eio__ws_t *ws, const uint8_t *p, size_t n,
+                           eio__ws_header_t *h) {
+  if (!ws->hdr_len) {
+    int hl = eio__ws_header_parse(p, n, h);
+    if (hl == 0) {   /* n < EIO_WS_MAX_HEADER here */
+      memcpy(ws->hdr, p, n);
+      ws->hdr_len = (uint8_t)n;
+    }
+    return hl;
+  }
+  size_t old = ws->hdr_len;
+  size_t take = sizeof(ws->hdr) - old < n ? sizeof(ws->hdr) - old : n;
+  memcpy(ws->hdr + old, p, take);
+  int hl = eio__ws_header_parse(ws->hdr, old + take, h);
+  if (hl < 0) return -1;
+  if (hl == 0) {   /* still short of a header: all of p was taken */
+    ws->hdr_len = (uint8_t)(old + take);
+    return 0;
+  }
+  ws->hdr_len = 0;
+  return (ssize_t)((size_t)hl - old);
 }
 
 void eio__ws_feed(eio__conn_t *c, const char *data, size_t len) {
   eio__ws_t *ws = c->ws;
   if (!ws || ws->closing) return;
-  sioc_server_t *server = c->server;
-  ws->in = data;
-  ws->in_len = len;
-  if (!ws->fr) {
-    if (server->ws_spare) {
-      ws->fr = server->ws_spare;
-      server->ws_spare = NULL;
-    } else if (wslay_frame_context_init(&ws->fr, &frame_callbacks, server) != 0) {
-      ws->fr = NULL;
-      eio__ws_close(c, 1011);
-      return;
-    }
-  }
-  for (;;) {
-    struct wslay_frame_iocb f;
-    memset(&f, 0, sizeof(f));
-    /* Set each time: a callback below may feed another connection. */
-    server->ws_feeding = ws;
-    ssize_t r = wslay_frame_recv(ws->fr, &f);
-    if (r == WSLAY_ERR_WANT_READ) break;
-    if (r < 0) {
-      eio__ws_close(c, 1002);
-      return;
-    }
+  const uint8_t *p = (const uint8_t *)data, *end = p + len;
+  while (p < end) {
     if (!ws->in_frame) {
-      uint16_t code = frame_start(c, &f);
+      eio__ws_header_t h;
+      ssize_t used = next_header(ws, p, (size_t)(end - p), &h);
+      if (used == 0) return;
+      if (used < 0) {
+        eio__ws_close(c, 1002);
+        return;
+      }
+      p += used;
+      uint16_t code = frame_start(c, &h);
       if (code) {
         eio__ws_close(c, code);
         return;
       }
       ws->in_frame = 1;
-      ws->frame_opcode = f.opcode;
-      ws->frame_fin = f.fin;
-      ws->frame_left = f.payload_length;
-    }
-    if (f.data_length) {
-      if (ws->frame_opcode >= 8) {
-        memcpy(ws->ctl + ws->ctl_len, f.data, f.data_length);
-        ws->ctl_len += f.data_length;
-      } else if (sioc__sbuf_append(&ws->msg, f.data, f.data_length)) {
-        eio__ws_close(c, 1011);
-        return;
+      ws->frame_opcode = h.opcode;
+      ws->frame_fin = h.fin;
+      ws->frame_left = h.payload_len;
+      ws->frame_off = 0;
+      memcpy(ws->mask, h.mask, 4);
+      if (h.opcode < 8 && h.fin && h.opcode != 0 &&
+          h.payload_len <= (uint64_t)(end - p) &&
+          deliver_whole(c, p, (size_t)h.payload_len) == 0) {
+        p += h.payload_len;
+        if (!c->ws || c->ws->closing || c->closing) return;
+        continue;
       }
-      ws->frame_left -= f.data_length;
+    }
+    size_t take = ws->frame_left < (uint64_t)(end - p) ? (size_t)ws->frame_left
+                                                        : (size_t)(end - p);
+    if (take) {
+      if (ws->frame_opcode >= 8) {
+        eio__ws_unmask(ws->ctl + ws->ctl_len, p, take, ws->mask, ws->frame_off);
+        ws->ctl_len = (uint8_t)(ws->ctl_len + take);
+      } else {
+        if (sioc__sbuf_reserve(&ws->msg, take)) {
+          eio__ws_close(c, 1011);
+          return;
+        }
+        eio__ws_unmask((uint8_t *)ws->msg.data + ws->msg.len, p, take, ws->mask,
+                       ws->frame_off);
+        ws->msg.len += take;
+      }
+      p += take;
+      ws->frame_left -= take;
+      ws->frame_off += take;
     }
     if (ws->frame_left == 0) {
       ws->in_frame = 0;
-      ws->consumed += header_len(f.payload_length, f.mask) + f.payload_length;
       if (ws->frame_opcode >= 8) control_complete(c);
       else if (ws->frame_fin) message_complete(c);
       if (!c->ws || c->ws->closing || c->closing) return;
     }
   }
-  /* Give the 4 KiB parser back while nothing is pending inside it. */
-  if (!ws->in_frame && ws->fed == ws->consumed) parser_release(server, ws);
 }

@@ -66,10 +66,15 @@ static inline void lc_init(unsigned watchdog_ms) {
   ASSERT_EQ(uv_timer_start(&lc_g.watchdog, lc__on_watchdog, watchdog_ms, 0), 0);
 }
 
-/* Turns the loop once; the waker guarantees a wake-up by `deadline`. */
+/* Turns the loop once; the waker guarantees a wake-up by `deadline`.  It
+ * repeats: a waker that is already due when uv_run looks at the clock (in a
+ * slow run under valgrind the deadline has often passed by then) runs in
+ * the timer phase, before the poll, and a one-shot waker would then leave
+ * the poll blocking until some other timer (the server's 25 s ping). */
 static inline void lc__turn(uint64_t deadline) {
   uint64_t now = lc_now();
-  uv_timer_start(&lc_g.waker, lc__on_waker, deadline > now ? deadline - now : 0, 0);
+  uint64_t t = deadline > now ? deadline - now : 1;
+  uv_timer_start(&lc_g.waker, lc__on_waker, t, t);
   uv_run(&lc_g.loop, UV_RUN_ONCE);
   uv_timer_stop(&lc_g.waker);
 }
@@ -486,9 +491,10 @@ static inline int lc_ws_handshake(lc_client_t *c, const char *target, const char
 enum { LC_OP_CONT = 0, LC_OP_TEXT = 1, LC_OP_BIN = 2, LC_OP_CLOSE = 8, LC_OP_PING = 9,
        LC_OP_PONG = 10 };
 
-/* Sends one frame; masked unless `unmasked`. */
-static inline int lc_ws_frame(lc_client_t *c, int fin, int opcode, const void *data, size_t len,
-                              int unmasked) {
+/* Encodes one frame (masked unless `unmasked`) into a new buffer of *out_len
+ * bytes, which the caller frees. */
+static inline unsigned char *lc_ws_encode(int fin, int opcode, const void *data, size_t len,
+                                          int unmasked, size_t *out_len) {
   unsigned char *f = malloc(len + 14);
   size_t n = 0;
   f[n++] = (unsigned char)((fin ? 0x80 : 0) | opcode);
@@ -509,7 +515,16 @@ static inline int lc_ws_frame(lc_client_t *c, int fin, int opcode, const void *d
   }
   for (size_t i = 0; i < len; i++)
     f[n + i] = ((const unsigned char *)data)[i] ^ (unmasked ? 0 : key[i & 3]);
-  int r = lc_send(c, f, n + len);
+  *out_len = n + len;
+  return f;
+}
+
+/* Sends one frame; masked unless `unmasked`. */
+static inline int lc_ws_frame(lc_client_t *c, int fin, int opcode, const void *data, size_t len,
+                              int unmasked) {
+  size_t n;
+  unsigned char *f = lc_ws_encode(fin, opcode, data, len, unmasked, &n);
+  int r = lc_send(c, f, n);
   free(f);
   return r;
 }

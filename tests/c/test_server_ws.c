@@ -1,6 +1,7 @@
 /* test_server_ws.c - the server over WebSocket on loopback: the RFC 6455
  * handshake, events both ways, binary attachments both ways, acks both ways
- * (including the ack timeout), fragmentation and control frames, and
+ * (including the ack timeout), fragmentation and control frames, frames
+ * split across reads at every byte and many frames in one read, and
  * server-side disconnects. */
 #include "loop_client.h"
 
@@ -300,6 +301,98 @@ static void test_events(sioc_server_t *srv) {
   printf("ok ws events/acks/binary\n");
 }
 
+/* The next frame that is not an Engine.IO ping (answered: slow runs, under
+ * valgrind, outlast the ping interval). */
+static void wait_frame_no_ping(lc_client_t *c, lc_frame_t *f) {
+  for (;;) {
+    lc_ws_wait(c, f, 2000);
+    if (f->opcode != LC_OP_TEXT || strcmp(f->data, "2") != 0) return;
+    lc_frame_free(f);
+    lc_ws_text(c, "3");
+  }
+}
+
+/* Appends one encoded frame to buf. */
+static void add_frame(unsigned char *buf, size_t *n, int fin, int op, const char *data,
+                      size_t len) {
+  size_t fl;
+  unsigned char *f = lc_ws_encode(fin, op, data, len, 0, &fl);
+  memcpy(buf + *n, f, fl);
+  *n += fl;
+  free(f);
+}
+
+/* The same frames sent whole, in chunks of 1, 3 and 7 bytes (each chunk
+ * read on its own: the loop turns between them), so headers and payloads
+ * are split at every offset; and all in one write, so one read carries
+ * several messages. */
+static void test_split_reads(void) {
+  char id[32];
+  lc_client_t *c = lc_sio_ws("split", id);
+  /* Tiny segments must not wait for the peer's delayed ACK (Nagle). */
+  ASSERT_EQ(uv_tcp_nodelay(&c->tcp, 1), 0);
+  char s1[400];
+  int l1 = snprintf(s1, sizeof(s1), "42[\"s1\",\"");
+  memset(s1 + l1, 'a', 300);
+  strcpy(s1 + l1 + 300, "\"]");
+  const char *s3 = "451-[\"s3\",{\"_placeholder\":true,\"num\":0}]";
+  unsigned char buf[1024];
+  size_t n = 0;
+  add_frame(buf, &n, 1, LC_OP_TEXT, s1, strlen(s1));           /* 16-bit length */
+  add_frame(buf, &n, 1, LC_OP_PING, "pq", 2);
+  add_frame(buf, &n, 0, LC_OP_TEXT, "42[\"s2\",", 8);          /* fragmented ... */
+  add_frame(buf, &n, 1, LC_OP_PING, "", 0);                     /* ... a ping inside */
+  add_frame(buf, &n, 1, LC_OP_CONT, "1]", 2);
+  add_frame(buf, &n, 1, LC_OP_TEXT, s3, strlen(s3));
+  add_frame(buf, &n, 1, LC_OP_BIN, "\x01\x00\x03", 3);
+  add_frame(buf, &n, 1, LC_OP_TEXT, "42[\"s4\"]", 8);
+  ASSERT(n < sizeof(buf));
+  static const size_t chunks[] = {0, 1, 3, 7};
+  for (size_t k = 0; k < sizeof(chunks) / sizeof(chunks[0]); k++) {
+    int base = rec.n_events;
+    if (chunks[k] == 0) {
+      lc_send(c, buf, n);
+    } else {
+      for (size_t off = 0; off < n; off += chunks[k]) {
+        lc_send(c, buf + off, n - off < chunks[k] ? n - off : chunks[k]);
+        lc_sleep(1);
+      }
+    }
+    /* This client's events only (a slow run may still record others). */
+    lc_event_t *e[4];
+    int got = 0;
+    uint64_t dl = lc_now() + 5000 * lc_slow_factor();
+    for (int i = base; got < 4; ) {
+      if (i < rec.n_events) {
+        if (strcmp(rec.ev[i].sock, id) == 0) e[got++] = &rec.ev[i];
+        i++;
+        continue;
+      }
+      if (lc_now() > dl) FATAL("chunks of %zu: %d of 4 events", chunks[k], got);
+      lc__turn(dl);
+    }
+    ASSERT_STR_EQ(e[0]->name, "s1");
+    ASSERT_EQ(strlen(e[0]->args), 304);
+    ASSERT_STR_EQ(e[1]->name, "s2");
+    ASSERT_STR_EQ(e[1]->args, "[1]");
+    ASSERT_STR_EQ(e[2]->name, "s3");
+    ASSERT_EQ(e[2]->n_att, 1);
+    ASSERT_MEM_EQ(e[2]->att[0], e[2]->att_len[0], "\x01\x00\x03", 3);
+    ASSERT_STR_EQ(e[3]->name, "s4");
+    ASSERT_STR_EQ(e[3]->args, "[]");
+    lc_frame_t f;
+    wait_frame_no_ping(c, &f);
+    if (f.opcode != LC_OP_PONG) FATAL("chunks of %zu: frame %d %s", chunks[k], f.opcode, f.data);
+    ASSERT_MEM_EQ(f.data, f.len, "pq", 2);
+    lc_frame_free(&f);
+    wait_frame_no_ping(c, &f);
+    ASSERT_EQ(f.opcode, LC_OP_PONG);
+    ASSERT_EQ(f.len, 0);
+    lc_frame_free(&f);
+  }
+  lc_close(c);
+}
+
 int main(void) {
   lc_init(20000);
   sioc_server_t *srv = lc_server(NULL);
@@ -307,6 +400,7 @@ int main(void) {
   rec.on_event = hook_event;
   test_handshake(srv);
   test_events(srv);
+  test_split_reads();
   lc_server_close(srv);
   lc_rec_free(&rec);
   lc_end();

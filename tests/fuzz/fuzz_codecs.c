@@ -2,7 +2,8 @@
  *
  * Each input is fed to the Engine.IO packet and payload decoders, the
  * Socket.IO decoder (and, on success, the event splitter), the JSON scanner
- * and unquoter, base64, UTF-8 validation and the WebSocket accept key.
+ * and unquoter, base64, UTF-8 validation, the WebSocket accept key and
+ * the WebSocket frame header parser and unmasker.
  * Besides "no crash, no sanitizer report", it checks invariants that tie the
  * codecs together (a decoded packet is valid UTF-8, quoting always yields a
  * valid JSON string that unquotes back, ...) and aborts when one breaks.
@@ -26,6 +27,7 @@
 #include "sioc.h"
 #include "utf8.h"
 #include "ws_accept.h"
+#include "ws_frame.h"
 
 #define CHECK(cond)                                                         \
   do {                                                                      \
@@ -159,6 +161,31 @@ static void fuzz_misc(const uint8_t *data, size_t size, sioc__sbuf_t *out) {
   free(dst);
 }
 
+/* Frames: walks the input as a sequence of frames the way the transport
+ * does; a header parses to at most 14 bytes within the input, and
+ * unmasking twice gives the payload back. */
+static void fuzz_ws_frames(const uint8_t *data, size_t size) {
+  uint8_t *b = (uint8_t *)dup_exact(data, size);
+  size_t off = 0;
+  while (off < size) {
+    eio__ws_header_t h;
+    int hl = eio__ws_header_parse(b + off, size - off, &h);
+    CHECK(hl >= -1 && hl <= EIO_WS_MAX_HEADER && (size_t)(hl > 0 ? hl : 0) <= size - off);
+    if (hl <= 0) break;
+    CHECK(hl >= 2 && (h.masked == 0 || hl >= 6));
+    CHECK(!(h.opcode & 8) || (h.fin && h.payload_len <= 125));
+    off += (size_t)hl;
+    size_t n = h.payload_len < size - off ? (size_t)h.payload_len : size - off;
+    uint8_t *copy = (uint8_t *)dup_exact(b + off, n);
+    eio__ws_unmask(b + off, b + off, n, h.mask, off);
+    eio__ws_unmask(b + off, b + off, n, h.mask, off);
+    CHECK(n == 0 || memcmp(copy, b + off, n) == 0);
+    free(copy);
+    off += n;
+  }
+  free(b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -169,6 +196,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fuzz_sio(data, size, &scratch);
   fuzz_json(data, size, &scratch);
   fuzz_misc(data, size, &scratch);
+  fuzz_ws_frames(data, size);
   sioc__sbuf_reset(&scratch);
   return 0;
 }
