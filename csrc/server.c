@@ -383,6 +383,7 @@ static void free_server(sioc_server_t *s) {
   }
   free_routes(s);
   sioc__sbuf_reset(&s->rx);
+  sioc__sbuf_reset(&s->tx);
   free(s->read_buf);
   free(s->opt_arena);
   free(s);

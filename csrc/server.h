@@ -25,6 +25,14 @@ struct sioc_server_s {
    * delivered from here (ws_transport.c); busy while one is delivered. */
   sioc__sbuf_t rx;
   int rx_busy;
+  /* Outgoing packet text is encoded here, then copied into its shared
+   * block (sio_socket.c); keeps its capacity between packets. */
+  sioc__sbuf_t tx;
+  /* The arguments of the event (or ack) being handed to the application:
+   * already checked on receipt, so passed back as they are (an echo or an
+   * ack with the same arguments) they are not checked again. */
+  const char *checked_args;
+  size_t checked_args_len;
   eio__engine_t sio_engine;      /* at opts.path */
   eio__engine_t *eio_engine;     /* raw Engine.IO at opts.eio_path */
   /* raw Engine.IO callbacks */

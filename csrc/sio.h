@@ -122,6 +122,19 @@ int sio__encode_event_msgs(const sioc_nsp_t *nsp, const char *event,
 /* Sends prepared messages to one socket's client. */
 int sio__socket_send_msgs(sioc_socket_t *s, sioc__rbuf_t **msgs, size_t n,
                           int volatile_);
+/* The server's encode buffer, emptied; see sio__tx_done. */
+sioc__sbuf_t *sio__tx_begin(sioc_server_t *s);
+/* Gives back its memory if one packet made it unusually large. */
+void sio__tx_done(sioc_server_t *s);
+/* Marks args as checked while the application handles them (see
+ * sioc_server_s.checked_args); returns the previous mark for
+ * sio__checked_args_restore. */
+typedef struct {
+  const char *args;
+  size_t len;
+} sio__checked_t;
+sio__checked_t sio__checked_args_set(sioc_server_t *s, const char *args, size_t len);
+void sio__checked_args_restore(sioc_server_t *s, sio__checked_t prev);
 /* Sends a packet text (+ attachments) to a client session. */
 int sio__client_send_text(sio__client_t *c, const char *text, size_t len);
 

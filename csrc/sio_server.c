@@ -123,6 +123,27 @@ void sio__server_free(sioc_server_t *s) {
 
 /* ---- sending ------------------------------------------------------------------ */
 
+sio__checked_t sio__checked_args_set(sioc_server_t *s, const char *args, size_t len) {
+  sio__checked_t prev = {s->checked_args, s->checked_args_len};
+  s->checked_args = args;
+  s->checked_args_len = len;
+  return prev;
+}
+
+void sio__checked_args_restore(sioc_server_t *s, sio__checked_t prev) {
+  s->checked_args = prev.args;
+  s->checked_args_len = prev.len;
+}
+
+sioc__sbuf_t *sio__tx_begin(sioc_server_t *s) {
+  s->tx.len = 0;
+  return &s->tx;
+}
+
+void sio__tx_done(sioc_server_t *s) {
+  if (s->tx.cap > SIOC_READ_BUF_SIZE) sioc__sbuf_reset(&s->tx);
+}
+
 int sio__client_send_text(sio__client_t *c, const char *text, size_t len) {
   if (!c || !c->session) return SIOC_ECLOSED;
   sioc__rbuf_t *m = eio__msg_new(0, "4", 1, text, len);
@@ -285,16 +306,23 @@ static void dispatch(sio__client_t *c, sio__packet_t *p, const sioc_bin_t *atts,
       if (s->nsp->on_event) {
         sioc_event_t e = {ev.name, ev.name_len, ev.args, ev.args_len,
                           atts, n_atts, p->id};
+        sioc_server_t *server = c->server;
+        sio__checked_t prev = sio__checked_args_set(server, ev.args, ev.args_len);
         sioc_socket_ref(s);
         s->nsp->on_event(s, &e, s->nsp->on_event_data);
         sioc_socket_unref(s);
+        sio__checked_args_restore(server, prev);
       }
       break;
     }
     case SIO_ACK:
-    case SIO_BINARY_ACK:
+    case SIO_BINARY_ACK: {
+      sioc_server_t *server = c->server;
+      sio__checked_t prev = sio__checked_args_set(server, p->data, p->data_len);
       sio__socket_on_ack(s, p->id, p->data, p->data_len, atts, n_atts);
+      sio__checked_args_restore(server, prev);
       break;
+    }
     case SIO_DISCONNECT:
       sio__socket_onclose(s, "client namespace disconnect");
       break;

@@ -290,16 +290,12 @@ int sio__encode_event_msgs(const sioc_nsp_t *nsp, const char *event,
                            const char *args, size_t args_len,
                            const sioc_bin_t *atts, size_t n_atts, int64_t id,
                            sioc__rbuf_t **msgs) {
-  sioc__sbuf_t b;
-  sioc__sbuf_init(&b);
-  int r = sio__encode_event(&b, nsp->name, nsp->name_len, id, event,
+  sioc__sbuf_t *b = sio__tx_begin(nsp->server);
+  int r = sio__encode_event(b, nsp->name, nsp->name_len, id, event,
                             strlen(event), args, args_len, n_atts);
-  if (r) {
-    sioc__sbuf_reset(&b);
-    return r;
-  }
-  msgs[0] = eio__msg_new(0, "4", 1, b.data, b.len);
-  sioc__sbuf_reset(&b);
+  msgs[0] = r ? NULL : eio__msg_new(0, "4", 1, b->data, b->len);
+  sio__tx_done(nsp->server);
+  if (r) return r;
   if (!msgs[0]) return SIOC_ENOMEM;
   for (size_t i = 0; i < n_atts; i++) {
     msgs[i + 1] = eio__msg_new(1, NULL, 0, (const char *)atts[i].data, atts[i].len);
@@ -324,12 +320,23 @@ int sio__socket_send_msgs(sioc_socket_t *s, sioc__rbuf_t **msgs, size_t n,
   return 0;
 }
 
-static int check_args(const char *event, const char *args, size_t len,
-                      const sioc_bin_t *atts, size_t n_atts) {
+/* args must be a JSON array text; the arguments of the event being handled
+ * (checked on receipt) pass without a second scan.  server may be NULL
+ * (a disconnected socket may have outlived it). */
+static int check_array(const sioc_server_t *server, const char *args, size_t len) {
+  if (server && args == server->checked_args && len == server->checked_args_len) return 0;
+  return sioc__json_check(args, len) == SIOC_JSON_ARRAY ? 0 : SIOC_EJSON;
+}
+
+static const sioc_server_t *live_server(const sioc_socket_t *s) {
+  return s->state == SOCK_CONNECTED ? s->nsp->server : NULL;
+}
+
+static int check_args(const sioc_server_t *server, const char *event, const char *args,
+                      size_t len, const sioc_bin_t *atts, size_t n_atts) {
   if (!event || (n_atts && !atts)) return SIOC_EINVAL;
   if (!args) return SIOC_EINVAL;
-  if (sioc__json_check(args, len) != SIOC_JSON_ARRAY) return SIOC_EJSON;
-  return 0;
+  return check_array(server, args, len);
 }
 
 #define MAX_STACK_MSGS 17
@@ -351,7 +358,7 @@ static int emit_common(sioc_socket_t *s, const char *event, const char *args,
 
 int sioc_socket_emit(sioc_socket_t *s, const char *event, const char *args,
                      size_t len, const sioc_bin_t *atts, size_t n_atts) {
-  int r = check_args(event, args, len, atts, n_atts);
+  int r = check_args(live_server(s), event, args, len, atts, n_atts);
   if (r) return r;
   if (s->state != SOCK_CONNECTED) return SIOC_ECLOSED;
   return emit_common(s, event, args, len, atts, n_atts, -1);
@@ -361,7 +368,7 @@ int sioc_socket_emit_with_ack(sioc_socket_t *s, const char *event,
                               const char *args, size_t len,
                               const sioc_bin_t *atts, size_t n_atts,
                               uint32_t timeout_ms, sioc_ack_cb cb, void *data) {
-  int r = check_args(event, args, len, atts, n_atts);
+  int r = check_args(live_server(s), event, args, len, atts, n_atts);
   if (r) return r;
   if (!cb) return SIOC_EINVAL;
   if (s->state != SOCK_CONNECTED) return SIOC_ECLOSED;
@@ -384,18 +391,23 @@ int sioc_socket_emit_with_ack(sioc_socket_t *s, const char *event,
 int sioc_socket_ack(sioc_socket_t *s, int64_t ack_id, const char *args,
                     size_t len, const sioc_bin_t *atts, size_t n_atts) {
   if (ack_id < 0 || !args || (n_atts && !atts)) return SIOC_EINVAL;
-  if (sioc__json_check(args, len) != SIOC_JSON_ARRAY) return SIOC_EJSON;
+  if (check_array(live_server(s), args, len)) return SIOC_EJSON;
   if (s->state != SOCK_CONNECTED) return SIOC_ECLOSED;
-  sioc__sbuf_t b;
-  sioc__sbuf_init(&b);
-  int r = sio__encode_ack(&b, s->nsp->name, s->nsp->name_len, ack_id, args, len, n_atts);
-  if (r == 0) r = sio__client_send_text(s->client, b.data, b.len);
-  sioc__sbuf_reset(&b);
+  sioc_server_t *server = s->nsp->server;
+  sioc__sbuf_t *b = sio__tx_begin(server);
+  int r = sio__encode_ack(b, s->nsp->name, s->nsp->name_len, ack_id, args, len, n_atts);
+  sioc__rbuf_t *m = r ? NULL : eio__msg_new(0, "4", 1, b->data, b->len);
+  sio__tx_done(server);
+  if (r) return r;
+  if (!m) return SIOC_ENOMEM;
+  r = s->client && s->client->session ? eio__session_send(s->client->session, m)
+                                      : SIOC_ECLOSED;
+  sioc__rbuf_unref(m);
   for (size_t i = 0; r == 0 && i < n_atts; i++) {
-    sioc__rbuf_t *m = eio__msg_new(1, NULL, 0, (const char *)atts[i].data, atts[i].len);
-    if (!m) return SIOC_ENOMEM;
-    r = eio__session_send(s->client->session, m);
-    sioc__rbuf_unref(m);
+    sioc__rbuf_t *a = eio__msg_new(1, NULL, 0, (const char *)atts[i].data, atts[i].len);
+    if (!a) return SIOC_ENOMEM;
+    r = eio__session_send(s->client->session, a);
+    sioc__rbuf_unref(a);
   }
   return r;
 }
@@ -416,7 +428,7 @@ void sio__deliver_local(sioc_nsp_t *nsp, const sio__broadcast_t *b) {
 int sioc_nsp_emit(sioc_nsp_t *nsp, const sioc_target_t *t, const char *event,
                   const char *args, size_t len, const sioc_bin_t *atts,
                   size_t n_atts) {
-  int r = check_args(event, args, len, atts, n_atts);
+  int r = check_args(nsp->server, event, args, len, atts, n_atts);
   if (r) return r;
   sioc__rbuf_t *stack[MAX_STACK_MSGS];
   sioc__rbuf_t **msgs = n_atts + 1 <= MAX_STACK_MSGS ? stack : malloc((n_atts + 1) * sizeof(*msgs));
@@ -478,7 +490,7 @@ int sioc_nsp_emit_with_ack(sioc_nsp_t *nsp, const sioc_target_t *t,
                            const char *event, const char *args, size_t len,
                            const sioc_bin_t *atts, size_t n_atts,
                            uint32_t timeout_ms, sioc_bcast_ack_cb cb, void *data) {
-  int r = check_args(event, args, len, atts, n_atts);
+  int r = check_args(nsp->server, event, args, len, atts, n_atts);
   if (r) return r;
   if (!cb) return SIOC_EINVAL;
   sio__bcast_ack_t *b = calloc(1, sizeof(*b));

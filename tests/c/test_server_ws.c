@@ -10,6 +10,10 @@ static lc_rec_t rec;
 /* Answers "ask" events that want an ack, with a binary ack for "askbin". */
 static void hook_event(sioc_socket_t *s, const sioc_event_t *ev, void *data) {
   if (ev->ack_id < 0) return;
+  /* The event's own arguments pass unchecked, but only exactly them: a
+   * prefix (an unterminated array) is still refused. */
+  ASSERT_EQ(sioc_socket_ack(s, ev->ack_id, ev->args, ev->args_len - 1, NULL, 0), SIOC_EJSON);
+  ASSERT_EQ(sioc_socket_emit(s, "x", ev->args, ev->args_len - 1, NULL, 0), SIOC_EJSON);
   if (strcmp(ev->name, "ask") == 0) {
     ASSERT_EQ(sioc_socket_ack(s, ev->ack_id, "[\"ok\"]", 6, NULL, 0), 0);
   } else if (strcmp(ev->name, "askbin") == 0) {
