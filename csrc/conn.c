@@ -7,6 +7,15 @@
  *  - c->closing is set once uv_close() was called or is pending behind a
  *    write; no request is parsed and no byte is queued after that.
  *  - the connection memory is freed in the tcp close callback only.
+ *  - WebSocket frames (eio__conn_send) are gathered: queued on the
+ *    connection, which is listed once in server->corked, and written with
+ *    one writev per connection when the read being handled ends, or for
+ *    everything else after the poll phase's callbacks (check handle) or
+ *    before the loop blocks (prepare handle).  An echo answering four
+ *    requests that arrived in one read is one write instead of four; a
+ *    connection that receives four broadcasts in one loop turn, one write.
+ *    Both flush points come before any close callback of the turn, so the
+ *    list never names freed memory.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,9 +53,12 @@ typedef struct {
 
 static eio__conn_t *conn_of(http_parser *p) { return p->data; }
 
+static void uncork_forget(sioc_server_t *s, eio__conn_t *c);
+
 static void on_close(uv_handle_t *h) {
   eio__conn_t *c = h->data;
   sioc_server_t *s = c->server;
+  if (c->corked) uncork_forget(s, c);   /* cannot happen; see the top */
   eio__outq_reset(&c->outq);
   if (c->req) {
     eio__http_req_reset(c->req);
@@ -67,8 +79,15 @@ static void close_now(eio__conn_t *c) {
   uv_close((uv_handle_t *)&c->tcp, on_close);
 }
 
+static void flush_one(eio__conn_t *c);
+
 void eio__conn_close(eio__conn_t *c, int graceful) {
   if (c->closing == 2) return;
+  /* Gathered frames go before the close (they may complete it at once). */
+  if (graceful && c->corked && !c->closing) {
+    flush_one(c);
+    if (c->closing == 2) return;
+  }
   if (c->closing == 1 && !graceful) {
     close_now(c);
     return;
@@ -141,6 +160,109 @@ int eio__conn_write(eio__conn_t *c, sioc__rbuf_t *buf, size_t off, size_t len) {
   /* Written at once: no write callback will come to finish a close. */
   if (c->close_after_write && eio__outq_idle(&c->outq)) close_now(c);
   return 0;
+}
+
+/* ---- write gathering --------------------------------------------------------- */
+
+/* Writes what is queued on c (what the kernel takes now, a uv_write for the
+ * rest).  Does not touch c->corked: only flush_all takes a connection off
+ * the list. */
+static void flush_one(eio__conn_t *c) {
+  if (c->closing == 2 || eio__outq_idle(&c->outq)) return;
+  c->outq.req.data = c;
+  if (eio__outq_flush(&c->outq, (uv_stream_t *)&c->tcp, after_write) < 0) {
+    close_now(c);
+    return;
+  }
+  if (c->close_after_write && eio__outq_idle(&c->outq)) close_now(c);
+}
+
+static void flush_all(sioc_server_t *s) {
+  /* A flush may close a connection, and the callbacks of that may send to
+   * others: they are appended and flushed in this same pass. */
+  for (size_t i = 0; i < s->n_corked; i++) {
+    eio__conn_t *c = s->corked[i];
+    c->corked = 0;
+    flush_one(c);
+  }
+  s->n_corked = 0;
+  uv_check_stop(&s->flush_check);
+  uv_prepare_stop(&s->flush_prepare);
+}
+
+static void on_flush_check(uv_check_t *h) { flush_all(h->data); }
+static void on_flush_prepare(uv_prepare_t *h) { flush_all(h->data); }
+
+static int cork(sioc_server_t *s, eio__conn_t *c) {
+  if (s->n_corked == s->cap_corked) {
+    size_t ncap = s->cap_corked ? s->cap_corked * 2 : 64;
+    eio__conn_t **n = realloc(s->corked, ncap * sizeof(*n));
+    if (!n) return SIOC_ENOMEM;
+    s->corked = n;
+    s->cap_corked = ncap;
+  }
+  if (s->n_corked == 0) {
+    uv_check_start(&s->flush_check, on_flush_check);
+    uv_prepare_start(&s->flush_prepare, on_flush_prepare);
+  }
+  s->corked[s->n_corked++] = c;
+  c->corked = 1;
+  return 0;
+}
+
+static void uncork_forget(sioc_server_t *s, eio__conn_t *c) {
+  for (size_t i = 0; i < s->n_corked; i++) {
+    if (s->corked[i] == c) {
+      s->corked[i] = s->corked[--s->n_corked];
+      break;
+    }
+  }
+  c->corked = 0;
+}
+
+int eio__conn_send(eio__conn_t *c, sioc__rbuf_t *buf, size_t off, size_t len) {
+  sioc_server_t *s = c->server;
+  if (c->closing == 2) return SIOC_ECLOSED;
+  /* Closing: the flush handles are gone, and a close already flushed. */
+  if (s->closing || c->closing) return eio__conn_write(c, buf, off, len);
+  const sioc_server_options_t *o = eio__options(s);
+  if (o->max_buffered_bytes && c->outq.bytes + len > o->max_buffered_bytes) {
+    /* The limit counts what the peer has not taken: offer the kernel what
+     * waits first. */
+    flush_one(c);
+    if (c->closing == 2) return SIOC_ECLOSED;
+    if (c->outq.bytes + len > o->max_buffered_bytes) {
+      close_now(c);
+      return SIOC_ELIMIT;
+    }
+  }
+  if (eio__outq_push(&c->outq, buf, off, len)) {
+    close_now(c);
+    return SIOC_ENOMEM;
+  }
+  if (!c->corked && cork(s, c)) flush_one(c);   /* no list: write now */
+  return 0;
+}
+
+void sioc__conn_flush_init(sioc_server_t *s) {
+  uv_check_init(s->loop, &s->flush_check);
+  uv_prepare_init(s->loop, &s->flush_prepare);
+  s->flush_check.data = s;
+  s->flush_prepare.data = s;
+  s->live_handles += 2;
+}
+
+static void on_flush_handle_closed(uv_handle_t *h) {
+  sioc__server_handle_closed(h->data);
+}
+
+void sioc__conn_flush_close(sioc_server_t *s) {
+  flush_all(s);
+  uv_close((uv_handle_t *)&s->flush_check, on_flush_handle_closed);
+  uv_close((uv_handle_t *)&s->flush_prepare, on_flush_handle_closed);
+  free(s->corked);
+  s->corked = NULL;
+  s->cap_corked = 0;
 }
 
 static const char *status_text(int status) {
@@ -376,10 +498,13 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
     return;
   }
   if (nread == 0 || c->closing) return;
-  if (c->mode == CONN_WS)
+  if (c->mode == CONN_WS) {
     eio__ws_feed(c, buf->base, (size_t)nread);
-  else
+    /* The answers to this read go out together, now. */
+    if (c->corked) flush_one(c);
+  } else {
     feed_http(c, buf->base, (size_t)nread);
+  }
 }
 
 /* A new connection object on the server's loop, linked and counted.  The

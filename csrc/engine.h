@@ -68,6 +68,7 @@ struct eio__conn_s {
   uint8_t holding_poll;        /* a long-poll GET is parked on this conn */
   uint8_t adopted;             /* handed over by a host HTTP server */
   uint8_t read_paused;         /* reading stopped until a decision */
+  uint8_t corked;              /* listed in server->corked (eio__conn_send) */
   char *held_headers;          /* CORS lines for the parked GET's answer */
   eio__session_t *posting;     /* session whose POST body is being read */
   sioc_request_t *pending_req; /* handshake waiting for allow_request_async */
@@ -77,6 +78,14 @@ struct eio__conn_s {
 /* Queues bytes (a reference) and starts writing.  Over the buffered-bytes
  * limit the connection is closed and SIOC_ELIMIT returned. */
 int eio__conn_write(eio__conn_t *c, sioc__rbuf_t *buf, size_t off, size_t len);
+/* Queues bytes (a reference) to go out with whatever else this connection
+ * is sent during the loop's current batch of callbacks: at the end of the
+ * read being handled, or after the poll phase's callbacks, or before the
+ * loop would block (conn.c).  Order with eio__conn_write is kept (that
+ * one first writes what was queued here).  Over the buffered-bytes limit,
+ * counting only what the kernel does not take, the connection is closed
+ * and SIOC_ELIMIT returned. */
+int eio__conn_send(eio__conn_t *c, sioc__rbuf_t *buf, size_t off, size_t len);
 /* Writes a complete HTTP response.  `extra_headers` are full lines ending in
  * CRLF (may be NULL).  CORS headers for the current request are added by the
  * caller through extra_headers. */

@@ -127,6 +127,7 @@ int sioc_server_new(uv_loop_t *loop, const sioc_server_options_t *opts,
     free(s);
     return SIOC_ENOMEM;
   }
+  sioc__conn_flush_init(s);   /* the first uv handles: nothing fails after */
   *out = s;
   return 0;
 }
@@ -447,6 +448,8 @@ int sioc_server_close(sioc_server_t *s, sioc_server_close_cb cb, void *data) {
     if (c->mode == CONN_WS) eio__ws_close(c, 1001);
     eio__conn_close(c, 1);
   }
+  /* Connections were flushed by their close; nothing is gathered now. */
+  sioc__conn_flush_close(s);
   if (!sioc__list_empty(&s->conns)) {
     s->close_timer = malloc(sizeof(uv_timer_t));
     if (s->close_timer) {

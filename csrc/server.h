@@ -25,6 +25,14 @@ struct sioc_server_s {
    * delivered from here (ws_transport.c); busy while one is delivered. */
   sioc__sbuf_t rx;
   int rx_busy;
+  /* Connections with output queued by eio__conn_send, written out together
+   * (one writev each) by the check handle (after the poll phase's
+   * callbacks) or the prepare handle (before the loop blocks).  Every entry
+   * is flushed before its connection's close callback can run. */
+  eio__conn_t **corked;
+  size_t n_corked, cap_corked;
+  uv_check_t flush_check;
+  uv_prepare_t flush_prepare;
   /* Outgoing packet text is encoded here, then copied into its shared
    * block (sio_socket.c); keeps its capacity between packets. */
   sioc__sbuf_t tx;
@@ -59,6 +67,11 @@ struct sioc_server_s {
 /* Called when a handle owned by the server (connection, session timer)
  * finished closing; completes sioc_server_close() once none remain. */
 void sioc__server_handle_closed(sioc_server_t *s);
+
+/* conn.c: the write-gathering handles (see sioc_server_s.corked): set up
+ * with the server, closed (after a last flush) when it closes. */
+void sioc__conn_flush_init(sioc_server_t *s);
+void sioc__conn_flush_close(sioc_server_t *s);
 
 /* Routes a complete request to the engine mounted at its path, or answers
  * 404. */

@@ -91,7 +91,7 @@ sioc__rbuf_t *eio__msg_packet(eio__type_t type, const char *data, size_t len) {
 int eio__ws_send(eio__conn_t *c, sioc__rbuf_t *m) {
   if (!c->ws || c->ws->closing) return SIOC_ECLOSED;
   size_t off = EIO_MSG_HEADROOM - m->hdr;
-  return eio__conn_write(c, m, off, m->len - off);
+  return eio__conn_send(c, m, off, m->len - off);
 }
 
 static void send_control(eio__conn_t *c, int opcode, const void *data, size_t len) {

@@ -1,8 +1,8 @@
 /* test_server_ws.c - the server over WebSocket on loopback: the RFC 6455
  * handshake, events both ways, binary attachments both ways, acks both ways
  * (including the ack timeout), fragmentation and control frames, frames
- * split across reads at every byte and many frames in one read, and
- * server-side disconnects. */
+ * split across reads at every byte and many frames in one read, volatile
+ * packets and the gathering of writes, and server-side disconnects. */
 #include "loop_client.h"
 
 static lc_rec_t rec;
@@ -316,6 +316,37 @@ static void wait_frame_no_ping(lc_client_t *c, lc_frame_t *f) {
   }
 }
 
+/* socket.io's volatile rule over WebSocket: a volatile packet is dropped
+ * while the transport is not writable, i.e. while an earlier packet has not
+ * been written yet (engine.io: until ws's send callback).  Packets sent in
+ * one loop turn go out together after it, so a volatile one right after a
+ * regular one, or after another volatile one, in the same turn is dropped;
+ * one sent after the turn goes.  (socket.io's own tests "should not emit
+ * volatile event after regular event" and "should emit only one
+ * consecutive volatile event (ws)".) */
+static void test_volatile(void) {
+  char id[32];
+  lc_client_t *c = lc_sio_ws("volatile", id);
+  sioc_socket_t *s = lc_rec_socket(&rec, id);
+  sioc_nsp_t *nsp = sioc_socket_nsp(s);
+  const char *me[] = {id};
+  sioc_target_t vol = {me, 1, NULL, 0, SIOC_BCAST_VOLATILE};
+  lc_sleep(20);   /* nothing pending from the handshake */
+  ASSERT_EQ(sioc_nsp_emit(nsp, &vol, "v", "[1]", 3, NULL, 0), 0);   /* goes */
+  ASSERT_EQ(sioc_nsp_emit(nsp, &vol, "v", "[2]", 3, NULL, 0), 0);   /* dropped */
+  ASSERT_EQ(sioc_socket_emit(s, "n", "[3]", 3, NULL, 0), 0);        /* regular: goes */
+  ASSERT_EQ(sioc_nsp_emit(nsp, &vol, "v", "[4]", 3, NULL, 0), 0);   /* dropped */
+  lc_ws_expect(c, "42[\"v\",1]", 2000);
+  lc_ws_expect(c, "42[\"n\",3]", 2000);
+  lc_sleep(20);
+  ASSERT_EQ(sioc_nsp_emit(nsp, &vol, "v", "[5]", 3, NULL, 0), 0);   /* writable again */
+  lc_ws_expect(c, "42[\"v\",5]", 2000);
+  lc_sleep(20);
+  lc_frame_t f;
+  ASSERT_EQ(lc_ws_try(c, &f), 0);   /* nothing else came */
+  lc_close(c);
+}
+
 /* Appends one encoded frame to buf. */
 static void add_frame(unsigned char *buf, size_t *n, int fin, int op, const char *data,
                       size_t len) {
@@ -405,6 +436,7 @@ int main(void) {
   test_handshake(srv);
   test_events(srv);
   test_split_reads();
+  test_volatile();
   lc_server_close(srv);
   lc_rec_free(&rec);
   lc_end();
