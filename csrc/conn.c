@@ -59,7 +59,7 @@ static void on_close(uv_handle_t *h) {
   eio__conn_t *c = h->data;
   sioc_server_t *s = c->server;
   if (c->corked) uncork_forget(s, c);   /* cannot happen; see the top */
-  eio__outq_reset(&c->outq);
+  eio__outq_reset(&c->outq, &s->outq_pool);
   if (c->req) {
     eio__http_req_reset(c->req);
     free(c->req);
@@ -104,15 +104,15 @@ void eio__conn_close(eio__conn_t *c, int graceful) {
 
 static void after_write(uv_write_t *req, int status) {
   eio__conn_t *c = req->data;
-  eio__outq_done(&c->outq);
+  eio__outq_done(&c->outq, &c->server->outq_pool);
   if (c->closing == 2) return;
   if (status < 0) {
     close_now(c);
     return;
   }
   if (!eio__outq_idle(&c->outq)) {
-    c->outq.req.data = c;
-    if (eio__outq_flush(&c->outq, (uv_stream_t *)&c->tcp, after_write) < 0)
+    if (eio__outq_flush(&c->outq, &c->server->outq_pool, (uv_stream_t *)&c->tcp,
+                        after_write, c) < 0)
       close_now(c);
     return;
   }
@@ -146,13 +146,13 @@ int eio__conn_write(eio__conn_t *c, sioc__rbuf_t *buf, size_t off, size_t len) {
     close_now(c);
     return SIOC_ELIMIT;
   }
-  int r = eio__outq_push(&c->outq, buf, off, len);
+  int r = eio__outq_push(&c->outq, &c->server->outq_pool, buf, off, len);
   if (r) {
     close_now(c);
     return r;
   }
-  c->outq.req.data = c;
-  r = eio__outq_flush(&c->outq, (uv_stream_t *)&c->tcp, after_write);
+  r = eio__outq_flush(&c->outq, &c->server->outq_pool, (uv_stream_t *)&c->tcp,
+                      after_write, c);
   if (r < 0) {
     close_now(c);
     return r;
@@ -169,8 +169,8 @@ int eio__conn_write(eio__conn_t *c, sioc__rbuf_t *buf, size_t off, size_t len) {
  * the list. */
 static void flush_one(eio__conn_t *c) {
   if (c->closing == 2 || eio__outq_idle(&c->outq)) return;
-  c->outq.req.data = c;
-  if (eio__outq_flush(&c->outq, (uv_stream_t *)&c->tcp, after_write) < 0) {
+  if (eio__outq_flush(&c->outq, &c->server->outq_pool, (uv_stream_t *)&c->tcp,
+                      after_write, c) < 0) {
     close_now(c);
     return;
   }
@@ -236,7 +236,7 @@ int eio__conn_send(eio__conn_t *c, sioc__rbuf_t *buf, size_t off, size_t len) {
       return SIOC_ELIMIT;
     }
   }
-  if (eio__outq_push(&c->outq, buf, off, len)) {
+  if (eio__outq_push(&c->outq, &s->outq_pool, buf, off, len)) {
     close_now(c);
     return SIOC_ENOMEM;
   }

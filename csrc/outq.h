@@ -6,11 +6,19 @@
  * rest goes out with one writev (uv_write) at a time, and what arrives while
  * that write is in flight is sent together when it completes.  `bytes` is
  * therefore what the peer has not taken yet: the slow-consumer measure.
+ *
+ * Memory: an empty queue holds nothing but this struct (40 bytes).  The item
+ * ring exists only while something is queued; rings of the smallest size
+ * come from and go back to a pool the server owns (a queue fills and drains
+ * once per loop turn on a busy connection: malloc and free each time were
+ * a fifth of the cost of a delivery).  The uv_write_t exists only while a
+ * write is in flight, which an idle connection never has.
  */
 #ifndef SIOC_OUTQ_H
 #define SIOC_OUTQ_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 #include "buf.h"
 
@@ -21,27 +29,37 @@ typedef struct {
 } eio__outq_item_t;
 
 typedef struct {
-  eio__outq_item_t *items;   /* ring buffer */
-  size_t head;
-  size_t count;
-  size_t cap;
+  eio__outq_item_t *items;   /* ring buffer; NULL when empty */
+  uint32_t head;
+  uint32_t count;
+  uint32_t cap;
+  uint32_t inflight;         /* items being written by `req` */
   size_t bytes;              /* queued bytes, in flight included */
-  size_t inflight;           /* items being written by `req` */
-  uv_write_t req;
+  uv_write_t *req;           /* while a uv_write is in flight */
 } eio__outq_t;
 
+/* Spare rings of the smallest size (a free list), owned by the server. */
+typedef struct {
+  void *free;
+  size_t n;
+} eio__outq_pool_t;
+
 void eio__outq_init(eio__outq_t *q);
-/* Drops every item not in flight... and the in-flight ones too: only call
- * once the stream is closed. */
-void eio__outq_reset(eio__outq_t *q);
+/* Drops every item, in flight or not: only call once the stream is closed
+ * (libuv has then cancelled the write and run its callback). */
+void eio__outq_reset(eio__outq_t *q, eio__outq_pool_t *pool);
 /* Takes a new reference to buf.  0 or SIOC_ENOMEM. */
-int eio__outq_push(eio__outq_t *q, sioc__rbuf_t *buf, size_t off, size_t len);
+int eio__outq_push(eio__outq_t *q, eio__outq_pool_t *pool, sioc__rbuf_t *buf,
+                   size_t off, size_t len);
 /* Writes what it can now and starts a write of the rest when none is in
- * flight.  cb is the stream's write callback; it must call
- * eio__outq_done().  0 or a libuv error. */
-int eio__outq_flush(eio__outq_t *q, uv_stream_t *stream, uv_write_cb cb);
+ * flight.  cb is the stream's write callback (its req->data is `data`); it
+ * must call eio__outq_done().  0 or a libuv error / SIOC_ENOMEM. */
+int eio__outq_flush(eio__outq_t *q, eio__outq_pool_t *pool, uv_stream_t *stream,
+                    uv_write_cb cb, void *data);
 /* Releases the items of the write that completed. */
-void eio__outq_done(eio__outq_t *q);
+void eio__outq_done(eio__outq_t *q, eio__outq_pool_t *pool);
 static inline int eio__outq_idle(const eio__outq_t *q) { return q->count == 0; }
+
+void eio__outq_pool_free(eio__outq_pool_t *pool);
 
 #endif

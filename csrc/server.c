@@ -385,6 +385,7 @@ static void free_server(sioc_server_t *s) {
   free_routes(s);
   sioc__sbuf_reset(&s->rx);
   sioc__sbuf_reset(&s->tx);
+  eio__outq_pool_free(&s->outq_pool);
   free(s->read_buf);
   free(s->opt_arena);
   free(s);

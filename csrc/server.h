@@ -33,6 +33,7 @@ struct sioc_server_s {
   size_t n_corked, cap_corked;
   uv_check_t flush_check;
   uv_prepare_t flush_prepare;
+  eio__outq_pool_t outq_pool;    /* spare write-queue rings (outq.h) */
   /* Outgoing packet text is encoded here, then copied into its shared
    * block (sio_socket.c); keeps its capacity between packets. */
   sioc__sbuf_t tx;

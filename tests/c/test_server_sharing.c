@@ -158,12 +158,13 @@ static void on_shot(uv_timer_t *t) {
     }
     int i = ws_index(c->session->sid);
     outq_snap_t *b = &before_ws[i];
-    /* The queue writes what the socket takes at once (uv_try_write) and
-     * keeps only the rest: a recipient's frames are either already in the
-     * kernel, written from the shared buffer, or queued as references to it
-     * (the last ones, the first of them perhaps partly written). */
+    /* Frames are gathered until the loop turn ends, then the queue writes
+     * what the socket takes at once (uv_try_write) and keeps only the rest:
+     * a recipient's frames are either already in the kernel, written from
+     * the shared buffer, or queued as references to it (the last ones, the
+     * first of them perhaps partly written). */
     if (c->outq.cap != b->cap && b->cap != 0)
-      FATAL("ws %d: outq array reallocated (cap %zu -> %zu)", i, b->cap, c->outq.cap);
+      FATAL("ws %d: outq array reallocated (cap %zu -> %zu)", i, b->cap, (size_t)c->outq.cap);
     ASSERT_EQ(b->count, 0);
     size_t queued = c->outq.count;
     if (!s->want_ws[i]) {
