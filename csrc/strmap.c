@@ -33,7 +33,7 @@ void sioc__strmap_free(sioc__strmap_t *m) {
 
 static sioc__strmap_slot_t *find(const sioc__strmap_t *m, const char *key,
                                  size_t klen, uint32_t h) {
-  if (m->cap == 0) return NULL;
+  if (m->cap == 0 || klen > UINT32_MAX) return NULL;
   size_t mask = m->cap - 1;
   for (size_t i = h & mask;; i = (i + 1) & mask) {
     sioc__strmap_slot_t *s = &m->slots[i];
@@ -69,6 +69,7 @@ static int grow(sioc__strmap_t *m) {
 }
 
 int sioc__strmap_put(sioc__strmap_t *m, const char *key, size_t klen, void *val) {
+  if (klen > UINT32_MAX) return SIOC_EINVAL;
   uint32_t h = hash_bytes(key, klen);
   sioc__strmap_slot_t *s = find(m, key, klen, h);
   if (s) {
@@ -80,7 +81,7 @@ int sioc__strmap_put(sioc__strmap_t *m, const char *key, size_t klen, void *val)
     int r = grow(m);
     if (r) return r;
   }
-  sioc__strmap_slot_t e = {key, klen, h, val};
+  sioc__strmap_slot_t e = {key, (uint32_t)klen, h, val};
   insert_slot(m->slots, m->cap, &e);
   m->count++;
   return 0;

@@ -11,9 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* 24 bytes: the maps are per connection state (sessions, socket ids, rooms),
+ * so their slots are part of what an idle connection costs. */
 typedef struct {
   const char *key;   /* NULL: empty slot */
-  size_t klen;
+  uint32_t klen;     /* keys are ids and names: longer ones are refused */
   uint32_t hash;
   void *val;
 } sioc__strmap_slot_t;
@@ -28,7 +30,8 @@ void sioc__strmap_init(sioc__strmap_t *m);
 /* Frees the slot array (not keys or values). */
 void sioc__strmap_free(sioc__strmap_t *m);
 void *sioc__strmap_get(const sioc__strmap_t *m, const char *key, size_t klen);
-/* Inserts or replaces.  0 or SIOC_ENOMEM (map unchanged). */
+/* Inserts or replaces.  0, SIOC_EINVAL (a key of 4 GiB or more) or
+ * SIOC_ENOMEM (map unchanged). */
 int sioc__strmap_put(sioc__strmap_t *m, const char *key, size_t klen, void *val);
 /* Removes the entry and returns its value, or NULL when absent. */
 void *sioc__strmap_del(sioc__strmap_t *m, const char *key, size_t klen);
