@@ -10,8 +10,8 @@
  *  - WebSocket frames (eio__conn_send) are gathered: queued on the
  *    connection, which is listed once in server->corked, and written with
  *    one writev per connection when the read being handled ends, or for
- *    everything else after the poll phase's callbacks (check handle) or
- *    before the loop blocks (prepare handle).  An echo answering four
+ *    everything else at the end of the loop turn (server.c: after the poll
+ *    phase's callbacks, or before the loop blocks).  An echo answering four
  *    requests that arrived in one read is one write instead of four; a
  *    connection that receives four broadcasts in one loop turn, one write.
  *    Both flush points come before any close callback of the turn, so the
@@ -177,7 +177,7 @@ static void flush_one(eio__conn_t *c) {
   if (c->close_after_write && eio__outq_idle(&c->outq)) close_now(c);
 }
 
-static void flush_all(sioc_server_t *s) {
+void sioc__conn_flush_all(sioc_server_t *s) {
   /* A flush may close a connection, and the callbacks of that may send to
    * others: they are appended and flushed in this same pass. */
   for (size_t i = 0; i < s->n_corked; i++) {
@@ -186,12 +186,7 @@ static void flush_all(sioc_server_t *s) {
     flush_one(c);
   }
   s->n_corked = 0;
-  uv_check_stop(&s->flush_check);
-  uv_prepare_stop(&s->flush_prepare);
 }
-
-static void on_flush_check(uv_check_t *h) { flush_all(h->data); }
-static void on_flush_prepare(uv_prepare_t *h) { flush_all(h->data); }
 
 static int cork(sioc_server_t *s, eio__conn_t *c) {
   if (s->n_corked == s->cap_corked) {
@@ -201,10 +196,7 @@ static int cork(sioc_server_t *s, eio__conn_t *c) {
     s->corked = n;
     s->cap_corked = ncap;
   }
-  if (s->n_corked == 0) {
-    uv_check_start(&s->flush_check, on_flush_check);
-    uv_prepare_start(&s->flush_prepare, on_flush_prepare);
-  }
+  if (s->n_corked == 0) sioc__server_want_turn_end(s);
   s->corked[s->n_corked++] = c;
   c->corked = 1;
   return 0;
@@ -242,27 +234,6 @@ int eio__conn_send(eio__conn_t *c, sioc__rbuf_t *buf, size_t off, size_t len) {
   }
   if (!c->corked && cork(s, c)) flush_one(c);   /* no list: write now */
   return 0;
-}
-
-void sioc__conn_flush_init(sioc_server_t *s) {
-  uv_check_init(s->loop, &s->flush_check);
-  uv_prepare_init(s->loop, &s->flush_prepare);
-  s->flush_check.data = s;
-  s->flush_prepare.data = s;
-  s->live_handles += 2;
-}
-
-static void on_flush_handle_closed(uv_handle_t *h) {
-  sioc__server_handle_closed(h->data);
-}
-
-void sioc__conn_flush_close(sioc_server_t *s) {
-  flush_all(s);
-  uv_close((uv_handle_t *)&s->flush_check, on_flush_handle_closed);
-  uv_close((uv_handle_t *)&s->flush_prepare, on_flush_handle_closed);
-  free(s->corked);
-  s->corked = NULL;
-  s->cap_corked = 0;
 }
 
 static const char *status_text(int status) {

@@ -12,8 +12,15 @@
  *    a noop, and "5" switches transports; the upgrade times out after
  *    upgradeTimeout.
  *
+ * Heartbeats: every session waits with the same interval (or timeout), so
+ * the server keeps two queues in deadline order (appending keeps the order)
+ * and one timer for the earliest head, instead of a uv_timer_t per session
+ * (152 bytes each, and a heap operation per pong).
+ *
  * Session lifetime: created by the handshake, removed from the engine's map
- * by eio__session_close(), freed when its timers finished closing.
+ * by eio__session_close(), freed once its upgrade timer (if any) finished
+ * closing, and never before the end of the loop turn: code up the stack may
+ * still look at a session it just closed.
  */
 #include <openssl/rand.h>
 #include <stdio.h>
@@ -148,11 +155,28 @@ static void session_free(eio__session_t *s) {
   free(s);
 }
 
+/* A closed session with no handle left waits in the graveyard for the end
+ * of the turn. */
+static void bury(eio__session_t *s) {
+  sioc_server_t *server = s->engine->server;
+  sioc__list_push_back(&server->graveyard, &s->hb_link);
+  sioc__server_want_turn_end(server);
+}
+
+void eio__sessions_reap(sioc_server_t *server) {
+  while (!sioc__list_empty(&server->graveyard)) {
+    sioc__list_t *n = server->graveyard.next;
+    sioc__list_remove(n);
+    session_free(SIOC_CONTAINER_OF(n, eio__session_t, hb_link));
+  }
+}
+
 static void on_handle_closed(uv_handle_t *h) {
   eio__session_t *s = h->data;
   sioc_server_t *server = s->engine->server;
-  if (h != (uv_handle_t *)&s->timer) free(h);
-  if (--s->handles == 0) session_free(s);
+  free(h);
+  /* A close callback: nothing up the stack refers to the session. */
+  if (--s->handles == 0 && s->state == EIO_S_CLOSED) session_free(s);
   sioc__server_handle_closed(server);
 }
 
@@ -181,7 +205,7 @@ void eio__session_close(eio__session_t *s, const char *reason) {
   sioc__list_remove(&s->link);
   server->n_sessions--;
   stop_upgrade(s);
-  uv_timer_stop(&s->timer);
+  sioc__list_remove(&s->hb_link);
   if (s->post) {
     s->post->posting = NULL;
     s->post = NULL;
@@ -201,7 +225,7 @@ void eio__session_close(eio__session_t *s, const char *reason) {
     eio__polling_release(s, EIO_CLOSE);
   }
   if (e->handler.on_close) e->handler.on_close(s, reason);
-  uv_close((uv_handle_t *)&s->timer, on_handle_closed);
+  if (s->handles == 0) bury(s);   /* else the upgrade timer's close frees it */
 }
 
 void eio__session_shutdown(eio__session_t *s) {
@@ -287,34 +311,84 @@ void eio__engine_conn_failed(eio__conn_t *c) {
 
 /* ---- heartbeat ----------------------------------------------------------------- */
 
-static void on_timer(uv_timer_t *t) {
-  eio__session_t *s = t->data;
+/* Arms the server's timer for the earliest deadline at the queues' heads. */
+static void heartbeat_arm(sioc_server_t *server) {
+  uint64_t next = UINT64_MAX;
+  if (!sioc__list_empty(&server->hb_ping))
+    next = SIOC_CONTAINER_OF(server->hb_ping.next, eio__session_t, hb_link)->hb_deadline;
+  if (!sioc__list_empty(&server->hb_pong)) {
+    uint64_t p = SIOC_CONTAINER_OF(server->hb_pong.next, eio__session_t, hb_link)->hb_deadline;
+    if (p < next) next = p;
+  }
+  if (next == UINT64_MAX || server->closing) {
+    uv_timer_stop(&server->hb_timer);
+    return;
+  }
+  uint64_t now = uv_now(server->loop);
+  uv_timer_start(&server->hb_timer, eio__heartbeat_run, next > now ? next - now : 0, 0);
+}
+
+/* Puts s at the tail of queue q with the deadline now + ms.  Deadlines in a
+ * queue only grow, so only an empty queue needs the timer re-armed (a
+ * removed head just makes it fire early once). */
+static void heartbeat_queue(eio__session_t *s, sioc__list_t *q, uint32_t ms) {
+  sioc_server_t *server = s->engine->server;
+  int was_empty = sioc__list_empty(q);
+  sioc__list_remove(&s->hb_link);
+  s->hb_deadline = uv_now(server->loop) + ms;
+  sioc__list_push_back(q, &s->hb_link);
+  if (was_empty) heartbeat_arm(server);
+}
+
+/* The deadline of the session at a queue's head came. */
+static void heartbeat_due(eio__session_t *s) {
   const sioc_server_options_t *o = eio__options(s->engine->server);
   if (s->state != EIO_S_OPEN) {
+    sioc__list_remove(&s->hb_link);
     if (s->state == EIO_S_CLOSING) eio__session_close(s, "forced close");
     return;
   }
   if (s->ping_phase == 0) {
     s->ping_phase = 1;
-    s->pong_deadline = uv_now(t->loop) + o->ping_timeout_ms;
-    uv_timer_start(&s->timer, on_timer, o->ping_timeout_ms, 0);
+    heartbeat_queue(s, &s->engine->server->hb_pong, o->ping_timeout_ms);
     send_packet(s, EIO_PING, NULL);
   } else {
     eio__session_close(s, "ping timeout");
   }
 }
 
+void eio__heartbeat_run(uv_timer_t *t) {
+  sioc_server_t *server = t->data;
+  uint64_t now = uv_now(t->loop);
+  /* Each step takes the head off its queue (moved to the other queue's
+   * tail, or closed), so the heads are read again every time. */
+  for (;;) {
+    eio__session_t *s = NULL;
+    if (!sioc__list_empty(&server->hb_pong)) {
+      eio__session_t *p = SIOC_CONTAINER_OF(server->hb_pong.next, eio__session_t, hb_link);
+      if (p->hb_deadline <= now) s = p;
+    }
+    if (!s && !sioc__list_empty(&server->hb_ping)) {
+      eio__session_t *p = SIOC_CONTAINER_OF(server->hb_ping.next, eio__session_t, hb_link);
+      if (p->hb_deadline <= now) s = p;
+    }
+    if (!s) break;
+    heartbeat_due(s);
+  }
+  heartbeat_arm(server);
+}
+
 static void schedule_ping(eio__session_t *s) {
   const sioc_server_options_t *o = eio__options(s->engine->server);
   s->ping_phase = 0;
-  uv_timer_start(&s->timer, on_timer, o->ping_interval_ms, 0);
+  heartbeat_queue(s, &s->engine->server->hb_ping, o->ping_interval_ms);
 }
 
 /* 1 when the session outlived its pong deadline (the timer may not have run
  * yet because the loop was busy): it is closed now. */
 static int deadline_passed(eio__session_t *s) {
   if (s->ping_phase == 1 &&
-      uv_now(s->engine->server->loop) > s->pong_deadline) {
+      uv_now(s->engine->server->loop) > s->hb_deadline) {
     eio__session_close(s, "ping timeout");
     return 1;
   }
@@ -485,10 +559,7 @@ static void handshake_admit(eio__engine_t *e, eio__conn_t *c, eio__session_t *s,
   s->engine = e;
   s->state = EIO_S_OPEN;
   s->transport = websocket ? EIO_T_WEBSOCKET : EIO_T_POLLING;
-  uv_timer_init(server->loop, &s->timer);
-  s->timer.data = s;
-  s->handles = 1;
-  server->live_handles++;
+  sioc__list_init(&s->hb_link);
   sioc__list_push_back(&e->session_list, &s->link);
   server->n_sessions++;
   if (websocket) {

@@ -152,11 +152,12 @@ struct eio__session_s {
   sioc__rbuf_t **wbuf;         /* packets waiting for a GET (polling) */
   size_t wbuf_len, wbuf_cap;
   size_t wbuf_bytes;
-  uv_timer_t timer;            /* ping interval / pong deadline */
+  sioc__list_t hb_link;        /* server->hb_ping or hb_pong; after the
+                                  close, server->graveyard */
+  uint64_t hb_deadline;        /* next ping, or the pong's deadline */
   uv_timer_t *upgrade_timer;   /* upgrade timeout + noop ticks, while probing */
-  uint64_t pong_deadline;
   uint64_t upgrade_deadline;
-  int handles;                 /* open uv handles; freed when 0 after close */
+  int handles;                 /* open uv handles (the upgrade timer) */
   sioc_handshake_t hs;
   char *hs_arena;              /* owns hs strings */
   void *data;                  /* the upper layer's object */

@@ -127,9 +127,35 @@ int sioc_server_new(uv_loop_t *loop, const sioc_server_options_t *opts,
     free(s);
     return SIOC_ENOMEM;
   }
-  sioc__conn_flush_init(s);   /* the first uv handles: nothing fails after */
+  /* The server's own uv handles; nothing fails after this. */
+  uv_check_init(loop, &s->turn_check);
+  uv_prepare_init(loop, &s->turn_prepare);
+  uv_timer_init(loop, &s->hb_timer);
+  s->turn_check.data = s->turn_prepare.data = s->hb_timer.data = s;
+  s->live_handles += 3;
+  sioc__list_init(&s->graveyard);
+  sioc__list_init(&s->hb_ping);
+  sioc__list_init(&s->hb_pong);
   *out = s;
   return 0;
+}
+
+/* ---- the end of a loop turn ------------------------------------------------ */
+
+static void turn_end(sioc_server_t *s) {
+  sioc__conn_flush_all(s);
+  eio__sessions_reap(s);
+  uv_check_stop(&s->turn_check);
+  uv_prepare_stop(&s->turn_prepare);
+}
+
+static void on_turn_check(uv_check_t *h) { turn_end(h->data); }
+static void on_turn_prepare(uv_prepare_t *h) { turn_end(h->data); }
+
+void sioc__server_want_turn_end(sioc_server_t *s) {
+  if (s->closing) return;   /* the handles are (being) closed: free_server reaps */
+  uv_check_start(&s->turn_check, on_turn_check);
+  uv_prepare_start(&s->turn_prepare, on_turn_prepare);
 }
 
 uv_loop_t *sioc_server_loop(const sioc_server_t *s) { return s->loop; }
@@ -383,9 +409,11 @@ static void free_server(sioc_server_t *s) {
     free(s->eio_engine);
   }
   free_routes(s);
+  eio__sessions_reap(s);   /* in a close callback: nothing refers to them */
   sioc__sbuf_reset(&s->rx);
   sioc__sbuf_reset(&s->tx);
   eio__outq_pool_free(&s->outq_pool);
+  free(s->corked);
   free(s->read_buf);
   free(s->opt_arena);
   free(s);
@@ -430,6 +458,10 @@ static void on_close_grace(uv_timer_t *t) {
   on_close_grace_now(s);
 }
 
+static void on_own_handle_closed(uv_handle_t *h) {
+  sioc__server_handle_closed(h->data);
+}
+
 int sioc_server_close(sioc_server_t *s, sioc_server_close_cb cb, void *data) {
   if (s->closing) return SIOC_EBUSY;
   s->closing = 1;
@@ -449,8 +481,12 @@ int sioc_server_close(sioc_server_t *s, sioc_server_close_cb cb, void *data) {
     if (c->mode == CONN_WS) eio__ws_close(c, 1001);
     eio__conn_close(c, 1);
   }
-  /* Connections were flushed by their close; nothing is gathered now. */
-  sioc__conn_flush_close(s);
+  /* Connections were flushed by their close and every session is closed:
+   * the server's own handles go (the graveyard waits for free_server). */
+  sioc__conn_flush_all(s);
+  uv_close((uv_handle_t *)&s->turn_check, on_own_handle_closed);
+  uv_close((uv_handle_t *)&s->turn_prepare, on_own_handle_closed);
+  uv_close((uv_handle_t *)&s->hb_timer, on_own_handle_closed);
   if (!sioc__list_empty(&s->conns)) {
     s->close_timer = malloc(sizeof(uv_timer_t));
     if (s->close_timer) {

@@ -25,15 +25,24 @@ struct sioc_server_s {
    * delivered from here (ws_transport.c); busy while one is delivered. */
   sioc__sbuf_t rx;
   int rx_busy;
-  /* Connections with output queued by eio__conn_send, written out together
-   * (one writev each) by the check handle (after the poll phase's
-   * callbacks) or the prepare handle (before the loop blocks).  Every entry
-   * is flushed before its connection's close callback can run. */
+  /* End of a loop turn: a check handle (after the poll phase's callbacks)
+   * and a prepare handle (before the loop blocks), active only while there
+   * is work for them: connections with output gathered by eio__conn_send
+   * (one writev each) and closed sessions to free.  Both run before any
+   * close callback of the turn, so the corked list never names freed
+   * memory. */
+  uv_check_t turn_check;
+  uv_prepare_t turn_prepare;
   eio__conn_t **corked;
   size_t n_corked, cap_corked;
-  uv_check_t flush_check;
-  uv_prepare_t flush_prepare;
+  sioc__list_t graveyard;        /* closed sessions (eio__session_t.hb_link) */
   eio__outq_pool_t outq_pool;    /* spare write-queue rings (outq.h) */
+  /* Engine.IO heartbeats of every session (engine.c).  Every session waits
+   * with the same interval (or timeout), so appending keeps each queue in
+   * deadline order and one timer armed for the earliest head serves all. */
+  uv_timer_t hb_timer;
+  sioc__list_t hb_ping;          /* open sessions waiting to send a ping */
+  sioc__list_t hb_pong;          /* sessions that were pinged, until the pong */
   /* Outgoing packet text is encoded here, then copied into its shared
    * block (sio_socket.c); keeps its capacity between packets. */
   sioc__sbuf_t tx;
@@ -69,10 +78,14 @@ struct sioc_server_s {
  * finished closing; completes sioc_server_close() once none remain. */
 void sioc__server_handle_closed(sioc_server_t *s);
 
-/* conn.c: the write-gathering handles (see sioc_server_s.corked): set up
- * with the server, closed (after a last flush) when it closes. */
-void sioc__conn_flush_init(sioc_server_t *s);
-void sioc__conn_flush_close(sioc_server_t *s);
+/* The end-of-turn handles run until their work is done (see
+ * sioc_server_s.turn_check). */
+void sioc__server_want_turn_end(sioc_server_t *s);
+/* conn.c: writes every gathered connection's queue. */
+void sioc__conn_flush_all(sioc_server_t *s);
+/* engine.c: the heartbeat timer's callback; frees the graveyard. */
+void eio__heartbeat_run(uv_timer_t *t);
+void eio__sessions_reap(sioc_server_t *s);
 
 /* Routes a complete request to the engine mounted at its path, or answers
  * 404. */
