@@ -22,7 +22,9 @@
  * closing, and never before the end of the loop turn: code up the stack may
  * still look at a session it just closed.
  */
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,13 +73,47 @@ void eio__engine_init(eio__engine_t *e, sioc_server_t *server, const char *path)
 
 /* ---- ids ------------------------------------------------------------------- */
 
+/* The random bytes of ids come from a per-thread pool refilled 480 bytes
+ * (32 ids) at a time: a RAND_bytes call costs ~6,700 instructions whatever
+ * its size, two per handshake before.  A forked child must not hand out
+ * what its parent's pool still holds (two processes, one set of ids), so
+ * the pool is emptied in the child; a thread that did not fork does not
+ * exist there. */
+#define ID_POOL_BYTES 480
+
+static _Thread_local struct {
+  unsigned char bytes[ID_POOL_BYTES];
+  size_t left;                 /* unused bytes at the end of `bytes` */
+} id_pool;
+static pthread_once_t id_pool_once = PTHREAD_ONCE_INIT;
+
+static void id_pool_after_fork(void) {
+  OPENSSL_cleanse(id_pool.bytes, sizeof(id_pool.bytes));
+  id_pool.left = 0;
+}
+
+static void id_pool_init(void) { pthread_atfork(NULL, NULL, id_pool_after_fork); }
+
+static int id_random(unsigned char *out, size_t n) {
+  pthread_once(&id_pool_once, id_pool_init);
+  if (id_pool.left < n) {
+    if (RAND_bytes(id_pool.bytes, ID_POOL_BYTES) != 1) return -1;
+    id_pool.left = ID_POOL_BYTES;
+  }
+  unsigned char *p = id_pool.bytes + ID_POOL_BYTES - id_pool.left;
+  memcpy(out, p, n);
+  OPENSSL_cleanse(p, n);   /* a given-out id does not linger in the pool */
+  id_pool.left -= n;
+  return 0;
+}
+
 /* 15 random bytes in URL-safe base64, as engine.io's base64id (session ids
  * and socket.io socket ids alike). */
 int eio__gen_id(char out[21]) {
   static const char tab[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   unsigned char r[15];
-  if (RAND_bytes(r, sizeof(r)) != 1) return SIOC_ENOMEM;
+  if (id_random(r, sizeof(r)) != 0) return SIOC_ENOMEM;
   for (int i = 0, o = 0; i < 15; i += 3) {
     uint32_t v = (uint32_t)r[i] << 16 | (uint32_t)r[i + 1] << 8 | r[i + 2];
     out[o++] = tab[(v >> 18) & 63];
