@@ -14,7 +14,9 @@ handshakes and teardown cancel out:
   cost per unit = (total(run 2) - total(run 1)) / units(run 2)
 where the unit is an ack (echo, echo-rate), a delivery (bcast, bcast-rate)
 or, for --scenario connect, a handshake (run 1 then connects a tenth of the
-clients).  Open-loop scenarios (echo-rate, bcast-rate) at a rate the server
+clients).  --base-duration S makes run 1 the same scenario for S seconds
+(the unit count is then the difference too): for servers with a JIT, whose
+warm-up would otherwise be counted.  Open-loop scenarios (echo-rate, bcast-rate) at a rate the server
 keeps up with under callgrind give one message per loop iteration: the
 unbatched cost.  Prints one JSON line; --keep keeps the callgrind files (for
 callgrind_annotate) in --outdir.
@@ -187,6 +189,10 @@ def main():
     ap.add_argument("--top", type=int, default=0,
                     help="callgrind: also list the N functions costing most per unit (self cost)")
     ap.add_argument("--inclusive", action="store_true", help="--top lists inclusive costs")
+    ap.add_argument("--base-duration", type=float, default=None,
+                    help="baseline = the same scenario for this many seconds instead of a "
+                         "connect run (cancels warm-up costs such as a JIT's; units = the "
+                         "difference of the two runs' units)")
     ap.add_argument("loadgen", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     lg = [x for x in a.loadgen if x != "--"]
@@ -215,14 +221,20 @@ def main():
     else:
         base = ["--scenario", "connect", "--clients", str(clients), "--idle", "0.2"]
         run = lg + (["--warmup", "0"] if "--warmup" not in lg else [])
+        if a.base_duration is not None:
+            base = [x for x in run]
+            if "--duration" in base:
+                base[base.index("--duration") + 1] = str(a.base_duration)
+            else:
+                base += ["--duration", str(a.base_duration)]
     r0, t0 = run_once(a, base, "base")
     r1, t1 = run_once(a, run, "run")
     if scenario == "connect":
         units, unit = r1["connected"] - r0["connected"], "handshake"
     elif scenario.startswith("echo"):
-        units, unit = r1["acks"], "ack"
+        units, unit = r1["acks"] - (r0.get("acks", 0) if a.base_duration is not None else 0), "ack"
     else:
-        units, unit = r1["deliveries"], "delivery"
+        units, unit = r1["deliveries"] - (r0.get("deliveries", 0) if a.base_duration is not None else 0), "delivery"
     per = {}
     for k, v in t1.items():
         if isinstance(v, int):

@@ -12,9 +12,12 @@
  *  - a namespace is an external (nnsp_t) owned by its nserver_t; namespaces
  *    live as long as their server.
  *  - a socket is a small integer handle into a slot table (nsock_t); the
- *    slot holds a sioc_socket_ref and a napi_ref to the JS Socket, created
- *    when the CONNECT arrives (before the middlewares run, as in socket.io),
- *    and released when the socket disconnects or is refused.
+ *    slot holds a sioc_socket_ref, is created when the CONNECT arrives
+ *    (before the middlewares run, as in socket.io) and released when the
+ *    socket disconnects or is refused.  The JS side keeps its Socket objects
+ *    in a table of its own under the same handle (no napi_ref per socket:
+ *    ~100 bytes of what an idle connection costs); socket callbacks pass
+ *    the handle.
  *  - acks are integer tokens: the JS side keeps the callbacks.
  * Every C -> JS call is one call per incoming event; broadcasts from JS are
  * one C call whatever the number of recipients.
@@ -40,11 +43,11 @@
 /* ---- instance data ----------------------------------------------------- */
 
 enum {
-  CB_SOCKET_NEW,      /* (nspObj, handle): binds and decides */
-  CB_CONNECTION,      /* (socket) */
-  CB_EVENT,           /* this=socket (name, json, atts|undefined, ackId) */
-  CB_DISCONNECTING,   /* (socket, reason) */
-  CB_DISCONNECT,      /* (socket, reason) */
+  CB_SOCKET_NEW,      /* (nspObj, handle, id): binds and decides */
+  CB_CONNECTION,      /* (handle) */
+  CB_EVENT,           /* (handle, name, json, atts|undefined, ackId) */
+  CB_DISCONNECTING,   /* (handle, reason) */
+  CB_DISCONNECT,      /* (handle, reason): the handle is released after it */
   CB_ACK,             /* (token, err, json|null, atts|undefined) */
   CB_BCAST_ACK,       /* (token, err, responsesJson) */
   CB_NEW_NSP,         /* (serverObj, name) -> boolean */
@@ -65,7 +68,6 @@ typedef struct addon_s addon_t;
 
 typedef struct {
   sioc_socket_t *s;
-  napi_ref js;
   uint32_t slot;
   addon_t *a;
 } nsock_t;
@@ -83,8 +85,8 @@ struct addon_s {
   nserver_t *servers;         /* open servers (for the cleanup hook) */
   napi_async_cleanup_hook_handle cleanup;
   /* live-object counters for leak tests */
-  int64_t live_sockets;       /* JS socket wrappers held */
-  int64_t live_refs;          /* napi_refs held (sockets + servers + nsps) */
+  int64_t live_sockets;       /* socket slots held */
+  int64_t live_refs;          /* napi_refs held (servers + nsps) */
   int64_t live_servers;       /* C servers not yet freed */
 };
 
@@ -257,7 +259,6 @@ static void slot_release(addon_t *a, nsock_t *ns) {
   a->free_slots[a->n_free++] = ns->slot;
   sioc_socket_set_data(ns->s, NULL);
   sioc_socket_unref(ns->s);
-  del_ref(a, &ns->js);
   a->live_sockets--;
   free(ns);
 }
@@ -288,8 +289,10 @@ static void on_middleware(sioc_socket_t *s, const char *auth, size_t len, void *
    * before this call returns, so ns is not touched after it. */
   napi_handle_scope scope;
   napi_open_handle_scope(a->env, &scope);
-  napi_value argv[2] = {ref_value(a->env, n->js), num(a->env, ns->slot)};
-  call_js(a, CB_SOCKET_NEW, NULL, 2, argv);
+  const char *id = sioc_socket_id(s);
+  napi_value argv[3] = {ref_value(a->env, n->js), num(a->env, ns->slot),
+                        str(a->env, id, strlen(id))};
+  call_js(a, CB_SOCKET_NEW, NULL, 3, argv);
   napi_close_handle_scope(a->env, scope);
 }
 
@@ -303,10 +306,10 @@ static void sock_cb(sioc_socket_t *s, int which, const char *reason) {
   }
   napi_handle_scope scope;
   napi_open_handle_scope(a->env, &scope);
-  napi_value argv[2] = {ref_value(a->env, ns->js), NULL};
+  napi_value argv[2] = {num(a->env, ns->slot), NULL};
   size_t argc = 1;
   if (reason) argv[argc++] = str(a->env, reason, strlen(reason));
-  if (argv[0]) call_js(a, which, NULL, argc, argv);
+  call_js(a, which, NULL, argc, argv);
   if (which == CB_DISCONNECT) slot_release(a, ns);
   napi_close_handle_scope(a->env, scope);
 }
@@ -329,11 +332,11 @@ static void on_event(sioc_socket_t *s, const sioc_event_t *ev, void *ud) {
   napi_env env = a->env;
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
-  napi_value argv[4] = {str(env, ev->name, ev->name_len), str(env, ev->args, ev->args_len),
+  napi_value argv[5] = {num(env, ns->slot), str(env, ev->name, ev->name_len),
+                        str(env, ev->args, ev->args_len),
                         make_bins(env, ev->attachments, ev->n_attachments),
                         num(env, (double)ev->ack_id)};
-  napi_value recv = ref_value(env, ns->js);
-  if (recv) call_js(a, CB_EVENT, recv, 4, argv);
+  call_js(a, CB_EVENT, NULL, 5, argv);
   napi_close_handle_scope(env, scope);
 }
 
@@ -855,14 +858,6 @@ static napi_value js_sock_info(napi_env env, napi_callback_info info) {
   return arr;
 }
 
-/* bind(h, socketObj): the JS Socket of a new handle */
-static napi_value js_sock_bind(napi_env env, napi_callback_info info) {
-  ARGS(2);
-  SOCK_OR(undef(env));
-  if (!ns->js) ns->js = new_ref(a, argv[1]);
-  return undef(env);
-}
-
 /* accept(h) -> 0 | error; on error the handle is released */
 static napi_value js_sock_accept(napi_env env, napi_callback_info info) {
   ARGS(1);
@@ -1145,12 +1140,11 @@ static napi_value js_nsp_emit_ack(napi_env env, napi_callback_info info) {
 static int collect_socket(sioc_socket_t *s, void *ud) {
   collect_t *c = ud;
   nsock_t *ns = sioc_socket_get_data(s);
-  napi_value v = ns ? ref_value(c->env, ns->js) : NULL;
-  if (v) napi_set_element(c->env, c->arr, c->n++, v);
+  if (ns) napi_set_element(c->env, c->arr, c->n++, num(c->env, ns->slot));
   return 0;
 }
 
-/* nspSockets(nsp, rooms, except) -> [Socket...] (local, connected) */
+/* nspSockets(nsp, rooms, except) -> [handle...] (local, connected) */
 static napi_value js_nsp_sockets(napi_env env, napi_callback_info info) {
   ARGS(3);
   collect_t c = {env, NULL, 0};
@@ -1298,7 +1292,6 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       FN("strerror", js_strerror),
       FN("errName", js_err_name),
       FN("sockInfo", js_sock_info),
-      FN("bind", js_sock_bind),
       FN("accept", js_sock_accept),
       FN("reject", js_sock_reject),
       FN("emit", js_sock_emit),

@@ -28,6 +28,7 @@ const RESERVED_EVENTS = new Set([
 ]);
 
 const emitLocal = EventEmitter.prototype.emit;
+const NO_FLAGS = Object.freeze({});
 
 // ---- acks: the C side carries integer tokens, the callbacks stay here ----
 
@@ -55,21 +56,37 @@ function check(r, what) {
 
 // ---- C -> JS ---------------------------------------------------------------------
 
+// The Socket of every handle the core has given out (the core passes
+// handles, not objects: see node/addon/addon.c).  An entry goes when the
+// core releases its handle: after "disconnect", or a refusal.
+const byHandle = [];
+
+function socketsOf(handles) {
+  const out = [];
+  for (const h of handles) if (byHandle[h]) out.push(byHandle[h]);
+  return out;
+}
+
 binding.init({
-  socketNew(nsp, h) {
-    nsp._onSocketNew(h);
+  socketNew(nsp, h, id) {
+    nsp._onSocketNew(h, id);
   },
-  connection(socket) {
-    socket._onconnect();
+  connection(h) {
+    const socket = byHandle[h];
+    if (socket) socket._onconnect();
   },
-  event(name, json, atts, ackId) {
-    this._onevent(name, json, atts, ackId);
+  event(h, name, json, atts, ackId) {
+    const socket = byHandle[h];
+    if (socket) socket._onevent(name, json, atts, ackId);
   },
-  disconnecting(socket, reason) {
-    socket._ondisconnecting(reason);
+  disconnecting(h, reason) {
+    const socket = byHandle[h];
+    if (socket) socket._ondisconnecting(reason);
   },
-  disconnect(socket, reason) {
-    socket._onclose(reason);
+  disconnect(h, reason) {
+    const socket = byHandle[h];
+    byHandle[h] = undefined;
+    if (socket) socket._onclose(reason);
   },
   ack(token, err, json, atts) {
     const fn = pendingAcks.get(token);
@@ -140,24 +157,53 @@ function buildHandshake(hs, authJson) {
 
 // ---- Socket -------------------------------------------------------------------------------
 
+// What an idle socket holds is what an idle connection costs: the parts a
+// socket may never need (the handshake object, data, flags, middlewares)
+// are made on first use.  The handshake is read from the core then, and
+// made before the core lets go of it (disconnecting, or a refusal).
 class Socket extends EventEmitter {
-  constructor(nsp, h) {
+  constructor(nsp, h, id) {
     super();
     this.nsp = nsp;
-    this.server = nsp.server;
-    this.adapter = nsp.adapter;
     this._h = h;
-    const info = binding.sockInfo(h) || ['', '{}', null];
-    this.id = info[0];
-    this.handshake = buildHandshake(info[2], info[1]);
-    this.data = {};
+    this.id = id;
     this.connected = false;
     this.recovered = false;
-    this.flags = {};
-    this._fns = [];
+    this._handshake = undefined;
+    this._data = undefined;
+    this._flags = null;
+    this._fns = null;
     this._anyListeners = null;
     this._anyOutgoingListeners = null;
   }
+
+  get server() { return this.nsp.server; }
+  get adapter() { return this.nsp.adapter; }
+
+  get handshake() {
+    if (this._handshake === undefined) {
+      const info = this._h >= 0 ? binding.sockInfo(this._h) : null;
+      this._handshake = buildHandshake(info && info[2], info ? info[1] : '{}');
+    }
+    return this._handshake;
+  }
+
+  set handshake(v) { this._handshake = v; }
+
+  get data() {
+    if (this._data === undefined) this._data = {};
+    return this._data;
+  }
+
+  set data(v) { this._data = v; }
+
+  /** Modifiers for the next emit (socket.io's socket.flags). */
+  get flags() {
+    if (!this._flags) this._flags = {};
+    return this._flags;
+  }
+
+  set flags(v) { this._flags = v; }
 
   get disconnected() {
     return !this.connected;
@@ -228,16 +274,16 @@ class Socket extends EventEmitter {
   }
 
   _newBroadcastOperator() {
-    const flags = Object.assign({}, this.flags);
-    this.flags = {};
+    const flags = Object.assign({}, this._flags);
+    this._flags = null;
     return new BroadcastOperator(this.nsp, new Set(), new Set([this.id]), flags);
   }
 
   // -- sending --
   emit(ev, ...args) {
     if (RESERVED_EVENTS.has(ev)) throw new Error(`"${String(ev)}" is a reserved event name`);
-    const flags = this.flags;
-    this.flags = {};
+    const flags = this._flags || NO_FLAGS;
+    this._flags = null;
     let ack;
     if (typeof args[args.length - 1] === 'function') ack = args.pop();
     if (this._anyOutgoingListeners && this._anyOutgoingListeners.length) {
@@ -274,7 +320,7 @@ class Socket extends EventEmitter {
   }
 
   emitWithAck(ev, ...args) {
-    const withErr = this.flags.timeout !== undefined;
+    const withErr = this._flags !== null && this._flags.timeout !== undefined;
     return new Promise((resolve, reject) => {
       args.push((arg1, arg2) => {
         if (withErr) return arg1 ? reject(arg1) : resolve(arg2);
@@ -313,7 +359,7 @@ class Socket extends EventEmitter {
 
   // -- middlewares and catch-all listeners --
   use(fn) {
-    this._fns.push(fn);
+    (this._fns = this._fns || []).push(fn);
     return this;
   }
 
@@ -390,7 +436,7 @@ class Socket extends EventEmitter {
     if (this._anyListeners && this._anyListeners.length) {
       for (const l of this._anyListeners.slice()) l.call(this, name, ...args);
     }
-    if (this._fns.length) this._dispatch([name, ...args]);
+    if (this._fns !== null && this._fns.length) this._dispatch([name, ...args]);
     else this._emitIncoming(name, args);
   }
 
@@ -437,6 +483,7 @@ class Socket extends EventEmitter {
   }
 
   _ondisconnecting(reason) {
+    this.handshake;   // the core lets go of it after this
     emitLocal.call(this, 'disconnecting', reason, undefined);
   }
 
@@ -516,7 +563,7 @@ class BroadcastOperator {
     if (typeof args[args.length - 1] === 'function') ack = args.pop();
     const [rooms, except, flags] = this._target();
     if (nsp._outgoing.size && nsp._core) {
-      for (const s of binding.nspSockets(nsp._core, rooms, except)) {
+      for (const s of socketsOf(binding.nspSockets(nsp._core, rooms, except))) {
         if (s._anyOutgoingListeners) {
           for (const l of s._anyOutgoingListeners.slice()) l.call(s, ev, ...args);
         }
@@ -567,7 +614,7 @@ class BroadcastOperator {
     }
     if (!nsp._core) return [];
     const [rooms, except] = this._target();
-    return binding.nspSockets(nsp._core, rooms, except);
+    return socketsOf(binding.nspSockets(nsp._core, rooms, except));
   }
 
   allSockets() {
@@ -672,7 +719,7 @@ class Namespace extends EventEmitter {
   }
 
   use(fn) {
-    this._fns.push(fn);
+    (this._fns = this._fns || []).push(fn);
     return this;
   }
 
@@ -773,17 +820,19 @@ class Namespace extends EventEmitter {
   }
 
   // -- from the core --
-  _onSocketNew(h) {
+  _onSocketNew(h, id) {
     let socket;
     try {
-      socket = new Socket(this, h);
-      binding.bind(h, socket);
+      socket = new Socket(this, h, id);
+      byHandle[h] = socket;
     } catch (e) {
+      byHandle[h] = undefined;
       binding.reject(h, 'server error', null);
       throw e;
     }
     this._runMiddlewares(socket, (err) => {
       if (err) {
+        socket.handshake;   // the core lets go of it with the refusal
         debugNsp('middleware refused %s: %s', socket.id, err && err.message);
         let data = null;
         if (err && err.data !== undefined) {
@@ -791,18 +840,25 @@ class Namespace extends EventEmitter {
             data = JSON.stringify(err.data);
           } catch (_) { data = null; }
         }
+        byHandle[h] = undefined;
         binding.reject(h, String((err && err.message) || err), data === undefined ? null : data);
         socket._h = -1;
         return;
       }
       if (socket._h < 0) return;
-      if (binding.accept(h)) socket._h = -1;
+      if (binding.accept(h)) {   /* the client left: the core released the handle */
+        if (byHandle[h] === socket) byHandle[h] = undefined;
+        socket._h = -1;
+      }
     });
   }
 
   _runMiddlewares(socket, fn) {
     const fns = this.server._classicAuth ? [this.server._classicAuth].concat(this._fns) : this._fns.slice(0);
     if (!fns.length) return fn(null);
+    // A middleware that finishes later may read the handshake after the
+    // client left (the core then has none): make it now.
+    socket.handshake;
     let finished = false;
     const finish = (err) => {
       if (finished) return;
