@@ -11,9 +11,34 @@ _BINARY = (bytes, bytearray, memoryview)
 _loads = json.loads
 
 
+class _Slow(Exception):
+    """The fast encoder met something only the full one handles."""
+
+
+def _fast_default(o: Any) -> Any:
+    raise _Slow
+
+
+# json.dumps with non-default settings builds a JSONEncoder and then a C
+# encoder on every call (~3.5 us of a 5 us encode).  The C encoder is built
+# once here with the same settings, without the circular-reference check
+# and with a default that gives up: binary values, unknown types, NaN, a
+# cycle (RecursionError) all go to the full encoder below, which behaves
+# (and fails) exactly as before.
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+_fast = (_c_make_encoder(None, _fast_default, json.encoder.encode_basestring, None,
+                         ":", ",", False, False, False)
+         if _c_make_encoder is not None else None)
+
+
 def encode(args: Sequence[Any]) -> Tuple[str, Optional[list]]:
     """Returns (JSON array text, attachments or None).  Raises TypeError for
     values that are not JSON-serializable (with the offending type named)."""
+    if _fast is not None:
+        try:
+            return "".join(_fast(list(args), 0)), None
+        except (_Slow, ValueError, RecursionError):
+            pass
     bins: list = []
 
     def default(o: Any) -> Any:

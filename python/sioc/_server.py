@@ -18,6 +18,7 @@ import re
 import signal
 import threading
 import time
+import weakref
 from collections import deque
 from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Union
 from urllib.parse import parse_qsl
@@ -72,11 +73,34 @@ _SNAKE = {
 }
 
 
-def _takes_ack(fn: Callable) -> bool:
+def _signature_takes_ack(fn: Callable) -> bool:
     try:
         return "ack" in inspect.signature(fn).parameters
     except (TypeError, ValueError):
         return False
+
+
+# Whether a handler has an ``ack`` parameter, asked on every event: the
+# answer is kept per function (inspect.signature costs ~13 us, more than
+# the rest of an event's dispatch).  Bound methods are keyed by their
+# function; entries go with the function.
+_ack_param: "weakref.WeakKeyDictionary[Any, bool]" = weakref.WeakKeyDictionary()
+
+
+def _takes_ack(fn: Callable) -> bool:
+    key = getattr(fn, "__func__", fn)
+    try:
+        return _ack_param[key]
+    except KeyError:
+        pass
+    except TypeError:   # not weak-referenceable or not hashable
+        return _signature_takes_ack(fn)
+    r = _signature_takes_ack(fn)
+    try:
+        _ack_param[key] = r
+    except TypeError:
+        pass
+    return r
 
 
 def _is_coro_fn(fn: Callable) -> bool:
@@ -1132,6 +1156,7 @@ class Server(_ServerBase):
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._closed_fut: Optional[asyncio.Future] = None
         self._tasks: Set[asyncio.Task] = set()
+        self._ev_group: Optional[list] = None   # events awaiting their callback
 
     async def listen(self, port: int = 0, host: str = "0.0.0.0") -> int:
         """Starts listening (port 0 picks a free one); returns the port."""
@@ -1204,10 +1229,37 @@ class Server(_ServerBase):
         if self._closed_fut is not None and not self._closed_fut.done():
             self._closed_fut.set_result(None)
 
+    def _on_events(self, events: list) -> None:
+        for ev in events:
+            if ev[0] != _E_EVENT:
+                self._ev_group = None   # events after this go after its tasks
+            try:
+                self._on_event(ev)
+            except Exception:   # never let one event stop the others
+                logger.exception("sioc: error while dispatching %r", ev[:2])
+        self._ev_group = None
+
     def _dispatch_event(self, sock: Socket, name: str, args: list, ack_id: int) -> None:
         # After the current batch: a coroutine connection handler created
-        # just before gets to register its handlers first.
-        self._loop.call_soon(super()._dispatch_event, sock, name, args, ack_id)  # type: ignore
+        # just before gets to register its handlers first.  Consecutive
+        # events of a batch share one loop callback (one per event was a
+        # tenth of an echo's cost); anything else in the batch, which may
+        # start tasks, ends the group.
+        group = self._ev_group
+        if group is None:
+            group = self._ev_group = []
+            self._loop.call_soon(self._run_events, group)  # type: ignore[union-attr]
+        group.append((sock, name, args, ack_id))
+
+    def _run_events(self, group: list) -> None:
+        if self._ev_group is group:
+            self._ev_group = None
+        dispatch = _ServerBase._dispatch_event
+        for sock, name, args, ack_id in group:
+            try:
+                dispatch(self, sock, name, args, ack_id)
+            except Exception:
+                logger.exception("sioc: error while dispatching %r", name)
 
     def _spawn(self, sock: Optional[Socket], fn: Callable, args: tuple, ack: Any = None,
                want_ack: bool = False) -> None:
