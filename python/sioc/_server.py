@@ -451,27 +451,66 @@ class _Parent:
 class Socket:
     """One client in one namespace (socket.io's server-side Socket)."""
 
+    # What an idle Socket holds is what an idle connection costs: attributes
+    # live in slots (an instance dict appears only if someone sets an
+    # attribute of their own), the handshake stays the core's JSON text
+    # until it is first read, and the lists a socket may never need start
+    # as a shared empty tuple (made lists when something is added).
+    __slots__ = ("server", "nsp", "id", "_hs", "_data", "connected", "_handle",
+                 "_handlers", "_any", "_any_out", "_mws", "_jobs", "_busy", "_pending",
+                 "_pending_rooms", "_rooms_at_disconnect", "__dict__", "__weakref__")
+
     def __init__(self, server: "_ServerBase", nsp: Namespace, handle: int, sid: str,
-                 handshake: dict):
+                 handshake: Union[dict, str]):
         self.server = server
         self.nsp = nsp
-        self.namespace = nsp
         self.id = sid
-        self.sid = sid
-        self.handshake = handshake
-        self.data: Dict[str, Any] = {}
+        self._hs = handshake           # dict, or the core's JSON text
+        self._data: Optional[Dict[str, Any]] = None
         self.connected = False
         self._handle: Optional[int] = handle
         self._handlers: Dict[str, List[Callable]] = {}
-        self._any: List[Callable] = []
-        self._any_out: List[Callable] = []
-        self._mws: List[Callable] = []
+        self._any: Union[tuple, List[Callable]] = ()
+        self._any_out: Union[tuple, List[Callable]] = ()
+        self._mws: Union[tuple, List[Callable]] = ()
         # BlockingServer: per-socket serial execution of handlers
-        self._jobs: deque = deque()
+        self._jobs: Optional[deque] = None
         self._busy = False
         self._pending = False          # connect middleware still deciding
-        self._pending_rooms: List[str] = []
+        self._pending_rooms: Union[tuple, List[str]] = ()
         self._rooms_at_disconnect: Optional[Set[str]] = None
+
+    @property
+    def namespace(self) -> Namespace:
+        return self.nsp
+
+    @property
+    def sid(self) -> str:
+        return self.id
+
+    @property
+    def handshake(self) -> dict:
+        """socket.io's handshake: headers, time, address, xdomain, secure,
+        issued, url, query, auth."""
+        hs = self._hs
+        if type(hs) is str:
+            hs = self._hs = _build_handshake(hs)
+        return hs
+
+    @handshake.setter
+    def handshake(self, value: dict) -> None:
+        self._hs = value
+
+    @property
+    def data(self) -> Dict[str, Any]:
+        """Anything the application keeps with the socket."""
+        if self._data is None:
+            self._data = {}
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._data = value
 
     def __repr__(self) -> str:
         return "<sioc.Socket %s %s%s>" % (self.nsp.name, self.id,
@@ -520,30 +559,34 @@ class Socket:
 
     def on_any(self, handler: Callable) -> Callable:
         """``handler(event, *args)`` for every incoming event."""
-        self._any.append(handler)
+        self._any = [*self._any, handler]
         return handler
 
     def off_any(self, handler: Optional[Callable] = None) -> None:
         if handler is None:
-            self._any.clear()
+            self._any = ()
         elif handler in self._any:
-            self._any.remove(handler)
+            lst = list(self._any)
+            lst.remove(handler)
+            self._any = lst
 
     def on_any_outgoing(self, handler: Callable) -> Callable:
         """``handler(event, *args)`` for every event this socket emits."""
-        self._any_out.append(handler)
+        self._any_out = [*self._any_out, handler]
         return handler
 
     def off_any_outgoing(self, handler: Optional[Callable] = None) -> None:
         if handler is None:
-            self._any_out.clear()
+            self._any_out = ()
         elif handler in self._any_out:
-            self._any_out.remove(handler)
+            lst = list(self._any_out)
+            lst.remove(handler)
+            self._any_out = lst
 
     def use(self, middleware: Callable) -> Callable:
         """Packet middleware ``fn([event, *args], next)``; ``next(err)`` drops
         the packet and emits "error" on this socket."""
-        self._mws.append(middleware)
+        self._mws = [*self._mws, middleware]
         return middleware
 
     # sending
@@ -597,7 +640,7 @@ class Socket:
         """Joins one room or several.  In connect middleware the rooms are
         joined once the connection is accepted."""
         if self._pending:
-            self._pending_rooms.extend(_rooms_tuple(rooms))
+            self._pending_rooms = [*self._pending_rooms, *_rooms_tuple(rooms)]
             return
         rooms = _rooms_tuple(rooms)
         if not self.connected:
@@ -610,7 +653,9 @@ class Socket:
         if self._pending:
             r = _rooms_tuple(room)[0]
             if r in self._pending_rooms:
-                self._pending_rooms.remove(r)
+                lst = list(self._pending_rooms)
+                lst.remove(r)
+                self._pending_rooms = lst
             return
         if self.connected:
             self.server._sock_post(self, "leave", _rooms_tuple(room)[0])
@@ -1006,8 +1051,13 @@ class _ServerBase:
         return None
 
     def _on_middleware(self, nsp_name: str, handle: int, sid: str, hs_text: str) -> None:
-        hs = _build_handshake(hs_text)
-        ns = self._namespace_for(nsp_name, hs)
+        # The handshake is parsed only if a dynamic namespace's matcher wants
+        # it (or when the application first reads it).
+        hs: Union[dict, str] = hs_text
+        ns = self._nsps.get(nsp_name)
+        if ns is None:
+            hs = _build_handshake(hs_text)
+            ns = self._namespace_for(nsp_name, hs)
         if ns is None:
             # no matcher wants the name: refuse and drop its C namespace
             self._core.decide(handle, False, "Invalid namespace", None, True)
@@ -1049,7 +1099,7 @@ class _ServerBase:
                 self._core.decide(h, True, None, None)
                 for r in sock._pending_rooms:   # after the accept: FIFO
                     self._core.join(h, r)
-            sock._pending_rooms = []
+            sock._pending_rooms = ()
             return
         data = getattr(err, "data", None)
         msg = getattr(err, "message", None) or str(err) or "Connection rejected by server"
@@ -1066,7 +1116,7 @@ class _ServerBase:
         sock = self._handles.get(handle)
         if sock is None:
             ns = self._namespace_for(nsp_name, {}) or self.of(nsp_name)
-            sock = Socket(self, ns, handle, sid, _build_handshake(hs_text))
+            sock = Socket(self, ns, handle, sid, hs_text)
             self._handles[handle] = sock
         sock.connected = True
         sock.nsp.sockets[sid] = sock
@@ -1436,6 +1486,8 @@ class BlockingServer(_ServerBase):
             self._submit(self._run_job, job)
             return
         with self._jobs_lock:
+            if sock._jobs is None:
+                sock._jobs = deque()
             sock._jobs.append(job)
             if sock._busy:
                 return
