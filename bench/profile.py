@@ -101,7 +101,8 @@ def run_once(a, lg_args, tag):
     try:
         wait_port(port, proc, 300 if a.tool == "callgrind" else 30)
         if a.tool == "syscalls":
-            ev = ",".join(["raw_syscalls:sys_enter"] + [f"syscalls:sys_enter_{n}" for n in SYSCALLS])
+            ev = ",".join(["raw_syscalls:sys_enter", "context-switches"] +
+                          [f"syscalls:sys_enter_{n}" for n in SYSCALLS])
             tracer = subprocess.Popen(["perf", "stat", "-x", ",", "-e", ev, "-p", str(proc.pid),
                                        "-o", out + ".perf"], stderr=subprocess.DEVNULL)
             time.sleep(0.5)
@@ -144,7 +145,8 @@ def run_once(a, lg_args, tag):
                 parts = line.strip().split(",")
                 if len(parts) > 2 and parts[0].replace(".", "").isdigit():
                     name = parts[2].split(":")[-1].replace("sys_enter_", "")
-                    totals["all" if name == "sys_enter" else name] = int(float(parts[0]))
+                    name = {"sys_enter": "all", "context-switches": "cswitch"}.get(name, name)
+                    totals[name] = int(float(parts[0]))
     elif a.tool == "strace":
         with open(out + ".strace") as fh:
             for line in fh:

@@ -15,10 +15,15 @@
  *    acks); queries (rooms, sockets, stats) wait on `cv` for their answer,
  *    which the loop thread computes without ever taking the GIL.
  *  - loop -> Python: C callbacks copy what they received into an event and
- *    append it to `evs` under `mu`; the first event of an empty queue writes
- *    the eventfd (asyncio watches it with loop.add_reader) and signals `cv`
- *    (the blocking flavour waits on it).  Python objects are built only by
- *    drain()/wait(), on the Python side, holding the GIL.
+ *    append it to `evs` under `mu`; the first event of an empty queue makes
+ *    the loop thread write the eventfd (asyncio watches it with
+ *    loop.add_reader) and signal `cv` (the blocking flavour waits on it)
+ *    once the current loop turn's callbacks are done (a check handle, or a
+ *    prepare handle before the loop blocks): Python then wakes once per
+ *    turn with everything the turn produced, instead of once per event
+ *    (both threads usually share one core, and each wake-up was a switch
+ *    and back).  Python objects are built only by drain()/wait(), on the
+ *    Python side, holding the GIL.
  *
  * Invariants:
  *  - Every socket Python knows about has a psock_t as its sioc data holding
@@ -111,6 +116,12 @@ struct core_s {
   pthread_t thread;
   uv_loop_t loop;
   uv_async_t async;
+  /* loop thread only: the notification of new events, at the turn's end */
+  uv_check_t notify_check;
+  uv_prepare_t notify_prepare;
+  int in_loop;               /* uv_run is running: notifications can wait */
+  int notify_pending;
+  pthread_t loop_thread;
   sioc_server_t *server;
   sioc_manager_t *manager;   /* client mode; NULL once closing */
   int is_client;
@@ -167,20 +178,51 @@ static sioc_bin_t *bins_copy(const sioc_bin_t *b, size_t n) {
 
 /* ---- event queue (loop thread -> Python) --------------------------------- */
 
+/* Wakes Python: the eventfd for asyncio, cv for the blocking flavour. */
+static void ev_notify(core_t *c) {
+  uint64_t one = 1;
+  ssize_t r = write(c->efd, &one, sizeof(one));
+  (void)r;   /* EAGAIN: the counter is already non-zero */
+  pthread_mutex_lock(&c->mu);
+  pthread_cond_broadcast(&c->cv);
+  pthread_mutex_unlock(&c->mu);
+}
+
+static void on_notify_check(uv_check_t *h);
+static void on_notify_prepare(uv_prepare_t *h);
+
+/* An event that made the queue non-empty: Python is woken at the end of
+ * the loop turn (see the top), or now when no turn is running here.  A
+ * Python drain meanwhile only makes that wake-up find nothing. */
 static void ev_push(core_t *c, msg_t *e) {
   pthread_mutex_lock(&c->mu);
   int was_empty = c->evs == NULL;
   *c->evs_tail = e;
   c->evs_tail = &e->next;
   c->n_evs++;
-  if (was_empty) {
-    uint64_t one = 1;
-    ssize_t r = write(c->efd, &one, sizeof(one));
-    (void)r;   /* EAGAIN: the counter is already non-zero */
-    pthread_cond_broadcast(&c->cv);
-  }
   pthread_mutex_unlock(&c->mu);
+  if (!was_empty) return;
+  if (c->in_loop && pthread_equal(pthread_self(), c->loop_thread)) {
+    if (!c->notify_pending) {
+      c->notify_pending = 1;
+      uv_check_start(&c->notify_check, on_notify_check);
+      uv_prepare_start(&c->notify_prepare, on_notify_prepare);
+    }
+    return;
+  }
+  ev_notify(c);
 }
+
+static void notify_turn_end(core_t *c) {
+  if (!c->notify_pending) return;
+  c->notify_pending = 0;
+  uv_check_stop(&c->notify_check);
+  uv_prepare_stop(&c->notify_prepare);
+  ev_notify(c);
+}
+
+static void on_notify_check(uv_check_t *h) { notify_turn_end(h->data); }
+static void on_notify_prepare(uv_prepare_t *h) { notify_turn_end(h->data); }
 
 static msg_t *ev_new(int type, psock_t *ps, const char *nsp) {
   msg_t *e = calloc(1, sizeof(*e));
@@ -808,6 +850,16 @@ static void on_async(uv_async_t *h) {
 
 static void *loop_main(void *arg) {
   core_t *c = arg;
+  c->loop_thread = pthread_self();
+  uv_check_init(&c->loop, &c->notify_check);
+  uv_prepare_init(&c->loop, &c->notify_prepare);
+  c->notify_check.data = c->notify_prepare.data = c;
+  c->in_loop = 1;
+  uv_run(&c->loop, UV_RUN_DEFAULT);
+  c->in_loop = 0;
+  notify_turn_end(c);
+  uv_close((uv_handle_t *)&c->notify_check, NULL);
+  uv_close((uv_handle_t *)&c->notify_prepare, NULL);
   uv_run(&c->loop, UV_RUN_DEFAULT);
   /* Stop taking commands; answer or drop what is left. */
   pthread_mutex_lock(&c->mu);
