@@ -58,11 +58,24 @@ def encode(args: Sequence[Any]) -> Tuple[str, Optional[list]]:
     return text, (bins or None)
 
 
+# json.loads goes through JSONDecoder.decode, which matches a whitespace
+# regex before and after the C scanner.  The core hands over validated
+# JSON that starts at its first byte, so the scanner is called directly;
+# anything unexpected goes to json.loads (same result, same errors).
+_scan_once = json.decoder.JSONDecoder().scan_once
+
+
 def decode(text: Optional[str], bins: Optional[List[bytes]]) -> list:
     """The arguments of a received packet as Python values."""
     if not text:
         return []
     if not bins:
+        try:
+            value, end = _scan_once(text, 0)
+            if end == len(text):
+                return value
+        except (StopIteration, ValueError):
+            pass
         return _loads(text)
     n = len(bins)
 

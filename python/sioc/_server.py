@@ -1163,13 +1163,15 @@ class _ServerBase:
         self._deliver(sock, packet[0], packet[1:], ack)
 
     def _deliver(self, sock: Socket, name: str, args: list, ack: Any) -> None:
-        for fn in list(sock._any):
-            self._spawn(sock, fn, (name,) + tuple(args))
+        if sock._any:
+            for fn in list(sock._any):
+                self._spawn(sock, fn, (name,) + tuple(args))
         handlers = sock._handlers.get(name)
         if not handlers:
             return
+        args_t = tuple(args)
         for fn in list(handlers):
-            self._spawn(sock, fn, tuple(args), ack, True)
+            self._spawn(sock, fn, args_t, ack, True)
 
     def _call_handler(self, fn: Callable, args: tuple, ack: Any, want_ack: bool) -> Any:
         if want_ack and _takes_ack(fn):
@@ -1318,7 +1320,7 @@ class Server(_ServerBase):
         except Exception:
             logger.exception("sioc: error in handler %r", fn)
             return
-        if inspect.isawaitable(res):
+        if res is not None and inspect.isawaitable(res):
             task = self._loop.create_task(self._finish(fn, res, ack if auto_ack else None))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)

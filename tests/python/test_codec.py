@@ -89,3 +89,17 @@ def test_takes_ack_per_handler():
         assert _takes_ack(functools.partial(with_ack, 1)) is True
         assert _takes_ack(lambda *a, ack=None: None) is True
         assert _takes_ack(print) is False
+
+
+@pytest.mark.parametrize("text", [
+    '[]', '[1,2]', '[1, 2] ', '["é\\u2028\\ud800"]', '[{"a":[{"b":null}]},true,-0.0,1e400]',
+    '[{"t":100000012345678,"s":1000000123,"p":"abc"}]',
+])
+def test_decode_is_json_loads(text):
+    assert repr(_codec.decode(text, None)) == repr(json.loads(text))
+
+
+def test_decode_placeholders_only_with_attachments():
+    text = '[{"_placeholder":true,"num":0},{"_placeholder":true,"num":5}]'
+    assert _codec.decode(text, None) == json.loads(text)
+    assert _codec.decode(text, [b"x"]) == [b"x", {"_placeholder": True, "num": 5}]
