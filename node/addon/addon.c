@@ -146,13 +146,22 @@ typedef struct {
   char small[256];
 } sbuf_t;
 
+/* One pass for a short string: copied straight into the small buffer.  A
+ * copy that stops short of the buffer's end by more than one UTF-8
+ * character is complete (V8 never writes part of a character); otherwise
+ * the length is asked for and the string copied again. */
 static int get_sbuf(napi_env env, napi_value v, sbuf_t *b) {
   size_t len;
   b->p = b->small;
-  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) {
+  if (napi_get_value_string_utf8(env, v, b->small, sizeof(b->small), &len) != napi_ok) {
     napi_throw_type_error(env, NULL, "expected a string");
     return -1;
   }
+  if (len + 4 < sizeof(b->small)) {
+    b->len = len;
+    return 0;
+  }
+  napi_get_value_string_utf8(env, v, NULL, 0, &len);
   if (len >= sizeof(b->small) && !(b->p = malloc(len + 1))) {
     napi_throw_error(env, NULL, "out of memory");
     return -1;

@@ -28,6 +28,41 @@ for (const mode of Object.keys(MODES)) {
       if (mode === 'polling') assert.strictEqual(socket.conn.transport.name, 'polling');
     });
 
+    it('handshake read first after the client left (made before the core lets go)', async function () {
+      const { io, url } = startServer();
+      const got = once(io, 'connection');
+      const c = client(url, mode, { auth: { k: 1 }, query: { q: 'x' } });
+      const socket = await got;
+      await connected(c);
+      const gone = once(socket, 'disconnect');
+      c.disconnect();
+      await gone;
+      // nothing read the handshake while connected
+      assert.deepStrictEqual(socket.handshake.auth, { k: 1 });
+      assert.strictEqual(socket.handshake.query.q, 'x');
+      assert.strictEqual(socket.handshake.address, '127.0.0.1');
+      socket.handshake = { replaced: true };
+      assert.deepStrictEqual(socket.handshake, { replaced: true });
+    });
+
+    it('strings around the addon\'s 256-byte buffer, multi-byte characters', async function () {
+      const { io, url } = startServer();
+      io.on('connection', (socket) => {
+        socket.on('echo', (x, ack) => { socket.emit('back', x); ack(x); });
+      });
+      const c = client(url, mode);
+      await connected(c);
+      for (const unit of ['a', '\u00e9', '\u20ac', '\u{1F600}']) {
+        for (let n = 60; n <= 260; n += unit.length === 1 && unit !== 'a' ? 7 : 13) {
+          const x = unit.repeat(Math.ceil(n / Buffer.byteLength(unit)));
+          const back = once(c, 'back');
+          const acked = await c.emitWithAck('echo', x);
+          assert.strictEqual(acked, x);
+          assert.strictEqual(await back, x);
+        }
+      }
+    });
+
     it('events both ways, socket.send/message, once/off', async function () {
       const { io, url } = startServer();
       const calls = [];
