@@ -475,6 +475,7 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
     if (c->corked) flush_one(c);
   } else {
     feed_http(c, buf->base, (size_t)nread);
+    if (c->corked) flush_one(c);   /* a 101 and the open packet */
   }
 }
 

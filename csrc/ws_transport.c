@@ -180,7 +180,9 @@ int eio__ws_switch(eio__conn_t *c, const char accept[29]) {
     eio__conn_close(c, 0);
     return SIOC_ENOMEM;
   }
-  int r = eio__conn_write(c, b, 0, b->len);
+  /* Gathered: the Engine.IO open packet that follows goes in the same
+   * write. */
+  int r = eio__conn_send(c, b, 0, b->len);
   sioc__rbuf_unref(b);
   return r;
 }
