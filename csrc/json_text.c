@@ -124,8 +124,15 @@ static inline const unsigned char *scan_string(const unsigned char *p,
   for (;;) {
     while (end - p >= 8) {
       memcpy(&w, p, 8);
-      if (str_special8(w) & HIGHS)
+      uint64_t m = str_special8(w) & HIGHS;
+      if (m) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        /* The lowest flagged byte is a true one (the borrow tricks only
+         * misflag bytes above a true match): go straight to it. */
+        p += (unsigned)__builtin_ctzll(m) >> 3;
+#endif
         break;
+      }
       p += 8;
     }
     while (p < end && str_class[*p] == C_PLAIN)
@@ -169,6 +176,30 @@ static inline const unsigned char *scan_string(const unsigned char *p,
   }
 }
 
+/* Nonzero when all 8 bytes of w are ASCII digits: each high nibble is 3,
+ * and adding 6 to each byte (no carry: every byte is <= 0x3F by then)
+ * leaves it at 3 only for '0'..'9'. */
+static inline int digits8(uint64_t w) {
+  const uint64_t hi = 0xF0F0F0F0F0F0F0F0ULL, threes = ONES * 0x30;
+  return (w & hi) == threes && ((w + ONES * 6) & hi) == threes;
+}
+
+/* The end of the run of digits starting at p (ids and timestamps are
+ * long: 8 at a time while they last). */
+static inline const unsigned char *skip_digits(const unsigned char *p,
+                                               const unsigned char *end) {
+  uint64_t w;
+  while (end - p >= 8) {
+    memcpy(&w, p, 8);
+    if (!digits8(w))
+      break;
+    p += 8;
+  }
+  while (p < end && is_digit(*p))
+    p++;
+  return p;
+}
+
 /* p points at '-' or a digit.  Returns the position after the number or
  * NULL. */
 static inline const unsigned char *scan_number(const unsigned char *p,
@@ -178,18 +209,14 @@ static inline const unsigned char *scan_number(const unsigned char *p,
   if (*p == '0') {
     p++;
   } else if (is_digit(*p)) {
-    do
-      p++;
-    while (p < end && is_digit(*p));
+    p = skip_digits(p + 1, end);
   } else {
     return NULL;
   }
   if (p < end && *p == '.') {
     if (++p == end || !is_digit(*p))
       return NULL;
-    do
-      p++;
-    while (p < end && is_digit(*p));
+    p = skip_digits(p + 1, end);
   }
   if (p < end && (*p == 'e' || *p == 'E')) {
     if (++p < end && (*p == '+' || *p == '-'))
