@@ -13,6 +13,7 @@ import inspect
 import itertools
 import json
 import logging
+import mimetypes
 import os
 import re
 import signal
@@ -767,6 +768,42 @@ class _ServerBase:
                 nparams = 0
             fn(self) if nparams else fn()
         return self
+
+    # ---- fixed documents -------------------------------------------------
+    def serve(self, url_path: str, data: Union[bytes, bytearray, memoryview, str],
+              content_type: str = "text/html; charset=utf-8") -> "_ServerBase":
+        """Serves ``data`` (bytes, or str sent as UTF-8) to GET requests for
+        exactly ``url_path`` (the query string is ignored), on the server's
+        own port, next to the Socket.IO mount: a page and its assets, e.g.
+        ``io.serve("/", html)``.  The data is copied into the core; calling
+        again for the same path replaces the document.  Works before and
+        after listen().  ValueError for a path not starting with "/"."""
+        if not isinstance(url_path, str) or not url_path.startswith("/"):
+            raise ValueError("url_path must be a str starting with '/', got %r" % (url_path,))
+        if not isinstance(content_type, str) or not content_type:
+            raise ValueError("content_type must be a non-empty str")
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        elif not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError("data must be bytes or str, not %s" % type(data).__name__)
+        self._post("serve", url_path, content_type, data)
+        return self
+
+    def serve_file(self, url_path: str, file_path: Union[str, "os.PathLike[str]"],
+                   content_type: Optional[str] = None) -> "_ServerBase":
+        """Reads ``file_path`` now and serves its bytes at ``url_path``
+        (see serve()).  The content type is guessed from the file name
+        when not given (text types as UTF-8).  OSError when the file
+        cannot be read."""
+        with open(file_path, "rb") as f:
+            data = f.read()
+        if content_type is None:
+            guessed, _ = mimetypes.guess_type(os.fspath(file_path))
+            content_type = guessed or "application/octet-stream"
+            if content_type.startswith("text/") or content_type in (
+                    "application/javascript", "application/json"):
+                content_type += "; charset=utf-8"
+        return self.serve(url_path, data, content_type)
 
     # ---- namespaces ----------------------------------------------------
     def of(self, name: Any) -> Any:

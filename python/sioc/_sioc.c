@@ -53,6 +53,7 @@ enum {
   C_NSP = 1, C_DYNAMIC, C_EMIT, C_EMIT_ACK, C_SEMIT, C_SEMIT_ACK, C_ACK,
   C_JOIN, C_LEAVE, C_SDISCONNECT, C_DECIDE, C_RELEASE, C_SJOIN, C_SLEAVE,
   C_SDISC, C_Q_SROOMS, C_Q_SOCKETS, C_Q_ROOMS, C_Q_STATS, C_CLOSE,
+  C_SERVE,   /* str = URL path, str2 = content type, json/json_len = body */
   /* client commands (m->nsp names the socket) */
   C_CL_CONNECT, C_CL_DISCONNECT, C_CL_EMIT, C_CL_EMIT_ACK, C_CL_ACK,
   C_CL_AUTH, C_CL_Q_STATE,
@@ -633,6 +634,9 @@ static void run_cmd(core_t *c, msg_t *m) {
   }
   case C_CLOSE:
     rc = sioc_server_close(c->server, on_server_closed, c);
+    break;
+  case C_SERVE:
+    rc = sioc_server_serve(c->server, m->str, m->str2, m->json, m->json_len);
     break;
   }
   if (rc) ev_error(c, m->str && m->op != C_DECIDE ? m->str : "command", rc);
@@ -1577,6 +1581,35 @@ static PyObject *Core_stats(core_t *c, PyObject *unused) {
   return query(c, m);
 }
 
+PyDoc_STRVAR(serve_doc,
+"serve(url_path, content_type, data)\n\n"
+"Serves `data` (bytes-like, copied) at exactly `url_path` for GET requests\n"
+"(sioc_server_serve).  Before start() it is queued and applied when the\n"
+"server is created, before it listens; afterwards the loop thread adds it.\n"
+"A newer document for the same path replaces the older one.");
+static PyObject *Core_serve(core_t *c, PyObject *args) {
+  const char *path, *ctype;
+  Py_buffer body;
+  if (!PyArg_ParseTuple(args, "ssy*", &path, &ctype, &body)) return NULL;
+  if (c->is_client || path[0] != '/') {
+    PyBuffer_Release(&body);
+    PyErr_SetString(PyExc_ValueError, c->is_client ? "serve() is for servers"
+                                                   : "the URL path must start with '/'");
+    return NULL;
+  }
+  msg_t *m = cmd_new(C_SERVE);
+  if (m && (!(m->str = dups(path)) || !(m->str2 = dups(ctype)) ||
+            (body.len && !(m->json = dupn(body.buf, (size_t)body.len))))) {
+    msg_free(m);
+    m = NULL;
+    PyErr_NoMemory();
+  }
+  if (m) m->json_len = (size_t)body.len;
+  PyBuffer_Release(&body);
+  if (!m || post(c, m)) return NULL;
+  Py_RETURN_NONE;
+}
+
 PyDoc_STRVAR(close_doc,
 "close() -> bool: asks the loop thread to close the server (a CLOSED event\n"
 "follows).  False when not running.");
@@ -1856,6 +1889,7 @@ static PyMethodDef Core_methods[] = {
   {"rooms", (PyCFunction)Core_q_rooms, METH_O, "rooms and members (JSON)"},
   {"stats", (PyCFunction)Core_stats, METH_NOARGS, stats_doc},
   {"close", (PyCFunction)Core_close, METH_NOARGS, close_doc},
+  {"serve", (PyCFunction)Core_serve, METH_VARARGS, serve_doc},
   {"join_thread", (PyCFunction)Core_join_thread, METH_NOARGS, "wait for the loop thread"},
   {NULL, NULL, 0, NULL}
 };
