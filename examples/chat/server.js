@@ -182,6 +182,8 @@ io.on('connection', (socket) => {
     // the room except the sender
     if (!joined) socket.to(room).emit('notice', { level: 'info', room, text: `${nick} joined ${room}` });
     const members = await io.in(room).fetchSockets();   // classic: io.sockets.clients(room)
+    // a new room: everyone who is not in it hears of it
+    if (members.length === 1) io.except(room).emit('notice', { level: 'info', text: `${nick} opened ${room}` });
     await presence();
     ack({ ok: true, room, rooms: myRooms(), members: members.map(userOf).sort(byNick) });
   });

@@ -213,6 +213,8 @@ async def on_connection(socket):
             socket.to(room).emit("notice", {"level": "info", "room": room,
                                             "text": "%s joined %s" % (nick, room)})
         members = await io.in_(room).fetch_sockets()   # classic: io.sockets.clients(room)
+        if len(members) == 1:   # a new room: everyone who is not in it hears of it
+            io.except_(room).emit("notice", {"level": "info", "text": "%s opened %s" % (nick, room)})
         await presence()
         ack({"ok": True, "room": room, "rooms": my_rooms(),
              "members": sorted((user_of(s) for s in members), key=by_nick)})

@@ -167,6 +167,7 @@ for (const variant of ['node', 'python']) {
       await waitNotice(alice, '#dev', 'you joined #dev · in the room: alice');
       assert.strictEqual(await alice.textContent('#conv-title'), '#dev');
       for (const page of [alice, bob, carol]) await waitRoomMembers(page, '#dev', ['alice']);
+      for (const page of [bob, carol]) await waitNotice(page, 'lobby', 'alice opened #dev');
       await say(alice, 'secret plans');
       await waitMessage(alice, '#dev', 'secret plans', 'alice');
       // a lobby message sent after it reaches bob and carol after it would have

@@ -169,6 +169,7 @@ async function session(variant) {
     // -- rooms: join, members from the server, messages only to members --
     r = await alice.ask('room:join', 'Dev');
     assert.deepStrictEqual(r, { ok: true, room: '#dev', rooms: ['#dev'], members: [{ id: alice.id, nick: 'alice' }] });
+    await carol.waitEvent('notice', (n) => n.text === 'alice opened #dev');
     const [, dir] = await carol.waitEvent('rooms', (l) => l.length === 1);
     assert.deepStrictEqual(dir, [{ name: '#dev', members: [{ id: alice.id, nick: 'alice' }] }]);
     for (const bad of ['', '#', '-x', '_x', 'a b', 'x'.repeat(25), {}, 7, '#dev!', 'd\u00e9v']) {
@@ -262,6 +263,9 @@ async function session(variant) {
     assert.ok(!carol.log.some((e) => e[0] === 'dm') && !alice.log.some((e) => e[0] === 'dm'));
     assert.ok(!carol.log.some((e) => e[0] === 'typing' && e[1].where !== 'lobby'));
     assert.ok(!bob.log.some((e) => e[0] === 'notice' && e[1].text === 'bob joined #dev'));
+    assert.ok(!alice.log.some((e) => e[0] === 'notice' && e[1].text === 'alice opened #dev'));   // except(room)
+    assert.ok(!carol.log.some((e) => e[0] === 'notice' && e[1].text === 'carol opened #r0'));
+    assert.ok(alice.log.some((e) => e[0] === 'notice' && e[1].text === 'carol opened #r0'));
 
     // one last round trip each, so that nothing is still on its way
     await alice.ask('whois', alice.id);
