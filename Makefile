@@ -89,7 +89,7 @@ test-python: python-package
 # The chat demo in Debian's chromium, driven by playwright-core (no browser
 # download), against server.js and server.py, and the two servers' protocol
 # side by side (tests/browser).  Screenshots: $(BUILD)/test-output/browser/.
-test-browser: node-package python-package
+test-browser: deps node-package python-package
 	cd tests/browser && SIOC_TEST_OUTPUT=$(CURDIR)/$(BUILD)/test-output/browser \
 	  timeout -k 10 600 ./node_modules/.bin/mocha
 
