@@ -233,7 +233,9 @@ io.on('connection', (socket) => {
     const event = { from: me(), where };
     // volatile: dropped rather than queued when a client cannot take it now
     if (where === 'lobby') socket.volatile.broadcast.emit('typing', event);
-    else if (cleanRoom(where) === where && socket.rooms.has(where)) socket.volatile.to(where).emit('typing', event);
+    else if (typeof where === 'string' && cleanRoom(where) === where && socket.rooms.has(where)) {
+      socket.volatile.to(where).emit('typing', event);
+    }
   });
 
   on('whois', async (id, ack) => {
