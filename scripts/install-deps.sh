@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(build-essential cmake ninja-build pkg-config libuv1-dev libwslay-dev
-  libcjson-dev libhttp-parser-dev libssl-dev valgrind curl)
+  libcjson-dev libhttp-parser-dev libssl-dev valgrind curl
+  libhiredis-dev libmsgpack-dev redis-server)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -29,6 +30,11 @@ command -v python3 >/dev/null || { echo "install-deps: python3 is required" >&2;
 # npm: the interop peers (socket.io-client, socket.io reference, mocha).
 if [ ! -d tests/interop/node_modules ] || [ tests/interop/package-lock.json -nt tests/interop/node_modules/.package-lock.json ]; then
   (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# npm: the cluster tests' peers (socket.io + @socket.io/redis-adapter, redis).
+if [ ! -d tests/cluster/node_modules ] || [ tests/cluster/package-lock.json -nt tests/cluster/node_modules/.package-lock.json ]; then
+  (cd tests/cluster && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 # pip: python-socketio client and pytest.
