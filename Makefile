@@ -80,8 +80,20 @@ test-client-interop: build
 	SIOC_CLIENT_DRIVER=$(CURDIR)/$(BUILD)/sioc-client-driver \
 	  python3 -m pytest -q -p no:cacheprovider tests/interop/client_c
 
+# The Redis cluster: a private redis-server, the C example, the Node and
+# Python packages and socket.io 4.8 + @socket.io/redis-adapter 8.x on it
+# (tests/cluster); needs the addon (test-node) and the Python package
+# (test-python) built.
+.PHONY: test-cluster
+test-cluster: build
+	[ -f node/build/Release/sioc.node ] || npm ci --no-audit --no-fund --loglevel=error
+	python3 -c 'import sioc; sioc.RedisAdapter' 2>/dev/null || \
+	  python3 -m pip install --quiet --disable-pip-version-check .
+	cd tests/cluster && SIOC_BUILD_DIR=$(CURDIR)/$(BUILD) PYTHON=python3 \
+	  npx mocha --exit --timeout 60000 cluster.test.js
+
 test: deps
-	$(MAKE) test-c test-c-asan test-valgrind test-interop test-bad-input test-asan-peers test-client-interop test-node test-python
+	$(MAKE) test-c test-c-asan test-valgrind test-interop test-bad-input test-asan-peers test-client-interop test-node test-python test-cluster
 
 demo: deps build
 	./$(BUILD)/sioc-echo-server --host 127.0.0.1 --port 3000

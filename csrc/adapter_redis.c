@@ -83,10 +83,6 @@ struct redis_adapter_s {
   char *request_channel;
   char *response_channel;
   char *specific_channel;
-  sioc_fetch_data_cb on_fetch_data;
-  void *on_fetch_data_data;
-  sioc_server_side_cb on_server_side;
-  void *on_server_side_data;
 };
 
 typedef struct {
@@ -784,11 +780,20 @@ static int append_headers(sioc__sbuf_t *b, const sioc_handshake_t *hs) {
     if (l >= sizeof(name)) continue;
     for (size_t j = 0; j <= l; j++) name[j] = (char)tolower((unsigned char)hs->headers[i].name[j]);
     cJSON *old = cJSON_GetObjectItemCaseSensitive(obj, name);
-    if (old && cJSON_IsString(old)) {
+    if (old && strcmp(name, "set-cookie") == 0) {
+      if (!cJSON_IsArray(old)) {
+        cJSON *arr = cJSON_CreateArray();
+        cJSON_AddItemToArray(arr, cJSON_Duplicate(old, 1));
+        cJSON_ReplaceItemInObjectCaseSensitive(obj, name, arr);
+        old = arr;
+      }
+      cJSON_AddItemToArray(old, cJSON_CreateString(hs->headers[i].value));
+    } else if (old && cJSON_IsString(old)) {
       size_t n = strlen(old->valuestring) + 2 + strlen(hs->headers[i].value) + 1;
       char *joined = malloc(n);
       if (!joined) continue;
-      snprintf(joined, n, "%s, %s", old->valuestring, hs->headers[i].value);
+      snprintf(joined, n, strcmp(name, "cookie") == 0 ? "%s; %s" : "%s, %s",
+               old->valuestring, hs->headers[i].value);
       cJSON_ReplaceItemInObjectCaseSensitive(obj, name, cJSON_CreateString(joined));
       free(joined);
     } else {
@@ -1114,7 +1119,7 @@ static void handle_request(redis_adapter_t *a, const char *msg, size_t len) {
       const char **ids = calloc(v.n ? v.n : 1, sizeof(*ids));
       if (ids) {
         for (size_t i = 0; i < v.n; i++) ids[i] = v.items[i]->id;
-        if (a->on_fetch_data && v.n) {
+        if (nsp->on_fetch_data && v.n) {
           /* "<uid> <requestId>": everything the reply needs */
           sioc__sbuf_t token;
           sioc__sbuf_init(&token);
@@ -1123,7 +1128,7 @@ static void handle_request(redis_adapter_t *a, const char *msg, size_t len) {
           sioc__sbuf_appends(&token, rid);
           sioc__sbuf_appendc(&token, '\0');
           if (token.data)
-            a->on_fetch_data(nsp, token.data, ids, v.n, a->on_fetch_data_data);
+            nsp->on_fetch_data(nsp, token.data, ids, v.n, nsp->on_fetch_data_data);
           sioc__sbuf_reset(&token);
         } else {
           reply_fetch(a, uid, rid, ids, NULL, NULL, v.n);
@@ -1135,10 +1140,10 @@ static void handle_request(redis_adapter_t *a, const char *msg, size_t len) {
     }
     case SIO_REQ_SERVER_SIDE_EMIT: {
       const cJSON *data = cJSON_GetObjectItemCaseSensitive(req, "data");
-      if (!cJSON_IsArray(data) || !a->on_server_side) break;
+      if (!cJSON_IsArray(data) || !nsp->on_server_side) break;
       char *text = cJSON_PrintUnformatted(data);
       if (!text) break;
-      a->on_server_side(nsp, text, strlen(text), rid, a->on_server_side_data);
+      nsp->on_server_side(nsp, text, strlen(text), rid, nsp->on_server_side_data);
       free(text);
       break;
     }
@@ -1720,12 +1725,8 @@ int sioc_nsp_server_count(sioc_nsp_t *nsp, sioc_cluster_cb cb, void *data) {
 }
 
 void sioc_nsp_on_fetch_data(sioc_nsp_t *nsp, sioc_fetch_data_cb cb, void *data) {
-  redis_adapter_t *a = cluster_adapter(nsp);
-  /* Kept on the namespace's adapter; set again after sioc_server_use_redis. */
-  if (a) {
-    a->on_fetch_data = cb;
-    a->on_fetch_data_data = data;
-  }
+  nsp->on_fetch_data = cb;
+  nsp->on_fetch_data_data = data;
 }
 
 int sioc_nsp_fetch_data_reply(sioc_nsp_t *nsp, const char *request,
@@ -1783,11 +1784,8 @@ int sioc_nsp_server_side_emit(sioc_nsp_t *nsp, const char *args, size_t len,
 }
 
 void sioc_nsp_on_server_side_emit(sioc_nsp_t *nsp, sioc_server_side_cb cb, void *data) {
-  redis_adapter_t *a = cluster_adapter(nsp);
-  if (a) {
-    a->on_server_side = cb;
-    a->on_server_side_data = data;
-  }
+  nsp->on_server_side = cb;
+  nsp->on_server_side_data = data;
 }
 
 int sioc_nsp_server_side_ack(sioc_nsp_t *nsp, const char *ack, const char *arg,
