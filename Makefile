@@ -60,6 +60,8 @@ test-asan-peers: build-asan
 	  bash tests/interop/run.sh
 	ASAN_OPTIONS=detect_leaks=1 SIOC_ECHO_SERVER=$(CURDIR)/$(BUILD_ASAN)/sioc-echo-server \
 	  python3 -m pytest -q tests/interop/bad_input
+	cd tests/cluster && ASAN_OPTIONS=detect_leaks=1 SIOC_BUILD_DIR=$(CURDIR)/$(BUILD_ASAN) \
+	  CLUSTER_SERVERS=c,socketio npx mocha --exit --timeout 60000 cluster.test.js
 
 # The Node package: builds the addon (npm ci runs node-gyp) and runs mocha
 # + the tsc typing check (npm test).

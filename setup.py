@@ -83,7 +83,7 @@ def _extension():
         "sioc._sioc",
         sources=["python/sioc/_sioc.c"] + csrc,
         include_dirs=["csrc/include", "csrc"] + include_dirs,
-        libraries=libraries + ["pthread"],
+        libraries=libraries + ["pthread", "m"],
         library_dirs=library_dirs,
         define_macros=[("_GNU_SOURCE", "1")],
         extra_compile_args=["-std=gnu11", "-Wall", "-Wextra", "-Wshadow",

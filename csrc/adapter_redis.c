@@ -158,6 +158,8 @@ static void request_free(request_t *r) {
   if (r->timer) uv_close((uv_handle_t *)r->timer, request_timer_closed);
   free(r->payload);
   sioc__sbuf_reset(&r->acc);
+  sioc__strmap_slot_t *slot;
+  SIOC_STRMAP_FOREACH(slot, &r->seen) free(slot->val);   /* the names (keys too) */
   sioc__strmap_free(&r->seen);
   free(r);
 }

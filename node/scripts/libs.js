@@ -35,4 +35,5 @@ for (const l of LIBS) {
   }
   flags.push(...got);
 }
+flags.push('-lm');   // cluster_wire.c: floor()
 process.stdout.write(flags.join('\n') + '\n');

@@ -144,6 +144,10 @@ describe('cluster: sioc (C, Node, Python) + socket.io on one Redis', function ()
     for (const c of clients) c.socket.disconnect();
     await Promise.all(Object.values(servers).map((s) => s.stop()));
     await redis.cleanup();
+    // A clean close (under ASan: no leak, no memory error) exits 0.
+    for (const s of Object.values(servers)) {
+      assert.strictEqual(s.exitCode, 0, `${s.name} exited ${s.exitCode} (${s.exitSignal}):\n${s.log.slice(-3000)}`);
+    }
   });
 
   afterEach(function () {
@@ -329,5 +333,52 @@ describe('cluster: sioc (C, Node, Python) + socket.io on one Redis', function ()
         assert.strictEqual(list && list.length, clients.length, `${n} fetchSockets works again`);
       }
     });
+  });
+});
+
+describe('cluster: Redis unreachable when the servers start', function () {
+  this.timeout(60000);
+  const redis = new Redis();
+  const servers = [];
+  const sockets = [];
+
+  after(async function () {
+    for (const s of sockets) s.disconnect();
+    await Promise.all(servers.map((s) => s.stop()));
+    await redis.cleanup();
+    for (const s of servers) assert.strictEqual(s.exitCode, 0, `${s.name} exited ${s.exitCode}:\n${s.log}`);
+  });
+
+  it('serve locally, log once, fail requests by timeout, then join the cluster', async function () {
+    const { freePort } = require('./harness');
+    const port = await freePort();
+    const url = `redis://127.0.0.1:${port}`;
+    const defs = serverDefs(url);
+    const names = NAMES.filter((n) => n !== 'socketio');   // node-redis would not start
+    for (const n of names) servers.push(await defs[n]().start());
+    const pairs = servers.map((s) => [connect(s.url, { transports: ['websocket'], forceNew: true }),
+      connect(s.url, { transports: ['websocket'], forceNew: true })]);
+    for (const p of pairs) sockets.push(...p);
+    await Promise.all(sockets.map((s) => (s.connected ? null : once(s, 'connect'))));
+    for (const [a, b] of pairs) {
+      a.emit('bcast', 'local while down');
+      const [v] = await once(b, 'bcast', 5000, 'local delivery without Redis');
+      assert.strictEqual(v, 'local while down');
+      const t0 = Date.now();
+      assert.strictEqual(await a.timeout(8000).emitWithAck('fetch', null), null);
+      assert.ok(Date.now() - t0 >= 1500, 'failed by the requests timeout');
+    }
+    await redis.start(port);
+    for (const s of servers) {
+      await eventually(async () => s.log, (log) => /connected to redis:/.test(log), 15000);
+      assert.strictEqual((s.log.match(/cannot connect to/g) || []).length, 1, `${s.name}: one line for the outage:\n${s.log}`);
+      assert.match(s.log, /connected to redis:\/\/127\.0\.0\.1/);
+    }
+    const want = sockets.length;
+    for (const [a] of pairs) {
+      const list = await eventually(() => a.timeout(8000).emitWithAck('fetch', null),
+        (l) => Array.isArray(l) && l.length === want, 15000);
+      assert.strictEqual(list && list.length, want);
+    }
   });
 });

@@ -94,8 +94,10 @@ class ServerProc {
     if (!p || p.exitCode !== null) return Promise.resolve();
     return new Promise((resolve) => {
       const t = setTimeout(() => p.kill('SIGKILL'), 5000);
-      p.once('exit', () => {
+      p.once('exit', (code, signal) => {
         clearTimeout(t);
+        this.exitCode = code;
+        this.exitSignal = signal;
         resolve();
       });
       p.kill('SIGTERM');
