@@ -337,6 +337,7 @@ export class Server<
   send(...args: EventParams<EmitEvents, 'message'>): this;
   write(...args: EventParams<EmitEvents, 'message'>): this;
   serverSideEmit<Ev extends EventNames<ServerSideEvents>>(ev: Ev, ...args: EventParams<ServerSideEvents, Ev>): boolean;
+  serverSideEmitWithAck(ev: string, ...args: any[]): Promise<any[]>;
   allSockets(): Promise<Set<string>>;
   fetchSockets(): Promise<Array<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | RemoteSocket<EmitEvents, SocketData>>>;
   socketsJoin(room: string | string[]): void;
