@@ -362,8 +362,16 @@ static void retry_closed(uv_handle_t *h) {
   cluster_maybe_free(c);
 }
 
+/* hiredis has no connect timeout: a Redis that never answers the SYN
+ * would keep us connecting forever. */
+#define CONNECT_TIMEOUT_MS 5000
+
+static void link_lost(cluster_t *c, const char *why);
+
 static void on_retry(uv_timer_t *t) {
-  connect_links(t->data);
+  cluster_t *c = t->data;
+  if (c->state == LINK_CONNECTING) link_lost(c, "connection timed out");
+  else connect_links(c);
 }
 
 static void schedule_retry(cluster_t *c) {
@@ -428,6 +436,7 @@ static void link_lost(cluster_t *c, const char *why) {
 static void maybe_up(cluster_t *c) {
   if (!c->pub_ok || !c->sub_ok || c->state == LINK_UP) return;
   c->state = LINK_UP;
+  if (c->retry) uv_timer_stop(c->retry);   /* the connect timeout */
   c->delay_ms = c->delay_min_ms;
   if (c->ever_up) logf_(c, "reconnected to %s; subscriptions restored", c->url);
   else logf_(c, "connected to %s", c->url);
@@ -523,6 +532,11 @@ static void connect_links(cluster_t *c) {
   SIOC_LIST_FOREACH(it, &c->adapters) {
     subscribe_adapter(SIOC_CONTAINER_OF(it, redis_adapter_t, link), "SUBSCRIBE");
   }
+  if (!c->retry && (c->retry = malloc(sizeof(uv_timer_t)))) {
+    uv_timer_init(c->loop, c->retry);
+    c->retry->data = c;
+  }
+  if (c->retry) uv_timer_start(c->retry, on_retry, CONNECT_TIMEOUT_MS, 0);
 }
 
 /* ---- incoming -------------------------------------------------------------- */

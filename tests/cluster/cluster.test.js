@@ -205,6 +205,15 @@ describe('cluster: sioc (C, Node, Python) + socket.io on one Redis', function ()
         }
       });
 
+      it('io.volatile.emit reaches every (writable) client', async function () {
+        const v = `volatile-${from}`;
+        core[from].a.socket.emit('volatile', v);
+        await settle(core[from].a);
+        for (const c of Object.values(core).flatMap((x) => [x.a, x.b])) {
+          assert.strictEqual(got(c, 'volatile', [v]), 1, `${c.server} client`);
+        }
+      });
+
       it('io.local.emit stays on the issuing server', async function () {
         const v = `local-${from}`;
         core[from].a.socket.emit('local-emit', v);
@@ -331,6 +340,12 @@ describe('cluster: sioc (C, Node, Python) + socket.io on one Redis', function ()
         const list = await eventually(() => ack(core[n].a.socket, 'fetch', null),
           (l) => Array.isArray(l) && l.length === clients.length, 10000);
         assert.strictEqual(list && list.length, clients.length, `${n} fetchSockets works again`);
+      }
+      // One clear line per state change (sioc servers).
+      for (const n of NAMES.filter((x) => x !== 'socketio')) {
+        const log = servers[n].log;
+        assert.strictEqual((log.match(/connection to redis:\S+ lost/g) || []).length, 1, `${n}:\n${log}`);
+        assert.strictEqual((log.match(/reconnected to redis:\S+; subscriptions restored/g) || []).length, 1, `${n}:\n${log}`);
       }
     });
   });
