@@ -263,6 +263,68 @@ static void test_channels(const cJSON *root) {
   }
 }
 
+/* Hostile bytes: every vector's msgpack truncated at every length and with
+ * bytes flipped (a deterministic PRNG), fed to every decoder.  Besides "no
+ * crash" (this test also runs under ASan), a success must yield valid JSON
+ * whose placeholders name attachments that exist. */
+static uint32_t rng_state = 12345;
+static uint32_t rng(void) {
+  rng_state ^= rng_state << 13;
+  rng_state ^= rng_state >> 17;
+  rng_state ^= rng_state << 5;
+  return rng_state;
+}
+
+static void feed(const char *data, size_t len) {
+  char *exact = malloc(len ? len : 1);   /* exact size: ASan sees over-reads */
+  memcpy(exact, data, len);
+  sioc__sbuf_t json;
+  sioc__sbuf_init(&json);
+  sio__bins_t bins = {NULL, 0, 0};
+  if (sio__mp_to_json(exact, len, &json, &bins) == 0) {
+    ASSERT(sioc__json_check(json.data, json.len) >= 0);
+    for (size_t i = 0; i < bins.n; i++)
+      ASSERT(bins.items[i].data >= (const uint8_t *)exact &&
+             bins.items[i].data + bins.items[i].len <= (const uint8_t *)exact + len);
+  }
+  sio__bins_free(&bins);
+  sioc__sbuf_reset(&json);
+  sio__wire_bcast_t b;
+  if (sio__wire_bcast_decode(exact, len, &b) == 0) {
+    ASSERT(b.event != NULL && b.uid != NULL && b.nsp != NULL);
+    ASSERT(sioc__json_check(b.args.data, b.args.len) == SIOC_JSON_ARRAY);
+    sio__wire_bcast_free(&b);
+  }
+  cJSON *r = sio__wire_parse(exact, len, &bins);
+  cJSON_Delete(r);
+  sio__bins_free(&bins);
+  free(exact);
+}
+
+static int test_mutations(const cJSON *root) {
+  int n = 0;
+  const char *lists[] = {"to_json", "broadcast"};
+  for (int l = 0; l < 2; l++) {
+    const cJSON *v;
+    VEC_FOREACH(v, vec_list(root, lists[l])) {
+      size_t len;
+      char *mp = vec_bytes(v, NULL, "msgpack_hex", &len);
+      for (size_t cut = 0; cut <= len; cut++) feed(mp, cut);
+      for (int k = 0; k < 200; k++) {
+        char *m = malloc(len ? len : 1);
+        memcpy(m, mp, len);
+        int flips = 1 + (int)(rng() % 3);
+        for (int f = 0; f < flips && len; f++) m[rng() % len] = (char)rng();
+        feed(m, len);
+        free(m);
+        n++;
+      }
+      free(mp);
+    }
+  }
+  return n;
+}
+
 int main(void) {
   cJSON *root = vec_load("cluster.json");
   int n = test_to_json(root);
@@ -272,7 +334,8 @@ int main(void) {
   test_not_a_broadcast();
   test_requests();
   test_channels(root);
+  int m = test_mutations(root);
   cJSON_Delete(root);
-  printf("test_cluster_wire: %d vectors ok\n", n);
+  printf("test_cluster_wire: %d vectors ok, %d mutated inputs survived\n", n, m);
   return 0;
 }
