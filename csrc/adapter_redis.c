@@ -179,7 +179,10 @@ static void request_finish(request_t *r, int err) {
     }
     return;
   }
-  if (r->type != -1) sioc__sbuf_appendc(&r->acc, ']');
+  if (r->type != -1) {   /* close the array acc_item() opened, or make one */
+    if (!r->n_acc) sioc__sbuf_appendc(&r->acc, '[');
+    sioc__sbuf_appendc(&r->acc, ']');
+  }
   sioc__sbuf_t acc = r->acc;
   sioc__sbuf_init(&r->acc);
   request_free(r);
@@ -609,10 +612,15 @@ static void on_numsub(redisAsyncContext *ac, void *reply, void *privdata) {
   }
   if (r->type == SIO_REQ_BROADCAST) {
     sio__bcast_ack_t *b = r->bcast;
-    if (b && n > 1) sio__bcast_ack_wait_servers(b, (size_t)(n - 1));
     r->numsub = n;
-    if (b) sio__bcast_ack_server_count(b, 0);   /* the hold taken at start */
-    if (n <= 1) request_finish(r, 0);
+    if (!b) {
+      request_finish(r, 0);
+      return;
+    }
+    if (n > 1) sio__bcast_ack_wait_servers(b, (size_t)(n - 1));
+    /* Drops the hold taken at start.  This may complete the broadcast,
+     * whose on_done frees r: r is not touched after it. */
+    sio__bcast_ack_server_count(b, 0);
     return;
   }
   if (r->type == SIO_REQ_SERVER_SIDE_EMIT) n -= 1;   /* not ourselves */

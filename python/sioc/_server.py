@@ -30,7 +30,7 @@ logger = logging.getLogger("sioc")
 # Event tuple kinds from the core (python/sioc/_sioc.c).
 _E_CONNECT, _E_MIDDLEWARE, _E_EVENT, _E_DISCONNECTING, _E_DISCONNECT, \
     _E_ACK, _E_BACK, _E_CLOSED, _E_ERROR = range(1, 10)
-_E_CLUSTER, _E_FETCH_DATA, _E_SERVER_SIDE = 12, 13, 14
+_E_CLUSTER, _E_FETCH_DATA, _E_SERVER_SIDE, _E_LOG = 12, 13, 14, 15
 # Core.cluster() operations
 _CL_FETCH, _CL_ALL_ROOMS, _CL_SERVER_COUNT, _CL_SERVER_SIDE_EMIT = range(4)
 
@@ -1123,6 +1123,10 @@ class _ServerBase:
                 self._core.fetch_reply(ev[1], ev[2], tuple(ids), tuple(datas))
         elif kind == _E_SERVER_SIDE:
             self._on_server_side(ev[1], ev[2], ev[3])
+        elif kind == _E_LOG:
+            # the Redis adapter: outages are warnings, recoveries info
+            lost = "lost" in ev[1] or "cannot" in ev[1] or "answered" in ev[1]
+            logger.log(logging.WARNING if lost else logging.INFO, "sioc: redis adapter: %s", ev[1])
         elif kind == _E_ERROR:
             logger.warning("sioc: %s", ev[1])
         elif kind == _E_CLOSED:

@@ -63,7 +63,8 @@ enum {
   E_BACK, E_CLOSED, E_ERROR, E_CL, E_CL_AUTH,
   E_CLUSTER,      /* (req, err, json) */
   E_FETCH_DATA,   /* (nsp, request, ids json) */
-  E_SERVER_SIDE   /* (nsp, args json, ack | None) */
+  E_SERVER_SIDE,  /* (nsp, args json, ack | None) */
+  E_LOG           /* (line): the Redis adapter's state changes */
 };
 
 typedef struct sync_s {
@@ -415,6 +416,18 @@ static void on_server_side(sioc_nsp_t *nsp, const char *args, size_t len,
   e->json = dupn(args, len);
   e->json_len = len;
   if (!e->json || (ack && !(e->str = dups(ack)))) {
+    msg_free(e);
+    return;
+  }
+  ev_push(c, e);
+}
+
+/* The adapter's log lines go to Python's "sioc" logger. */
+static void on_redis_log(const char *line, void *ud) {
+  core_t *c = ud;
+  msg_t *e = ev_new(E_LOG, NULL, NULL);
+  if (!e) return;
+  if (!(e->str = dups(line))) {
     msg_free(e);
     return;
   }
@@ -1271,6 +1284,8 @@ static PyObject *Core_start(core_t *c, PyObject *args) {
     if (c->redis_key) ro.key = c->redis_key;
     if (c->redis_timeout_ms) ro.requests_timeout_ms = c->redis_timeout_ms;
     ro.publish_on_specific_response_channel = c->redis_specific;
+    ro.log = on_redis_log;
+    ro.log_data = c;
     rc = sioc_server_use_redis(c->server, &ro);
     if (rc) {
       sioc_server_close(c->server, NULL, NULL);
@@ -1397,6 +1412,9 @@ static PyObject *build_event(const msg_t *e) {
     break;
   case E_SERVER_SIDE:
     r = Py_BuildValue("(isNz)", e->op, e->nsp, str_or_none(e->json, e->json_len), e->str);
+    break;
+  case E_LOG:
+    r = Py_BuildValue("(is)", e->op, e->str);
     break;
   case E_CL:
     /* (E_CL, kind, nsp|None, message|None, name_or_id|None, json|None,

@@ -163,3 +163,45 @@ describe('Redis adapter (Node API)', function () {
     await assert.rejects(io.serverSideEmitWithAck('x'), /timeout/);
   });
 });
+
+describe('Redis adapter: a cluster of one', function () {
+  this.timeout(20000);
+  let redis;
+  let dir;
+  let url;
+  before(async function () {
+    if (!haveRedis()) this.skip();
+    const port = await freePort();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sioc-node-redis1-'));
+    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '',
+      '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'ignore'] });
+    await new Promise((resolve) => {
+      let buf = '';
+      redis.stdout.on('data', (d) => {
+        buf += d;
+        if (/Ready to accept connections/.test(buf)) resolve();
+      });
+    });
+    url = `redis://127.0.0.1:${port}`;
+  });
+  after(function () {
+    if (redis) redis.kill('SIGKILL');
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+  afterEach(cleanup);
+
+  it('broadcasts with acks and queries complete with this server alone', async function () {
+    const { io, url: u } = startServer({ adapter: createRedisAdapter(url, { key: 'alone' }) });
+    const c = client(u);
+    await connected(c);
+    c.on('q', (cbk) => cbk('only'));
+    await until(async () => (await io.of('/').adapter.serverCount().catch(() => 0)) === 1, 5000);
+    for (let i = 0; i < 20; i++) {
+      assert.deepStrictEqual(await io.timeout(2000).emitWithAck('q'), ['only']);
+    }
+    assert.deepStrictEqual(await io.timeout(2000).emitWithAck('nobody-answers-this').catch((e) => e.message),
+      'operation has timed out');
+    assert.deepStrictEqual((await io.fetchSockets()).map((s) => s.id), [c.id]);
+    assert.deepStrictEqual(await io.serverSideEmitWithAck('x'), []);
+  });
+});

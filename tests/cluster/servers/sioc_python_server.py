@@ -4,6 +4,7 @@ CLUSTER-SERVER.md (as contract.js does for the Node servers).
     python3 sioc_python_server.py <redis-url> <name> <key> <timeout-ms>
 """
 import asyncio
+import logging
 import sys
 
 import sioc
@@ -11,6 +12,8 @@ import sioc
 
 def main() -> None:
     url, name, key, timeout = sys.argv[1:5]
+    # the adapter's state changes arrive on the "sioc" logger
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     io = sioc.Server(adapter=sioc.RedisAdapter(url, key=key,
                                                requests_timeout=int(timeout) / 1000))
 
