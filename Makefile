@@ -69,6 +69,8 @@ test-asan-peers: build-asan
 	  bash tests/interop/run.sh
 	ASAN_OPTIONS=detect_leaks=1 SIOC_ECHO_SERVER=$(CURDIR)/$(BUILD_ASAN)/sioc-echo-server \
 	  python3 -m pytest -q tests/interop/bad_input
+	cd tests/cluster && ASAN_OPTIONS=detect_leaks=1 SIOC_BUILD_DIR=$(CURDIR)/$(BUILD_ASAN) \
+	  CLUSTER_SERVERS=c,socketio npx mocha --exit --timeout 60000 cluster.test.js
 
 # The Node package with its addon (npm ci runs node-gyp) and the Python
 # package (pip install . compiles the extension with the core).
@@ -100,8 +102,16 @@ test-client-interop: build
 	SIOC_CLIENT_DRIVER=$(CURDIR)/$(BUILD)/sioc-client-driver \
 	  python3 -m pytest -q -p no:cacheprovider tests/interop/client_c
 
+# The Redis cluster: a private redis-server, the C example, the Node and
+# Python packages and socket.io 4.8 + @socket.io/redis-adapter 8.x on it
+# (tests/cluster).
+.PHONY: test-cluster
+test-cluster: build node-package python-package
+	cd tests/cluster && SIOC_BUILD_DIR=$(CURDIR)/$(BUILD) PYTHON=python3 \
+	  npx mocha --exit --timeout 60000 cluster.test.js
+
 test: deps
-	$(MAKE) test-c test-c-asan test-valgrind test-interop test-bad-input test-asan-peers test-client-interop test-node test-python test-browser
+	$(MAKE) test-c test-c-asan test-valgrind test-interop test-bad-input test-asan-peers test-client-interop test-node test-python test-cluster test-browser
 
 # The chat demo: server.js on the Node package, or with PY=1 server.py on the
 # Python package (which serves the socket.io-client bundle from node_modules).

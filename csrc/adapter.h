@@ -18,6 +18,7 @@
 #include "sioc.h"
 
 typedef struct sio__adapter_s sio__adapter_t;
+typedef struct sio__bcast_ack_s sio__bcast_ack_t;
 
 /* A broadcast, encoded once for local delivery (msgs[0] is the packet text
  * as an Engine.IO message, msgs[1..] the attachments) and also given as
@@ -56,6 +57,12 @@ typedef struct {
                        const char *const *rooms, size_t n);
   int (*disconnect_sockets)(sio__adapter_t *a, const sioc_target_t *t, int close);
   void (*free)(sio__adapter_t *a);
+  /* A broadcast with acks (delivered locally by the caller): a cluster
+   * adapter asks the other servers to deliver it too and feeds their
+   * client counts and answers into `ack` (sio__bcast_ack_* in sio.h).
+   * NULL for the memory adapter. */
+  int (*broadcast_ack)(sio__adapter_t *a, const sio__broadcast_t *b,
+                       uint32_t timeout_ms, sio__bcast_ack_t *ack);
 } sio__adapter_ops_t;
 
 struct sio__adapter_s {

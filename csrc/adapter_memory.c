@@ -249,7 +249,7 @@ static void mem_free(sio__adapter_t *a) {
 
 static const sio__adapter_ops_t memory_ops = {
   mem_join, mem_leave, mem_leave_all, mem_apply, mem_rooms, mem_broadcast,
-  mem_sockets_join, mem_sockets_leave, mem_disconnect_sockets, mem_free,
+  mem_sockets_join, mem_sockets_leave, mem_disconnect_sockets, mem_free, NULL,
 };
 
 sio__adapter_t *sio__memory_adapter_new(sioc_nsp_t *nsp) {

@@ -33,7 +33,8 @@ sioc_nsp_t *sioc_server_of(sioc_server_t *server, const char *name) {
   sioc__strmap_init(&nsp->by_id);
   sioc__list_init(&nsp->link);
   nsp->adapter = sio__memory_adapter_new(nsp);
-  if (!nsp->adapter || sioc__strmap_put(&server->nsps, nsp->name, len, nsp)) {
+  if (!nsp->adapter || sio__cluster_wrap(nsp) ||
+      sioc__strmap_put(&server->nsps, nsp->name, len, nsp)) {
     if (nsp->adapter) nsp->adapter->ops->free(nsp->adapter);
     free(nsp);
     return NULL;
@@ -100,6 +101,7 @@ int sioc_nsp_free(sioc_nsp_t *nsp) {
 }
 
 void sio__server_close_all(sioc_server_t *s) {
+  sio__cluster_close(s);
   sioc__list_t *it;
   SIOC_LIST_FOREACH(it, &s->nsp_list) {
     sioc_nsp_t *nsp = SIOC_CONTAINER_OF(it, sioc_nsp_t, link);
@@ -118,6 +120,7 @@ void sio__server_free(sioc_server_t *s) {
     sioc__list_remove(&nsp->link);
     sio__nsp_unref(nsp);   /* sockets a host still holds keep theirs */
   }
+  sio__cluster_server_gone(s);
   sioc__strmap_free(&s->nsps);
 }
 

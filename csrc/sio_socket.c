@@ -170,6 +170,9 @@ struct sio__bcast_ack_s {
   size_t received;
   int sealed;                    /* every target has been sent the packet */
   int timed_out;
+  size_t waiting_servers;        /* cluster: servers yet to report a count */
+  void (*on_done)(void *);       /* cluster: the adapter forgets it */
+  void *done_data;
   sioc__sbuf_t responses;        /* "[r1,r2" ... closed on completion */
   uv_timer_t *timer;
   sioc_bcast_ack_cb cb;
@@ -190,8 +193,11 @@ static void close_timer(sioc_server_t *server, uv_timer_t **t) {
 }
 
 static void bcast_ack_maybe_done(sio__bcast_ack_t *b) {
-  if (!b->sealed || (!b->timed_out && b->received < b->expected)) return;
+  if (!b->sealed ||
+      (!b->timed_out && (b->received < b->expected || b->waiting_servers)))
+    return;
   close_timer(b->nsp->server, &b->timer);
+  if (b->on_done) b->on_done(b->done_data);
   sioc__sbuf_appendc(&b->responses, ']');
   b->cb(b->nsp, b->timed_out ? SIOC_ETIMEDOUT : 0,
         b->responses.data ? b->responses.data : "[]",
@@ -216,6 +222,34 @@ static void bcast_ack_response(sio__bcast_ack_t *b, const char *args, size_t len
   if (f) sioc__sbuf_append(&b->responses, f, fl);
   else sioc__sbuf_appends(&b->responses, "null");
   b->received++;
+}
+
+void sio__bcast_ack_wait_servers(sio__bcast_ack_t *b, size_t n) {
+  b->waiting_servers += n;
+}
+
+void sio__bcast_ack_server_count(sio__bcast_ack_t *b, size_t clients) {
+  if (b->waiting_servers) b->waiting_servers--;
+  b->expected += clients;
+  bcast_ack_maybe_done(b);
+}
+
+void sio__bcast_ack_response(sio__bcast_ack_t *b, const char *json, size_t len) {
+  sioc__sbuf_appendc(&b->responses, b->received ? ',' : '[');
+  if (len) sioc__sbuf_append(&b->responses, json, len);
+  else sioc__sbuf_appends(&b->responses, "null");
+  b->received++;
+  bcast_ack_maybe_done(b);
+}
+
+void sio__bcast_ack_stop_waiting(sio__bcast_ack_t *b) {
+  b->waiting_servers = 0;
+  bcast_ack_maybe_done(b);
+}
+
+void sio__bcast_ack_on_done(sio__bcast_ack_t *b, void (*fn)(void *), void *data) {
+  b->on_done = fn;
+  b->done_data = data;
 }
 
 static void ack_free(sio__ack_t *a) {
@@ -500,6 +534,10 @@ int sioc_nsp_emit_with_ack(sioc_nsp_t *nsp, const sioc_target_t *t,
   }
   bcast_ack_ctx_t x = {b, event, args, len, atts, n_atts,
                        t && (t->flags & SIOC_BCAST_VOLATILE)};
+  if (nsp->adapter->ops->broadcast_ack && !(t && (t->flags & SIOC_BCAST_LOCAL))) {
+    sio__broadcast_t bc = {t, event, args, len, atts, n_atts, NULL, 0};
+    nsp->adapter->ops->broadcast_ack(nsp->adapter, &bc, timeout_ms, b);
+  }
   nsp->adapter->ops->apply(nsp->adapter, t, send_with_ack, &x);
   b->sealed = 1;
   bcast_ack_maybe_done(b);

@@ -83,6 +83,53 @@ export interface ServerOptions {
   maxConnections?: number;
   /** sioc: the address listen(port) binds (default "::", dual stack) */
   host?: string;
+  /** A cluster adapter: createRedisAdapter(url, opts) (the in-memory adapter otherwise) */
+  adapter?: RedisAdapterFactory;
+}
+
+/** Options of createRedisAdapter(), named as @socket.io/redis-adapter's. */
+export interface RedisAdapterOptions {
+  /** Channel prefix, "socket.io" */
+  key?: string;
+  /** ms a cluster request (fetchSockets, allRooms, serverSideEmit acks) waits, 5000 */
+  requestsTimeout?: number;
+  /** answer requests on "<key>-response#<nsp>#<uid>#" instead of the shared channel */
+  publishOnSpecificResponseChannel?: boolean;
+}
+
+/** What createRedisAdapter() returns: the value of the `adapter` option. */
+export interface RedisAdapterFactory {
+  (nsp: any): never;
+}
+
+/**
+ * Joins the server to the cluster of a Redis server (redis://[[user]:pass@]host[:port][/db]),
+ * in @socket.io/redis-adapter 8.x's wire format: sioc servers (C, Node,
+ * Python) and socket.io servers with @socket.io/redis-adapter share rooms
+ * and broadcasts.  Polling clients behind a load balancer need sticky sessions.
+ */
+export function createRedisAdapter(url: string, opts?: RedisAdapterOptions): RedisAdapterFactory;
+
+/** A socket of another server of the cluster, from fetchSockets(). */
+export class RemoteSocket<EmitEvents extends EventsMap = DefaultEventsMap, SocketData = any> {
+  readonly id: string;
+  readonly handshake: Handshake;
+  readonly rooms: Set<string>;
+  readonly data: SocketData;
+  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean;
+  timeout(timeout: number): BroadcastOperator<EmitEvents, SocketData>;
+  join(room: string | string[]): void;
+  leave(room: string): void;
+  disconnect(close?: boolean): this;
+}
+
+export interface ClassicRooms {
+  rooms: Record<string, string[]>;
+  roomClients: Record<string, Record<string, true>>;
+}
+
+export interface ClassicManager extends ClassicRooms {
+  cluster(): Promise<ClassicRooms>;
 }
 
 export interface ServerStats {
@@ -108,8 +155,10 @@ export class BroadcastOperator<EmitEvents extends EventsMap, SocketData = any> {
   timeout(timeout: number): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
   emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean;
   emitWithAck<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: AllButLast<EventParams<EmitEvents, Ev>>): Promise<any[]>;
+  /** ids of the targets on every server of the cluster */
   allSockets(): Promise<Set<string>>;
-  fetchSockets(): Promise<Array<Socket<any, EmitEvents, any, SocketData>>>;
+  /** the targets on every server: local Sockets and RemoteSockets */
+  fetchSockets(): Promise<Array<Socket<any, EmitEvents, any, SocketData> | RemoteSocket<EmitEvents, SocketData>>>;
   socketsJoin(room: string | string[]): void;
   socketsLeave(room: string | string[]): void;
   disconnectSockets(close?: boolean): void;
@@ -122,7 +171,13 @@ export class Adapter extends EventEmitter {
   /** socket id -> rooms (a snapshot) */
   get sids(): Map<string, Set<string>>;
   socketRooms(id: string): Set<string> | undefined;
+  /** servers of the cluster serving this namespace (1 without a cluster) */
   serverCount(): Promise<number>;
+  /** every room on every server of the cluster */
+  allRooms(): Promise<Set<string>>;
+  /** 2.x form: ids (in rooms) on every server */
+  clients(fn: (err: Error | null, ids?: string[]) => void): void;
+  clients(rooms: string | string[], fn: (err: Error | null, ids?: string[]) => void): void;
 }
 
 export class Socket<
@@ -208,7 +263,7 @@ export class Namespace<
   serverSideEmit<Ev extends EventNames<ServerSideEvents>>(ev: Ev, ...args: EventParams<ServerSideEvents, Ev>): boolean;
   serverSideEmitWithAck(ev: string, ...args: any[]): Promise<any[]>;
   allSockets(): Promise<Set<string>>;
-  fetchSockets(): Promise<Array<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>>;
+  fetchSockets(): Promise<Array<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | RemoteSocket<EmitEvents, SocketData>>>;
   socketsJoin(room: string | string[]): void;
   socketsLeave(room: string | string[]): void;
   disconnectSockets(close?: boolean): void;
@@ -219,10 +274,14 @@ export class Namespace<
 
   /** classic (0.9): the connected socket with this id, or a no-op target */
   socket(id: string): Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | BroadcastOperator<EmitEvents, SocketData>;
-  /** classic (0.9): local sockets (of a room), synchronously */
+  /** classic (0.9): this server's sockets (of a room), synchronously */
   clients(room?: string): Array<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>;
-  /** classic (0.9): rooms and roomClients in 0.9's shape ("" = the namespace, "/room") */
-  get manager(): { rooms: Record<string, string[]>; roomClients: Record<string, Record<string, true>> };
+  /** with a callback (2.x form): the ids on every server of the cluster */
+  clients(fn: (err: Error | null, ids?: string[]) => void): this;
+  clients(room: string, fn: (err: Error | null, ids?: string[]) => void): this;
+  /** classic (0.9): rooms and roomClients in 0.9's shape ("" = the namespace, "/room")
+   * of this server; cluster() resolves to the same for every server */
+  get manager(): ClassicManager;
 }
 
 export class ParentNamespace<
@@ -278,8 +337,9 @@ export class Server<
   send(...args: EventParams<EmitEvents, 'message'>): this;
   write(...args: EventParams<EmitEvents, 'message'>): this;
   serverSideEmit<Ev extends EventNames<ServerSideEvents>>(ev: Ev, ...args: EventParams<ServerSideEvents, Ev>): boolean;
+  serverSideEmitWithAck(ev: string, ...args: any[]): Promise<any[]>;
   allSockets(): Promise<Set<string>>;
-  fetchSockets(): Promise<Array<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>>;
+  fetchSockets(): Promise<Array<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | RemoteSocket<EmitEvents, SocketData>>>;
   socketsJoin(room: string | string[]): void;
   socketsLeave(room: string | string[]): void;
   disconnectSockets(close?: boolean): void;

@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 # /usr/bin/chromium and never downloads a browser).
 APT_PACKAGES=(build-essential cmake ninja-build pkg-config libuv1-dev libwslay-dev
   libcjson-dev libhttp-parser-dev libssl-dev valgrind curl python3-dev python3-venv
-  chromium fonts-dejavu-core)
+  chromium fonts-dejavu-core libhiredis-dev libmsgpack-dev redis-server)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -37,8 +37,9 @@ command -v node >/dev/null || { echo "install-deps: node (20.x) is required" >&2
 command -v python3 >/dev/null || { echo "install-deps: python3 is required" >&2; exit 1; }
 
 # npm: the interop peers (socket.io-client, socket.io reference, mocha) and
-# the browser test's (playwright-core, socket.io-client, mocha).
-for dir in tests/interop tests/browser; do
+# the browser test's (playwright-core, socket.io-client, mocha) and the
+# cluster tests' (socket.io + @socket.io/redis-adapter, redis).
+for dir in tests/interop tests/browser tests/cluster; do
   if [ ! -d $dir/node_modules ] || [ $dir/package-lock.json -nt $dir/node_modules/.package-lock.json ]; then
     (cd $dir && npm ci --no-audit --no-fund --loglevel=error)
   fi

@@ -434,6 +434,107 @@ SIOC_EXTERN size_t sioc_nsp_socket_count(const sioc_nsp_t *nsp);
 SIOC_EXTERN sioc_socket_t *sioc_nsp_socket(const sioc_nsp_t *nsp,
                                            const char *id);
 
+/* ---- cluster: the Redis adapter ----------------------------------------
+ * Many server processes -- sioc ones in C, Node or Python, and socket.io
+ * 4.x servers with @socket.io/redis-adapter 8.x -- share rooms and
+ * broadcasts through Redis pub/sub, in @socket.io/redis-adapter's wire
+ * format.  Once sioc_server_use_redis() is called, every namespace of the
+ * server (existing and future) publishes its broadcasts and namespace-wide
+ * operations to the cluster and applies those of the other servers; local
+ * delivery never waits for Redis.  While Redis is unreachable the adapter
+ * reconnects with exponential backoff (each state change is logged once)
+ * and resubscribes; cluster requests issued meanwhile fail with
+ * SIOC_ETIMEDOUT after requests_timeout_ms.
+ *
+ * Behind a load balancer, clients that use HTTP long-polling must always
+ * reach the same process (sticky sessions): a session lives in one process.
+ */
+typedef void (*sioc_log_cb)(const char *line, void *user_data);
+
+typedef struct {
+  /* redis://[[user]:password@]host[:port][/db]; default port 6379 */
+  const char *url;
+  const char *key;                    /* channel prefix, "socket.io" */
+  uint32_t requests_timeout_ms;       /* 5000 */
+  int publish_on_specific_response_channel; /* 0: "<key>-response#<nsp>#" */
+  uint32_t reconnect_delay_ms;        /* 100: first retry */
+  uint32_t reconnect_delay_max_ms;    /* 5000 */
+  sioc_log_cb log;                    /* NULL: a line on stderr */
+  void *log_data;
+} sioc_redis_options_t;
+
+/* Fills opts with the defaults above (url NULL). */
+SIOC_EXTERN void sioc_redis_options_init(sioc_redis_options_t *opts);
+
+/* Makes `server` a member of the cluster of opts->url (copied).  Returns
+ * at once; the connection is made in the background.  0, SIOC_EINVAL (no
+ * or bad URL), SIOC_EBUSY (already in a cluster, or closing), SIOC_ENOMEM. */
+SIOC_EXTERN int sioc_server_use_redis(sioc_server_t *server,
+                                      const sioc_redis_options_t *opts);
+
+/* 1 while the Redis links are up, 0 otherwise (or without a cluster). */
+SIOC_EXTERN int sioc_server_cluster_connected(const sioc_server_t *server);
+
+/* The answer to a cluster query: err 0, SIOC_ETIMEDOUT (some server did not
+ * answer within requests_timeout_ms; json then holds what did arrive) or
+ * SIOC_ECLOSED (the namespace or server went away).  json is valid during
+ * the callback only.  Without a cluster the callback runs before the call
+ * returns, with only this process's answer. */
+typedef void (*sioc_cluster_cb)(sioc_nsp_t *nsp, int err, const char *json,
+                                size_t len, void *user_data);
+
+/* fetchSockets on the OTHER servers: json is an array of
+ * {"id","handshake","rooms","data"} objects (socket.io's RemoteSocket
+ * details), the local sockets are not in it (use sioc_nsp_foreach_socket). */
+SIOC_EXTERN int sioc_nsp_fetch_sockets(sioc_nsp_t *nsp,
+                                       const sioc_target_t *target,
+                                       sioc_cluster_cb cb, void *user_data);
+/* Every room of the namespace on every server (this one included): a JSON
+ * array of names. */
+SIOC_EXTERN int sioc_nsp_all_rooms(sioc_nsp_t *nsp, sioc_cluster_cb cb,
+                                   void *user_data);
+/* The number of servers of the cluster serving nsp (PUBSUB NUMSUB of the
+ * request channel): json is the number as text. */
+SIOC_EXTERN int sioc_nsp_server_count(sioc_nsp_t *nsp, sioc_cluster_cb cb,
+                                      void *user_data);
+
+/* The data of local sockets asked for by another server's fetchSockets
+ * (socket.data).  `request` identifies the question: answer it, now or
+ * later, with sioc_nsp_fetch_data_reply(); an unanswered one only makes the
+ * asking server time out.  Without this callback data is {}. */
+typedef void (*sioc_fetch_data_cb)(sioc_nsp_t *nsp, const char *request,
+                                   const char *const *socket_ids, size_t n,
+                                   void *user_data);
+SIOC_EXTERN void sioc_nsp_on_fetch_data(sioc_nsp_t *nsp, sioc_fetch_data_cb cb,
+                                        void *user_data);
+/* data_json[i] (JSON text of length lens[i]) is the data of socket ids[i];
+ * sockets that left meanwhile are skipped.  0, SIOC_EINVAL, SIOC_ENOMEM. */
+SIOC_EXTERN int sioc_nsp_fetch_data_reply(sioc_nsp_t *nsp, const char *request,
+                                          const char *const *ids,
+                                          const char *const *data_json,
+                                          const size_t *lens, size_t n);
+
+/* serverSideEmit: args is a JSON array [event, ...args] sent to the other
+ * servers of the namespace (never to clients, never to this server).  With
+ * cb, every other server is expected to answer once (its handler's ack) and
+ * cb gets the array of answers; timeout_ms 0 means requests_timeout_ms.
+ * Without a cluster cb gets [] at once. */
+SIOC_EXTERN int sioc_nsp_server_side_emit(sioc_nsp_t *nsp, const char *args,
+                                          size_t len, uint32_t timeout_ms,
+                                          sioc_cluster_cb cb, void *user_data);
+/* A serverSideEmit from another server: args is [event, ...args]; when the
+ * sender wants an answer, `ack` is non-NULL: pass it (once) to
+ * sioc_nsp_server_side_ack() with the answer. */
+typedef void (*sioc_server_side_cb)(sioc_nsp_t *nsp, const char *args,
+                                    size_t len, const char *ack,
+                                    void *user_data);
+SIOC_EXTERN void sioc_nsp_on_server_side_emit(sioc_nsp_t *nsp,
+                                              sioc_server_side_cb cb,
+                                              void *user_data);
+/* arg: JSON text of the one answer value.  0, SIOC_EINVAL, SIOC_EJSON. */
+SIOC_EXTERN int sioc_nsp_server_side_ack(sioc_nsp_t *nsp, const char *ack,
+                                         const char *arg, size_t len);
+
 /* ---- sockets ----------------------------------------------------------- */
 
 /* References keep the socket's memory alive after it disconnected (calls

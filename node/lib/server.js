@@ -100,7 +100,123 @@ binding.init({
   connectionError(server, e) {
     server.engine._onConnectionError(e);
   },
+  cluster(token, err, json) {
+    const fn = pendingAcks.get(token);
+    if (fn) {
+      pendingAcks.delete(token);
+      fn(err, json);
+    }
+  },
+  fetchData(nsp, request, ids) {
+    nsp._onFetchData(request, ids);
+  },
+  serverSide(nsp, json, ack) {
+    nsp._onServerSide(json, ack);
+  },
 });
+
+// ---- the cluster: createRedisAdapter() ---------------------------------------------------
+
+const kRedis = Symbol('sioc.redisAdapter');
+
+/**
+ * createRedisAdapter(url, { key, requestsTimeout, publishOnSpecificResponseChannel }):
+ * the value of the `adapter` option that makes a server a member of the
+ * cluster of `url`, in @socket.io/redis-adapter 8.x's wire format (the
+ * adapter itself is the C core's).
+ */
+function createRedisAdapter(url, opts = {}) {
+  if (typeof url !== 'string' || !/^redis:\/\//.test(url)) {
+    throw new TypeError(`sioc: createRedisAdapter() needs a redis:// URL, got ${typeName(url)}`);
+  }
+  if (opts === null || typeof opts !== 'object') {
+    throw new TypeError('sioc: createRedisAdapter() options must be an object');
+  }
+  const conf = { url, key: 'socket.io', requestsTimeout: 5000, publishOnSpecificResponseChannel: false };
+  for (const [k, v] of Object.entries(opts)) {
+    if (v === undefined) continue;
+    switch (k) {
+      case 'key':
+        if (typeof v !== 'string' || !v) throw new TypeError('sioc: redis adapter option "key" must be a non-empty string');
+        conf.key = v;
+        break;
+      case 'requestsTimeout':
+        if (typeof v !== 'number' || !(v >= 1) || v > 0xffffffff) {
+          throw new TypeError('sioc: redis adapter option "requestsTimeout" must be a positive number of ms');
+        }
+        conf.requestsTimeout = Math.floor(v);
+        break;
+      case 'publishOnSpecificResponseChannel':
+        conf.publishOnSpecificResponseChannel = !!v;
+        break;
+      default:
+        throw new TypeError(`sioc: redis adapter option "${k}" is not supported ` +
+          '(key, requestsTimeout, publishOnSpecificResponseChannel)');
+    }
+  }
+  const factory = function sioc_redis_adapter() {
+    throw new TypeError('sioc: pass createRedisAdapter() as the "adapter" option of a sioc Server');
+  };
+  factory[kRedis] = Object.freeze(conf);
+  return factory;
+}
+
+function clusterError(what) {
+  return new Error(`timeout reached while waiting for ${what} response`);
+}
+
+/** A socket of another server of the cluster (socket.io's RemoteSocket). */
+class RemoteSocket {
+  constructor(nsp, details) {
+    this.id = details.id;
+    this.handshake = details.handshake;
+    this.rooms = new Set(details.rooms);
+    this.data = details.data;
+    this._operator = new BroadcastOperator(nsp, new Set([this.id]), new Set(),
+      { expectSingleResponse: true });
+  }
+
+  timeout(ms) {
+    return this._operator.timeout(ms);
+  }
+
+  emit(ev, ...args) {
+    return this._operator.emit(ev, ...args);
+  }
+
+  join(room) {
+    return this._operator.socketsJoin(room);
+  }
+
+  leave(room) {
+    return this._operator.socketsLeave(room);
+  }
+
+  disconnect(close = false) {
+    this._operator.disconnectSockets(close);
+    return this;
+  }
+}
+
+// Runs a cluster query; resolves with the parsed JSON answer.
+function clusterQuery(start, what) {
+  return new Promise((resolve, reject) => {
+    const token = registerAck((err, json) => {
+      if (err === SIOC_ETIMEDOUT) return reject(clusterError(what));
+      if (err) return reject(new Error(`${what}: ${binding.strerror(err)}`));
+      try {
+        resolve(JSON.parse(json));
+      } catch (e) {
+        reject(e);
+      }
+    });
+    const r = start(token);
+    if (r) {
+      pendingAcks.delete(token);
+      reject(new Error(`${what}: ${binding.strerror(r)}`));
+    }
+  });
+}
 
 // ---- handshake -----------------------------------------------------------------------
 
@@ -532,13 +648,14 @@ class BroadcastOperator {
       return true;
     }
     const timeout = this.flags.timeout;
+    const single = !!this.flags.expectSingleResponse;
     const token = registerAck((err, rjson) => {
       let responses = [];
       try {
         responses = JSON.parse(rjson);
       } catch (_) { /* keep [] */ }
-      if (err === SIOC_ETIMEDOUT) ack(timeoutError(), responses);
-      else ack(null, responses);
+      if (err === SIOC_ETIMEDOUT) ack(timeoutError(), single ? null : responses);
+      else ack(null, single ? responses[0] : responses);
     });
     const ms = timeout === undefined ? 0 : Math.max(1, Math.floor(Number(timeout)) || 1);
     const r = binding.nspEmitAck(nsp._core, rooms, except, flags, String(ev), json, bins, ms, token);
@@ -570,12 +687,24 @@ class BroadcastOperator {
     return binding.nspSockets(nsp._core, rooms, except);
   }
 
-  allSockets() {
-    return Promise.resolve(new Set(this._sockets().map((s) => s.id)));
+  /** Ids of the targets on every server of the cluster. */
+  async allSockets() {
+    return new Set((await this.fetchSockets()).map((s) => s.id));
   }
 
-  fetchSockets() {
-    return Promise.resolve(this._sockets());
+  /** The targets on every server: this server's Socket objects, and a
+   * RemoteSocket for each socket of another server (rejects after the
+   * adapter's requestsTimeout when a server does not answer). */
+  async fetchSockets() {
+    const local = this._sockets();
+    const nsp = this.nsp;
+    if (nsp instanceof ParentNamespace || !nsp._core || this.flags.local || !nsp.server._redis) {
+      return local;
+    }
+    const [rooms, except, flags] = this._target();
+    const remote = await clusterQuery((t) => binding.nspFetch(nsp._core, rooms, except, flags, t),
+      'fetchSockets');
+    return local.concat(remote.map((d) => new RemoteSocket(nsp, d)));
   }
 
   socketsJoin(room) {
@@ -646,8 +775,28 @@ class Adapter extends EventEmitter {
     return s ? s.rooms : undefined;
   }
 
+  /** Number of servers of the cluster serving this namespace (1 alone). */
   serverCount() {
-    return Promise.resolve(1);
+    const nsp = this.nsp;
+    if (!nsp._core || !nsp.server._redis) return Promise.resolve(1);
+    return clusterQuery((t) => binding.nspServerCount(nsp._core, t), 'serverCount');
+  }
+
+  /** Every room of the namespace on every server: a Promise of a Set. */
+  async allRooms() {
+    const nsp = this.nsp;
+    if (!nsp._core || !nsp.server._redis) return new Set(this.rooms.keys());
+    return new Set(await clusterQuery((t) => binding.nspAllRooms(nsp._core, t), 'allRooms'));
+  }
+
+  /** The 2.x form adapter.clients(rooms, fn): ids on every server. */
+  clients(rooms, fn) {
+    if (typeof rooms === 'function') {
+      fn = rooms;
+      rooms = [];
+    }
+    const op = new BroadcastOperator(this.nsp, new Set([].concat(rooms || [])));
+    op.allSockets().then((ids) => fn(null, Array.from(ids)), (err) => fn(err));
   }
 }
 
@@ -706,16 +855,78 @@ class Namespace extends EventEmitter {
     return this;
   }
 
-  /** One process: there is no other server to reach; acks get []. */
+  /** Emits to the other servers of the cluster (their namespace's
+   * listeners, not clients).  With an ack, ack(err, answers) gets one answer
+   * per other server, or a timeout error and the answers so far.  Alone,
+   * nothing is sent and acks get []. */
   serverSideEmit(ev, ...args) {
     if (RESERVED_EVENTS.has(ev)) throw new Error(`"${String(ev)}" is a reserved event name`);
     const ack = typeof args[args.length - 1] === 'function' ? args.pop() : null;
-    if (ack) process.nextTick(() => ack(null, []));
+    if (!this._core || !this.server._redis) {
+      if (ack) process.nextTick(() => ack(null, []));
+      return true;
+    }
+    const text = JSON.stringify([ev, ...args]);
+    if (!ack) {
+      check(binding.nspServerSideEmit(this._core, text, 0, -1), 'serverSideEmit');
+      return true;
+    }
+    const token = registerAck((err, json) => {
+      let answers = [];
+      try {
+        answers = JSON.parse(json);
+      } catch (_) { /* keep [] */ }
+      if (err === SIOC_ETIMEDOUT) {
+        ack(new Error(`timeout reached: only ${answers.length} responses received`), answers);
+      } else {
+        ack(err ? new Error(binding.strerror(err)) : null, answers);
+      }
+    });
+    const r = binding.nspServerSideEmit(this._core, text, 0, token);
+    if (r) {
+      pendingAcks.delete(token);
+      check(r, 'serverSideEmit');
+    }
     return true;
   }
 
-  serverSideEmitWithAck() {
-    return Promise.resolve([]);
+  serverSideEmitWithAck(ev, ...args) {
+    return new Promise((resolve, reject) => {
+      this.serverSideEmit(ev, ...args, (err, answers) => (err ? reject(err) : resolve(answers)));
+    });
+  }
+
+  // -- from the cluster --
+
+  _onServerSide(json, ackId) {
+    let args;
+    try {
+      args = JSON.parse(json);
+    } catch (_) {
+      return;
+    }
+    if (!Array.isArray(args) || !args.length) return;
+    if (ackId !== null) {
+      let called = false;
+      args.push((arg) => {
+        if (called || !this._core) return;
+        called = true;
+        binding.nspServerSideAck(this._core, ackId, JSON.stringify(arg === undefined ? null : arg));
+      });
+    }
+    emitLocal.apply(this, args);
+  }
+
+  _onFetchData(request, ids) {
+    const datas = ids.map((id) => {
+      const s = this.sockets.get(id);
+      try {
+        return JSON.stringify(s && s.data !== undefined ? s.data : {}) || '{}';
+      } catch (_) {
+        return '{}';
+      }
+    });
+    binding.nspFetchDataReply(this._core, request, ids, datas);
   }
 
   allSockets() {
@@ -761,10 +972,20 @@ class Namespace extends EventEmitter {
     return this.sockets.get(id) || this.to(id);
   }
 
-  /** io.sockets.clients([room]): the local sockets, synchronously. */
-  clients(room) {
-    return room === undefined ? new BroadcastOperator(this)._sockets()
-      : new BroadcastOperator(this).to(room)._sockets();
+  /** io.sockets.clients([room]): this server's sockets, synchronously
+   * (0.9).  With a callback, clients([room,] fn) gives fn(err, ids) with the
+   * ids on every server of the cluster (the 2.x form). */
+  clients(room, fn) {
+    if (typeof room === 'function') {
+      fn = room;
+      room = undefined;
+    }
+    const op = room === undefined ? new BroadcastOperator(this) : new BroadcastOperator(this).to(room);
+    if (typeof fn === 'function') {
+      op.allSockets().then((ids) => fn(null, Array.from(ids)), (err) => fn(err));
+      return this;
+    }
+    return op._sockets();
   }
 
   /** io.sockets.manager: rooms and roomClients in 0.9's shape. */
@@ -914,6 +1135,7 @@ class Server {
       throw new TypeError(`sioc: options must be an object, got ${typeName(opts)}`);
     }
     this._core = null;
+    this._redis = null;           // createRedisAdapter()'s settings
     this._pairs = new Map();      // option name -> JSON text (for the core)
     this._values = new Map();     // option name -> value as given (io.get)
     this._path = '/socket.io';
@@ -964,6 +1186,12 @@ class Server {
         this._classicAuth = classicAuthorization(value);
         break;
       case 'adapter':
+        if (typeof value !== 'function' || !value[kRedis]) {
+          throw new TypeError('sioc: option "adapter" takes createRedisAdapter(url, opts) ' +
+            "from 'sioc' (the adapter is part of sioc's C core)");
+        }
+        this._redis = value[kRedis];
+        break;
       case 'parser':
       case 'wsEngine':
         throw new TypeError(`sioc: option "${name}" is not supported: the ${name} is part of sioc's C core`);
@@ -1053,8 +1281,9 @@ class Server {
   }
 
   adapter(v) {
-    if (v === undefined) return Adapter;
-    throw new TypeError('sioc: custom adapters are not supported: the adapter is part of the C core');
+    if (v === undefined) return this._redis ? this.opts.adapter : Adapter;
+    this._setOption('adapter', v, false);
+    return this;
   }
 
   // -- classic (0.9) configuration --
@@ -1095,7 +1324,36 @@ class Server {
     return this;
   }
 
+  /** io.sockets.manager (0.9): rooms and roomClients of this server,
+   * synchronously; manager.cluster() resolves to the same shape with the
+   * sockets of every server of the cluster. */
   _manager() {
+    const m = this._managerLocal();
+    Object.defineProperty(m, 'cluster', { value: () => this._managerCluster() });
+    return m;
+  }
+
+  async _managerCluster() {
+    const rooms = {};
+    const roomClients = {};
+    for (const nsp of this._nsps.values()) {
+      if (!nsp._core) continue;
+      const prefix = nsp.name === '/' ? '' : nsp.name;
+      const sockets = await nsp.fetchSockets();
+      rooms[prefix] = sockets.map((s) => s.id);
+      for (const s of sockets) {
+        (roomClients[s.id] = roomClients[s.id] || {})[prefix] = true;
+        for (const room of s.rooms) {
+          if (room === s.id) continue;
+          (rooms[prefix + '/' + room] = rooms[prefix + '/' + room] || []).push(s.id);
+          roomClients[s.id][prefix + '/' + room] = true;
+        }
+      }
+    }
+    return { rooms, roomClients };
+  }
+
+  _managerLocal() {
     const rooms = {};
     const roomClients = {};
     for (const nsp of this._nsps.values()) {
@@ -1218,6 +1476,11 @@ class Server {
     if (this._closed) throw new Error('sioc: the server is closed');
     this._core = binding.serverNew(this, Array.from(this._pairs),
       !!this._allowRequestFn, !!this._corsFn);
+    if (this._redis) {
+      const c = this._redis;
+      check(binding.useRedis(this._core, c.url, c.key, c.requestsTimeout,
+        c.publishOnSpecificResponseChannel), 'adapter');
+    }
     for (const nsp of this._nsps.values()) {
       if (!(nsp instanceof ParentNamespace)) nsp._attachCore();
     }
@@ -1496,4 +1759,4 @@ function classicAuthorization(fn) {
 }
 
 module.exports = { Server, Namespace, Socket, BroadcastOperator, ParentNamespace, Adapter,
-  RESERVED_EVENTS };
+  RemoteSocket, createRedisAdapter, RESERVED_EVENTS };

@@ -31,6 +31,9 @@ logger = logging.getLogger("sioc")
 # Event tuple kinds from the core (python/sioc/_sioc.c).
 _E_CONNECT, _E_MIDDLEWARE, _E_EVENT, _E_DISCONNECTING, _E_DISCONNECT, \
     _E_ACK, _E_BACK, _E_CLOSED, _E_ERROR = range(1, 10)
+_E_CLUSTER, _E_FETCH_DATA, _E_SERVER_SIDE, _E_LOG = 12, 13, 14, 15
+# Core.cluster() operations
+_CL_FETCH, _CL_ALL_ROOMS, _CL_SERVER_COUNT, _CL_SERVER_SIDE_EMIT = range(4)
 
 RESERVED_EVENTS = frozenset(["connect", "connect_error", "disconnect", "disconnecting",
                              "newListener", "removeListener"])
@@ -71,6 +74,75 @@ _SNAKE = {
     "max_buffered_bytes": "maxBufferedBytes", "max_connections": "maxConnections",
     "add_trailing_slash": "addTrailingSlash",
 }
+
+
+class RedisAdapter:
+    """The Redis cluster adapter, for ``Server(adapter=RedisAdapter(url))``.
+
+    The server joins the cluster of the Redis server at ``url``
+    (``redis://[[user]:password@]host[:port][/db]``) and speaks
+    @socket.io/redis-adapter 8.x's wire format, so sioc servers (C, Node,
+    Python) and socket.io servers with @socket.io/redis-adapter share rooms
+    and broadcasts.  ``key`` is the channel prefix; ``requests_timeout``
+    (seconds) bounds the cluster queries (fetch_sockets, all_rooms,
+    server_side_emit acks), which raise AckTimeoutError past it.  The
+    adapter itself runs in C: Redis outages never stop local delivery, and
+    the core reconnects with backoff.  Polling clients behind a load
+    balancer need sticky sessions."""
+
+    __slots__ = ("url", "key", "requests_timeout", "publish_on_specific_response_channel")
+
+    def __init__(self, url: str, key: str = "socket.io", requests_timeout: float = 5.0,
+                 publish_on_specific_response_channel: bool = False):
+        if not isinstance(url, str) or not url.startswith("redis://"):
+            raise ValueError("RedisAdapter needs a redis:// URL, got %r" % (url,))
+        if not isinstance(key, str) or not key:
+            raise ValueError("RedisAdapter key must be a non-empty str")
+        if not isinstance(requests_timeout, (int, float)) or requests_timeout <= 0:
+            raise ValueError("RedisAdapter requests_timeout must be > 0 seconds")
+        self.url = url
+        self.key = key
+        self.requests_timeout = float(requests_timeout)
+        self.publish_on_specific_response_channel = bool(publish_on_specific_response_channel)
+
+    def __repr__(self) -> str:
+        return "RedisAdapter(%r, key=%r)" % (self.url, self.key)
+
+
+class RemoteSocket:
+    """A socket of another server of the cluster, as fetch_sockets() returns
+    it: ``id``, ``handshake``, ``rooms``, ``data``; emit/join/leave/
+    disconnect go through the cluster."""
+
+    def __init__(self, nsp: "Namespace", details: dict):
+        self.nsp = nsp
+        self.id = details.get("id")
+        self.sid = self.id
+        self.handshake = details.get("handshake") or {}
+        self.rooms: Set[str] = set(details.get("rooms") or ())
+        self.data = details.get("data")
+
+    def __repr__(self) -> str:
+        return "<sioc.RemoteSocket %s>" % self.id
+
+    def emit(self, event: str, *args: Any, callback: Optional[Callable] = None) -> None:
+        self.nsp.to(self.id).emit(event, *args, callback=callback)
+
+    def join(self, rooms: Union[str, Iterable[str]]) -> None:
+        self.nsp.to(self.id).sockets_join(rooms)
+
+    def leave(self, room: str) -> None:
+        self.nsp.to(self.id).sockets_leave(room)
+
+    def disconnect(self, close: bool = False) -> "RemoteSocket":
+        self.nsp.to(self.id).disconnect_sockets(close)
+        return self
+
+
+def _cluster_error(what: str, err: int) -> Exception:
+    if err == ETIMEDOUT:
+        return AckTimeoutError("timeout reached while waiting for %s response" % what)
+    return ClosedError("%s: %s" % (what, strerror(err)))
 
 
 def _takes_ack(fn: Callable) -> bool:
@@ -214,8 +286,18 @@ class BroadcastOperator:
         return [socks[i] for i in self._ids() if i in socks]
 
     def fetch_sockets(self) -> Any:
-        """The connected sockets among the targets (awaitable with Server)."""
-        return self._nsp.server._immediate(self._fetch())
+        """The connected sockets among the targets (awaitable with Server):
+        this server's Socket objects and, with a cluster adapter, a
+        RemoteSocket for each target on another server (AckTimeoutError
+        when a server does not answer within requests_timeout)."""
+        srv = self._nsp.server
+        if srv._redis is None or self._flags & BCAST_LOCAL:
+            return srv._immediate(self._fetch())
+        fut = srv._new_future()
+        req = srv._new_request(("cluster-fetch", (fut, self._nsp, self._fetch())))
+        srv._post("cluster", _CL_FETCH, self._nsp.name, self._rooms, self._except,
+                  self._flags, None, 0, req)
+        return srv._result(fut)
 
     def sockets_join(self, rooms: Union[str, Iterable[str]]) -> None:
         """Makes the targets join ``rooms``."""
@@ -380,15 +462,74 @@ class Namespace:
         """``io.of("/").adapter.rooms`` works as in socket.io."""
         return self
 
+    # the cluster
+    def _cluster_query(self, op: int, what: str, json_text: Optional[str] = None) -> Any:
+        srv = self.server
+        fut = srv._new_future()
+        req = srv._new_request(("cluster-fut", (fut, what)))
+        srv._post("cluster", op, self.name, (), (), 0, json_text, 0, req)
+        return srv._result(fut)
+
+    def all_rooms(self) -> Any:
+        """Every room of the namespace on every server of the cluster (a set;
+        awaitable with Server).  Without a cluster, this server's rooms."""
+        if self.server._redis is None:
+            return self.server._immediate(set(self.rooms))
+        return self._cluster_query(_CL_ALL_ROOMS, "allRooms")
+
+    def server_count(self) -> Any:
+        """Number of servers of the cluster serving this namespace."""
+        if self.server._redis is None:
+            return self.server._immediate(1)
+        return self._cluster_query(_CL_SERVER_COUNT, "serverCount")
+
+    def server_side_emit(self, event: str, *args: Any,
+                         callback: Optional[Callable] = None) -> None:
+        """Emits ``event`` to the other servers of the cluster (their
+        ``@nsp.on(event)`` handlers, never clients).  With ``callback``, it
+        is called as callback(err, answers): one answer per other server
+        (a handler's return value), or an AckTimeoutError and the answers so
+        far.  Alone, nothing is sent and the callback gets []."""
+        _check_event(event)
+        srv = self.server
+        if srv._redis is None:
+            if callback is not None:
+                srv._spawn(None, callback, (None, []))
+            return
+        text = json.dumps([event] + list(args))
+        req = -1 if callback is None else srv._new_request(("cluster-cb", (callback, "serverSideEmit")))
+        srv._post("cluster", _CL_SERVER_SIDE_EMIT, self.name, (), (), 0, text, 0, req)
+
+    def server_side_emit_with_ack(self, event: str, *args: Any) -> Any:
+        """server_side_emit expecting answers: the list of answers of the
+        other servers (awaitable with Server)."""
+        _check_event(event)
+        srv = self.server
+        if srv._redis is None:
+            return srv._immediate([])
+        return self._cluster_query(_CL_SERVER_SIDE_EMIT, "serverSideEmit",
+                                   json.dumps([event] + list(args)))
+
     # classic aliases
     def socket(self, sid: str) -> BroadcastOperator:
         """Classic ``io.sockets.socket(id)``: emit to one client by id."""
         return self.to(sid)
 
-    def clients(self, room: Optional[str] = None) -> List["Socket"]:
-        """Classic ``io.sockets.clients([room])``: the sockets (synchronous)."""
+    def clients(self, room: Optional[str] = None,
+                callback: Optional[Callable] = None) -> Any:
+        """Classic ``io.sockets.clients([room])``: this server's sockets
+        (synchronous).  With ``callback``, callback(err, ids) gets the ids of
+        the sockets on every server of the cluster (the 2.x form)."""
         op = self.to(room) if room is not None else self._op()
-        return op._fetch()
+        if callback is None:
+            return op._fetch()
+        srv = self.server
+        if srv._redis is None:
+            srv._spawn(None, callback, (None, [s.id for s in op._fetch()]))
+            return None
+        req = srv._new_request(("cluster-ids", (callback, self, op._fetch())))
+        srv._post("cluster", _CL_FETCH, self.name, op._rooms, op._except, 0, None, 0, req)
+        return None
 
 
 class _Parent:
@@ -693,6 +834,7 @@ class _ServerBase:
         self._authorization: Optional[Callable] = None
         self._closed = False
         self._listening = False
+        self._redis: Optional[RedisAdapter] = None
         self.port: Optional[int] = None
         for k, v in options.items():
             self.set(k, v)
@@ -724,6 +866,16 @@ class _ServerBase:
             self._settings[name] = value
             return self
         if name in ("browser client", "serveClient", "serve_client"):
+            self._settings[name] = value
+            return self
+        if name == "adapter":
+            if not isinstance(value, RedisAdapter):
+                raise ValueError('option "adapter" takes sioc.RedisAdapter(url, ...) '
+                                 "(the adapter is part of sioc's C core)")
+            self._core.use_redis(value.url, value.key,
+                                 max(1, int(value.requests_timeout * 1000)),
+                                 value.publish_on_specific_response_channel)
+            self._redis = value
             self._settings[name] = value
             return self
         try:
@@ -884,6 +1036,14 @@ class _ServerBase:
     def disconnect_sockets(self, close: bool = False) -> None:
         self.sockets.disconnect_sockets(close)
 
+    def server_side_emit(self, event: str, *args: Any,
+                         callback: Optional[Callable] = None) -> None:
+        """serverSideEmit on the main namespace (see Namespace)."""
+        self.sockets.server_side_emit(event, *args, callback=callback)
+
+    def server_side_emit_with_ack(self, event: str, *args: Any) -> Any:
+        return self.sockets.server_side_emit_with_ack(event, *args)
+
     def stats(self) -> Dict[str, int]:
         """Live objects, for leak checks: the core's connections, sessions
         and sockets, the socket handles the binding holds, the Python
@@ -982,10 +1142,86 @@ class _ServerBase:
                 # the rooms as they were when the core began the disconnect
                 sock._rooms_at_disconnect = set(json.loads(ev[4])) if ev[4] else set()
                 self._run_local(sock, "disconnecting", ev[3])
+        elif kind == _E_CLUSTER:
+            what = self._requests.pop(ev[1], None)
+            if what is not None:
+                self._on_cluster_answer(what, ev[2], ev[3])
+        elif kind == _E_FETCH_DATA:
+            nsp = self._nsps.get(ev[1])
+            ids = json.loads(ev[3]) if ev[3] else []
+            datas = []
+            for i in ids:
+                sock = nsp.sockets.get(i) if nsp is not None else None
+                try:
+                    datas.append(json.dumps(sock.data if sock is not None else {}))
+                except (TypeError, ValueError):
+                    datas.append("{}")
+            if not self._closed:
+                self._core.fetch_reply(ev[1], ev[2], tuple(ids), tuple(datas))
+        elif kind == _E_SERVER_SIDE:
+            self._on_server_side(ev[1], ev[2], ev[3])
+        elif kind == _E_LOG:
+            # the Redis adapter: outages are warnings, recoveries info
+            lost = "lost" in ev[1] or "cannot" in ev[1] or "answered" in ev[1]
+            logger.log(logging.WARNING if lost else logging.INFO, "sioc: redis adapter: %s", ev[1])
         elif kind == _E_ERROR:
             logger.warning("sioc: %s", ev[1])
         elif kind == _E_CLOSED:
             self._on_closed()
+
+    def _on_cluster_answer(self, what: tuple, err: int, text: Optional[str]) -> None:
+        kind, target = what
+        try:
+            value = json.loads(text) if text else []
+        except ValueError:
+            value = []
+        if kind == "cluster-fetch":
+            fut, nsp, local = target
+            if err:
+                self._set_future(fut, _cluster_error("fetchSockets", err), None)
+            else:
+                self._set_future(fut, None, list(local) + [RemoteSocket(nsp, d) for d in value])
+        elif kind == "cluster-ids":
+            callback, nsp, local = target
+            if err:
+                self._spawn(None, callback, (_cluster_error("fetchSockets", err), None))
+            else:
+                self._spawn(None, callback, (None, [s.id for s in local] +
+                                             [d.get("id") for d in value]))
+        elif kind == "cluster-cb":
+            callback, what_name = target
+            self._spawn(None, callback, (_cluster_error(what_name, err) if err else None, value))
+        else:   # cluster-fut
+            fut, what_name = target
+            if err:
+                self._set_future(fut, _cluster_error(what_name, err), None)
+            elif what_name == "allRooms":
+                self._set_future(fut, None, set(value))
+            else:
+                self._set_future(fut, None, value)
+
+    def _on_server_side(self, nsp_name: str, text: Optional[str], ack_token: Optional[str]) -> None:
+        nsp = self._nsps.get(nsp_name)
+        try:
+            args = json.loads(text) if text else []
+        except ValueError:
+            return
+        if nsp is None or not isinstance(args, list) or not args or not isinstance(args[0], str):
+            return
+        handlers = nsp._handlers.get(args[0])
+        ack = None
+        if ack_token is not None:
+            done: List[int] = []
+
+            def ack(*values: Any) -> None:
+                """Answers the sending server (once)."""
+                if done or self._closed:
+                    return
+                done.append(1)
+                self._core.server_side_ack(nsp_name, ack_token,
+                                           json.dumps(values[0] if values else None))
+        for fn in list(handlers or ()):
+            self._spawn(None, fn, tuple(args[1:]), ack, ack is not None)
 
     def _resolve(self, what: tuple, exc: Optional[Exception], value: Any) -> None:
         kind, target = what

@@ -1,0 +1,341 @@
+/* test_cluster_wire.c - the Redis adapter's wire codec (csrc/cluster_wire.c)
+ * against tests/vectors/cluster.json, produced by @socket.io/redis-adapter
+ * 8.3.0's own codec (notepack.io): msgpack -> JSON with placeholders,
+ * JSON -> msgpack byte for byte, [uid, packet, opts] broadcasts both ways,
+ * malformed input, channel names. */
+#include <string.h>
+
+#include "cluster_wire.h"
+#include "json_text.h"
+#include "vectors.h"
+
+static void bins_from(const cJSON *v, sioc_bin_t **out, size_t *n, char ***keep) {
+  const cJSON *list = cJSON_GetObjectItemCaseSensitive(v, "bins_hex");
+  *n = (size_t)cJSON_GetArraySize(list);
+  *out = calloc(*n ? *n : 1, sizeof(sioc_bin_t));
+  *keep = calloc(*n ? *n : 1, sizeof(char *));
+  size_t i = 0;
+  const cJSON *it;
+  cJSON_ArrayForEach(it, list) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "h", it->valuestring);
+    size_t len;
+    (*keep)[i] = vec_bytes(o, NULL, "h", &len);
+    (*out)[i].data = (const uint8_t *)(*keep)[i];
+    (*out)[i].len = len;
+    cJSON_Delete(o);
+    i++;
+  }
+}
+
+static void bins_free(sioc_bin_t *b, size_t n, char **keep) {
+  for (size_t i = 0; i < n; i++) free(keep[i]);
+  free(keep);
+  free(b);
+}
+
+static void check_bins(const char *label, const sio__bins_t *got, const sioc_bin_t *want,
+                       size_t n) {
+  if (got->n != n) FATAL("%s: %zu attachments, want %zu", label, got->n, n);
+  for (size_t i = 0; i < n; i++)
+    ASSERT_MEM_EQ(got->items[i].data, got->items[i].len, want[i].data, want[i].len);
+}
+
+static void check_json(const char *label, const char *got, size_t len, const char *want) {
+  cJSON *a = cJSON_ParseWithLength(got, len);
+  cJSON *b = cJSON_Parse(want);
+  if (!a || !b || !cJSON_Compare(a, b, 1))
+    FATAL("%s: got %.*s, want %s", label, (int)len, got, want);
+  cJSON_Delete(a);
+  cJSON_Delete(b);
+}
+
+static int test_to_json(const cJSON *root) {
+  int count = 0;
+  const cJSON *v;
+  VEC_FOREACH(v, vec_list(root, "to_json")) {
+    const char *label = vec_label(v);
+    size_t len;
+    char *mp = vec_bytes(v, NULL, "msgpack_hex", &len);
+    sioc__sbuf_t json;
+    sioc__sbuf_init(&json);
+    sio__bins_t bins = {NULL, 0, 0};
+    int r = sio__mp_to_json(mp, len, &json, &bins);
+    if (r) FATAL("%s: sio__mp_to_json failed (%d)", label, r);
+    check_json(label, json.data, json.len, vec_str(v, "json"));
+    ASSERT(sioc__json_check(json.data, json.len) >= 0);   /* valid JSON text */
+    sioc_bin_t *want;
+    size_t nw;
+    char **keep;
+    bins_from(v, &want, &nw, &keep);
+    check_bins(label, &bins, want, nw);
+    bins_free(want, nw, keep);
+    sio__bins_free(&bins);
+    sioc__sbuf_reset(&json);
+    free(mp);
+    count++;
+  }
+  return count;
+}
+
+static int test_from_json(const cJSON *root) {
+  int count = 0;
+  const cJSON *v;
+  VEC_FOREACH(v, vec_list(root, "from_json")) {
+    const char *label = vec_label(v);
+    cJSON *value = cJSON_Parse(vec_str(v, "json"));
+    ASSERT(value != NULL);
+    sioc_bin_t *atts;
+    size_t n;
+    char **keep;
+    bins_from(v, &atts, &n, &keep);
+    sioc__sbuf_t out;
+    sioc__sbuf_init(&out);
+    ASSERT_EQ(sio__json_to_mp(&out, value, atts, n), 0);
+    size_t wl;
+    char *want = vec_bytes(v, NULL, "msgpack_hex", &wl);
+    if (out.len != wl || memcmp(out.data, want, wl) != 0)
+      FATAL("%s: msgpack differs from notepack's", label);
+    free(want);
+    sioc__sbuf_reset(&out);
+    bins_free(atts, n, keep);
+    cJSON_Delete(value);
+    count++;
+  }
+  return count;
+}
+
+static char **strv_of(const cJSON *arr, size_t *n) {
+  *n = (size_t)cJSON_GetArraySize(arr);
+  char **v = calloc(*n ? *n : 1, sizeof(char *));
+  size_t i = 0;
+  const cJSON *it;
+  cJSON_ArrayForEach(it, arr) v[i++] = it->valuestring;
+  return v;
+}
+
+static int test_broadcast(const cJSON *root) {
+  int count = 0;
+  const cJSON *v;
+  VEC_FOREACH(v, vec_list(root, "broadcast")) {
+    const char *label = vec_label(v);
+    size_t len;
+    char *mp = vec_bytes(v, NULL, "msgpack_hex", &len);
+    const cJSON *flags = cJSON_GetObjectItemCaseSensitive(v, "flags");
+    size_t nr, ne;
+    char **rooms = strv_of(cJSON_GetObjectItemCaseSensitive(v, "rooms"), &nr);
+    char **except = strv_of(cJSON_GetObjectItemCaseSensitive(v, "except"), &ne);
+    int want_flags = (vec_bool(flags, "volatile") ? SIOC_BCAST_VOLATILE : 0) |
+                     (vec_bool(flags, "compress") ? SIOC_BCAST_COMPRESS : 0);
+    sioc_bin_t *atts;
+    size_t n;
+    char **keep;
+    bins_from(v, &atts, &n, &keep);
+
+    /* decode what socket.io publishes */
+    sio__wire_bcast_t b;
+    ASSERT_EQ(sio__wire_bcast_decode(mp, len, &b), 0);
+    ASSERT_STR_EQ(b.uid, vec_str(v, "uid"));
+    ASSERT_STR_EQ(b.nsp, vec_str(v, "nsp"));
+    ASSERT_STR_EQ(b.event, vec_str(v, "event"));
+    check_json(label, b.args.data, b.args.len, vec_str(v, "args"));
+    check_bins(label, &b.atts, atts, n);
+    ASSERT_EQ(b.n_rooms, nr);
+    for (size_t i = 0; i < nr; i++) ASSERT_STR_EQ(b.rooms[i], rooms[i]);
+    ASSERT_EQ(b.n_except, ne);
+    for (size_t i = 0; i < ne; i++) ASSERT_STR_EQ(b.except[i], except[i]);
+    ASSERT_EQ(b.flags, want_flags);
+    ASSERT_EQ(b.timeout_ms, (int64_t)vec_num(flags, "timeout", -1));
+    sio__wire_bcast_free(&b);
+
+    /* encode it ourselves: byte for byte what socket.io publishes (the
+     * timeout flag is only sent with BROADCAST requests) */
+    if (!vec_has(flags, "timeout") && !vec_has(flags, "compress")) {
+      const char *args = vec_str(v, "args");
+      sioc_target_t t = {(const char *const *)rooms, nr, (const char *const *)except, ne,
+                         want_flags};
+      sioc__sbuf_t out;
+      sioc__sbuf_init(&out);
+      ASSERT_EQ(sio__wire_bcast_encode(&out, vec_str(v, "uid"), vec_str(v, "nsp"),
+                                       vec_str(v, "event"), args, strlen(args), atts, n, &t),
+                0);
+      if (out.len != len || memcmp(out.data, mp, len) != 0)
+        FATAL("%s: our broadcast differs from socket.io's", label);
+      sioc__sbuf_reset(&out);
+    }
+    bins_free(atts, n, keep);
+    free(rooms);
+    free(except);
+    free(mp);
+    count++;
+  }
+  return count;
+}
+
+static int test_malformed(const cJSON *root) {
+  int count = 0;
+  const cJSON *v;
+  VEC_FOREACH(v, vec_list(root, "malformed")) {
+    size_t len;
+    char *mp = vec_bytes(v, NULL, "hex", &len);
+    sioc__sbuf_t json;
+    sioc__sbuf_init(&json);
+    sio__bins_t bins = {NULL, 0, 0};
+    int r = sio__mp_to_json(mp, len, &json, &bins);
+    if (r != SIOC_EPROTO) FATAL("%s: got %d, want SIOC_EPROTO", vec_label(v), r);
+    ASSERT_EQ(json.len, 0);
+    ASSERT_EQ(bins.n, 0);
+    sio__wire_bcast_t b;
+    ASSERT_EQ(sio__wire_bcast_decode(mp, len, &b), SIOC_EPROTO);
+    ASSERT(sio__wire_parse(mp, len, &bins) == NULL);
+    sio__bins_free(&bins);
+    sioc__sbuf_reset(&json);
+    free(mp);
+    count++;
+  }
+  return count;
+}
+
+/* Well-formed msgpack that is not a broadcast is refused, not guessed at. */
+static void test_not_a_broadcast(void) {
+  static const char *const cases[] = {
+      "c0",                       /* nil */
+      "93a1759080",               /* ["u", [], {}]: packet not an object */
+      "93a17581a474797065029080", /* packet without data */
+      "93a17582a474797065c3a464617461910180", /* type true; data [1] */
+      "93a17582a474797065a4646174619101802a",
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "h", cases[i]);
+    size_t len;
+    char *mp = vec_bytes(o, NULL, "h", &len);
+    sio__wire_bcast_t b;
+    int r = sio__wire_bcast_decode(mp, len, &b);
+    if (r != SIOC_EPROTO) FATAL("case %zu: got %d", i, r);
+    free(mp);
+    cJSON_Delete(o);
+  }
+}
+
+/* Requests: JSON text and msgpack maps parse to the same tree. */
+static void test_requests(void) {
+  sio__bins_t bins = {NULL, 0, 0};
+  const char *json = "{\"uid\":\"abc\",\"requestId\":\"r1\",\"type\":5,"
+                     "\"opts\":{\"rooms\":[\"a\"],\"except\":[]}}";
+  cJSON *r = sio__wire_parse(json, strlen(json), &bins);
+  ASSERT(r != NULL);
+  ASSERT_EQ(cJSON_GetObjectItemCaseSensitive(r, "type")->valuedouble, 5);
+  sioc__sbuf_t mp;
+  sioc__sbuf_init(&mp);
+  ASSERT_EQ(sio__json_to_mp(&mp, r, NULL, 0), 0);
+  cJSON *back = sio__wire_parse(mp.data, mp.len, &bins);
+  ASSERT(back != NULL && cJSON_Compare(r, back, 1));
+  cJSON_Delete(back);
+  cJSON_Delete(r);
+  sioc__sbuf_reset(&mp);
+  ASSERT(sio__wire_parse("[1]", 3, &bins) == NULL);      /* not an object */
+  ASSERT(sio__wire_parse("{bad", 4, &bins) == NULL);
+  sio__bins_free(&bins);
+}
+
+static void test_channels(const cJSON *root) {
+  const cJSON *v;
+  VEC_FOREACH(v, vec_list(root, "channels")) {
+    sioc__sbuf_t b;
+    sioc__sbuf_init(&b);
+    const cJSON *rj = cJSON_GetObjectItemCaseSensitive(v, "room");
+    const char *room = cJSON_IsString(rj) ? rj->valuestring : NULL;
+    ASSERT_EQ(sio__wire_bcast_channel(&b, vec_str(v, "key"), vec_str(v, "nsp"), room), 0);
+    ASSERT_MEM_EQ(b.data, b.len, vec_str(v, "bcast"), strlen(vec_str(v, "bcast")));
+    if (vec_has(v, "request")) {
+      sioc__sbuf_reset(&b);
+      sio__wire_request_channel(&b, vec_str(v, "key"), vec_str(v, "nsp"));
+      ASSERT_MEM_EQ(b.data, b.len, vec_str(v, "request"), strlen(vec_str(v, "request")));
+      sioc__sbuf_reset(&b);
+      sio__wire_response_channel(&b, vec_str(v, "key"), vec_str(v, "nsp"), NULL);
+      ASSERT_MEM_EQ(b.data, b.len, vec_str(v, "response"), strlen(vec_str(v, "response")));
+      sioc__sbuf_reset(&b);
+      sio__wire_response_channel(&b, vec_str(v, "key"), vec_str(v, "nsp"), vec_str(v, "uid"));
+      ASSERT_MEM_EQ(b.data, b.len, vec_str(v, "specific"), strlen(vec_str(v, "specific")));
+    }
+    sioc__sbuf_reset(&b);
+  }
+}
+
+/* Hostile bytes: every vector's msgpack truncated at every length and with
+ * bytes flipped (a deterministic PRNG), fed to every decoder.  Besides "no
+ * crash" (this test also runs under ASan), a success must yield valid JSON
+ * whose placeholders name attachments that exist. */
+static uint32_t rng_state = 12345;
+static uint32_t rng(void) {
+  rng_state ^= rng_state << 13;
+  rng_state ^= rng_state >> 17;
+  rng_state ^= rng_state << 5;
+  return rng_state;
+}
+
+static void feed(const char *data, size_t len) {
+  char *exact = malloc(len ? len : 1);   /* exact size: ASan sees over-reads */
+  memcpy(exact, data, len);
+  sioc__sbuf_t json;
+  sioc__sbuf_init(&json);
+  sio__bins_t bins = {NULL, 0, 0};
+  if (sio__mp_to_json(exact, len, &json, &bins) == 0) {
+    ASSERT(sioc__json_check(json.data, json.len) >= 0);
+    for (size_t i = 0; i < bins.n; i++)
+      ASSERT(bins.items[i].data >= (const uint8_t *)exact &&
+             bins.items[i].data + bins.items[i].len <= (const uint8_t *)exact + len);
+  }
+  sio__bins_free(&bins);
+  sioc__sbuf_reset(&json);
+  sio__wire_bcast_t b;
+  if (sio__wire_bcast_decode(exact, len, &b) == 0) {
+    ASSERT(b.event != NULL && b.uid != NULL && b.nsp != NULL);
+    ASSERT(sioc__json_check(b.args.data, b.args.len) == SIOC_JSON_ARRAY);
+    sio__wire_bcast_free(&b);
+  }
+  cJSON *r = sio__wire_parse(exact, len, &bins);
+  cJSON_Delete(r);
+  sio__bins_free(&bins);
+  free(exact);
+}
+
+static int test_mutations(const cJSON *root) {
+  int n = 0;
+  const char *lists[] = {"to_json", "broadcast"};
+  for (int l = 0; l < 2; l++) {
+    const cJSON *v;
+    VEC_FOREACH(v, vec_list(root, lists[l])) {
+      size_t len;
+      char *mp = vec_bytes(v, NULL, "msgpack_hex", &len);
+      for (size_t cut = 0; cut <= len; cut++) feed(mp, cut);
+      for (int k = 0; k < 200; k++) {
+        char *m = malloc(len ? len : 1);
+        memcpy(m, mp, len);
+        int flips = 1 + (int)(rng() % 3);
+        for (int f = 0; f < flips && len; f++) m[rng() % len] = (char)rng();
+        feed(m, len);
+        free(m);
+        n++;
+      }
+      free(mp);
+    }
+  }
+  return n;
+}
+
+int main(void) {
+  cJSON *root = vec_load("cluster.json");
+  int n = test_to_json(root);
+  n += test_from_json(root);
+  n += test_broadcast(root);
+  n += test_malformed(root);
+  test_not_a_broadcast();
+  test_requests();
+  test_channels(root);
+  int m = test_mutations(root);
+  cJSON_Delete(root);
+  printf("test_cluster_wire: %d vectors ok, %d mutated inputs survived\n", n, m);
+  return 0;
+}
