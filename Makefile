@@ -74,10 +74,10 @@ test-asan-peers: build-asan
 
 # The Node package with its addon (npm ci runs node-gyp) and the Python
 # package (pip install . compiles the extension with the core).
-node-package:
+node-package: deps
 	npm ci --no-audit --no-fund --loglevel=error
 
-python-package:
+python-package: deps
 	python3 -m pip install --quiet --disable-pip-version-check .
 
 # The Node package's mocha suite + the tsc typing check (npm test).
