@@ -337,6 +337,9 @@ static int on_packet(eio__session_t *s, eio__packet_t *p) {
         s->engine->handler.on_message(s, p->data, p->len, p->binary);
       return s->state == EIO_S_OPEN ? 0 : -1;
     case EIO_CLOSE:
+      /* engine.io's polling onClose: the client asked for the close, so a
+       * parked GET ends with a noop rather than a close packet. */
+      if (s->poll) eio__polling_release(s, EIO_NOOP);
       eio__session_close(s, "transport close");
       return -1;
     case EIO_PING:

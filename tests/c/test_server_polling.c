@@ -360,11 +360,42 @@ static void test_socketio(void) {
   printf("ok socket.io over polling\n");
 }
 
+/* ---- 4. the client's close packet with a GET parked ---------------------------------------- */
+
+/* engine.io's polling onClose: the parked GET is answered with a noop (the
+ * client asked for the close and needs no close packet back), and the
+ * session is gone for the next request. */
+static void test_client_close_releases_poll(void) {
+  sioc_server_t *srv = lc_server(NULL);
+  lc_client_t *g = lc_connect("close-get");
+  lc_client_t *p = lc_connect("close-post");
+  char sid[32];
+  lc_http_t r;
+  cJSON_Delete(lc_poll_handshake(g, NULL, sid, NULL));
+  lc_poll_get_send(g, sid);
+  lc_sleep(20);   /* the GET is parked */
+  lc_poll_posts(p, sid, "1");
+  lc_http_wait(g, &r, 2000);
+  ASSERT_EQ(r.status, 200);
+  ASSERT_STR_EQ(r.body, "6");
+  lc_http_free(&r);
+  lc_poll_get_send(g, sid);
+  lc_http_wait(g, &r, 2000);
+  lc_expect_eio_error(&r, 400, 1, "Session ID unknown");
+  lc_http_free(&r);
+  lc_close(g);
+  lc_close(p);
+  LC_WAIT_STATS(srv, 0, 0, 0, 2000);
+  lc_server_close(srv);
+  printf("ok client close with a parked GET\n");
+}
+
 int main(void) {
   lc_init(20000);
   test_handshake();
   test_errors();
   test_socketio();
+  test_client_close_releases_poll();
   lc_end();
   printf("ok test_server_polling\n");
   return 0;
