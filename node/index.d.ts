@@ -237,6 +237,13 @@ export class ParentNamespace<
 export type ParentNspNameMatchFn = (name: string, auth: { [key: string]: any },
   fn: (err: Error | null, success: boolean) => void) => void;
 
+/** io.httpServer when sioc listens itself (new Server(port)). */
+export interface CoreListener extends EventEmitter {
+  readonly listening: boolean;
+  address(): { address: string; family: string; port: number } | null;
+  close(cb?: (err?: Error) => void): this;
+}
+
 export class Server<
   ListenEvents extends EventsMap = DefaultEventsMap,
   EmitEvents extends EventsMap = ListenEvents,
@@ -248,7 +255,9 @@ export class Server<
   readonly sockets: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
   /** engine.io's events that exist here: "connection_error". */
   readonly engine: EventEmitter & { readonly clientsCount: number };
-  httpServer: HttpServer | HttpsServer | null;
+  /** The attached http(s).Server; in listen(port) mode a stand-in for the
+   * core's own listener (address(), listening, close()). */
+  httpServer: HttpServer | HttpsServer | CoreListener | null;
   /** sioc: the port of listen(port) */
   readonly port: number | undefined;
 

@@ -880,6 +880,39 @@ class Engine extends EventEmitter {
   }
 }
 
+// ---- io.httpServer in listen(port) mode -----------------------------------------------------
+
+/** `io.httpServer` when sioc listens itself (new Server(port), listen(port)):
+ * the listening socket belongs to the C core, so this is no http.Server; it
+ * has the parts of net.Server that code reads: address(), listening,
+ * close([cb]) (closes the io server) and the 'close' event. */
+class CoreListener extends EventEmitter {
+  constructor(server, host, port) {
+    super();
+    this._server = server;
+    this._address = { address: host, family: host.includes(':') ? 'IPv6' : 'IPv4', port };
+    this.listening = true;
+  }
+
+  address() {
+    return this.listening ? Object.assign({}, this._address) : null;
+  }
+
+  close(cb) {
+    this._server.close(cb);
+    return this;
+  }
+
+  ref() { return this; }
+
+  unref() { return this; }
+
+  _onClosed() {
+    this.listening = false;
+    this.emit('close');
+  }
+}
+
 // ---- options ------------------------------------------------------------------------------
 
 const JS_OPTIONS = new Set(['serveClient', 'allowRequest', 'adapter', 'parser',
@@ -1215,7 +1248,8 @@ class Server {
 
   _ensureCore() {
     if (this._core) return this._core;
-    if (this._closed) throw new Error('sioc: the server is closed');
+    // socket.io can listen again once close() finished (its callback ran).
+    this._closed = false;
     this._core = binding.serverNew(this, Array.from(this._pairs),
       !!this._allowRequestFn, !!this._corsFn);
     for (const nsp of this._nsps.values()) {
@@ -1275,6 +1309,7 @@ class Server {
         }
       }
       debug('listening on port %d', this._port);
+      this.httpServer = new CoreListener(this, this._host || '::', this._port);
       return this;
     }
     if (!isHttpServer(srv)) {
@@ -1396,7 +1431,12 @@ class Server {
         return;
       }
       this._closed = true;
-      const http = this.httpServer;
+      let http = this.httpServer;
+      if (http instanceof CoreListener) {
+        const own = http;   /* the core's own listener: closed with the core */
+        this._closeWaiters.push(() => own._onClosed());
+        http = null;
+      }
       let pending = 1 + (http ? 1 : 0);
       let error;
       const one = (err) => {
