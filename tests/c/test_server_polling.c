@@ -390,12 +390,43 @@ static void test_client_close_releases_poll(void) {
   printf("ok client close with a parked GET\n");
 }
 
+/* ---- 5. a protocol violation closes the session gracefully ------------------------------- */
+
+/* socket.io's Client.close() after a second CONNECT: engine.io sends what
+ * was queued before the close (the first CONNECT's answer) on one GET, and
+ * the noop + close packet on the next. */
+static void test_violation_closes_gracefully(void) {
+  sioc_server_t *srv = lc_server(NULL);
+  sioc_server_of(srv, "/");
+  lc_client_t *g = lc_connect("violation");
+  char sid[32], id[32];
+  lc_http_t r;
+  cJSON_Delete(lc_poll_handshake(g, NULL, sid, NULL));
+  lc_poll_posts(g, sid, "40");
+  lc_poll_posts(g, sid, "40");   /* CONNECT again: "invalid state" */
+  char *b = lc_poll_get(g, sid, NULL);
+  lc_parse_connect(b, "/", id);   /* the whole body is the CONNECT answer */
+  free(b);
+  b = lc_poll_get(g, sid, NULL);
+  ASSERT_STR_EQ(b, "6\x1e" "1");
+  free(b);
+  lc_poll_get_send(g, sid);
+  lc_http_wait(g, &r, 2000);
+  lc_expect_eio_error(&r, 400, 1, "Session ID unknown");
+  lc_http_free(&r);
+  lc_close(g);
+  LC_WAIT_STATS(srv, 0, 0, 0, 2000);
+  lc_server_close(srv);
+  printf("ok protocol violation: queued packets, then noop + close\n");
+}
+
 int main(void) {
   lc_init(20000);
   test_handshake();
   test_errors();
   test_socketio();
   test_client_close_releases_poll();
+  test_violation_closes_gracefully();
   lc_end();
   printf("ok test_server_polling\n");
   return 0;
