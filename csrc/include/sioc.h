@@ -152,6 +152,10 @@ typedef struct {
   const char *const *cors_origins;
   size_t n_cors_origins;
   int cors_credentials;           /* Access-Control-Allow-Credentials */
+  /* Preflight answers: NULL gives the cors package's defaults,
+   * "GET,HEAD,PUT,PATCH,POST,DELETE" and the headers the request asks for. */
+  const char *cors_methods;       /* Access-Control-Allow-Methods */
+  const char *cors_allowed_headers; /* Access-Control-Allow-Headers */
   sioc_cors_cb cors_cb;           /* overrides cors_origins when set */
   sioc_allow_request_cb allow_request;
   sioc_allow_request_async_cb allow_request_async;   /* wins over the above */
@@ -179,7 +183,8 @@ SIOC_EXTERN void sioc_options_free(sioc_options_t *o);
  * "websocket"), allowUpgrades, addTrailingSlash (bool; both forms are
  * served), cors (false | null | true | {origin: "*" | string | [strings] |
  * true (any origin) | false, credentials: bool, methods and allowedHeaders
- * checked and ignored}; a missing origin means "*", as in the cors
+ * (alias headers): a string or an array of strings, joined with ","}, the
+ * preflight's answer); a missing origin means "*", as in the cors
  * package), allowEIO3 (false only), perMessageDeflate / httpCompression /
  * cookie (false only: not supported), and sioc's own limits maxAttachments,
  * maxHeaderBytes, maxWebSocketFragments, maxBufferedBytes, maxConnections.

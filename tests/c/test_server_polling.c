@@ -203,6 +203,26 @@ static void test_errors(void) {
   ASSERT_STR_EQ(v, "http://a.example");
   lc_http_free(&r);
   lc_server_close(srv);
+
+  /* configured methods / allowedHeaders answer the preflight */
+  sioc_server_options_init(&o);
+  o.cors_origins = origins;
+  o.n_cors_origins = 1;
+  o.cors_methods = "GET,POST";
+  o.cors_allowed_headers = "content-type,x-token";
+  srv = lc_server(&o);
+  sioc_server_of(srv, "/");
+  lc_http_once("OPTIONS", "/socket.io/?EIO=4&transport=polling",
+               "Origin: http://a.example\r\nAccess-Control-Request-Method: POST\r\n"
+               "Access-Control-Request-Headers: x-other\r\n",
+               NULL, 0, &r);
+  ASSERT_EQ(r.status, 204);
+  ASSERT(lc_http_header(&r, "Access-Control-Allow-Methods", v, sizeof(v)) != NULL);
+  ASSERT_STR_EQ(v, "GET,POST");
+  ASSERT(lc_http_header(&r, "Access-Control-Allow-Headers", v, sizeof(v)) != NULL);
+  ASSERT_STR_EQ(v, "content-type,x-token");
+  lc_http_free(&r);
+  lc_server_close(srv);
   printf("ok errors/cors\n");
 }
 
