@@ -91,7 +91,8 @@ const char *eio__session_transport_name(const eio__session_t *s) {
 int eio__session_writable(const eio__session_t *s) {
   if (s->state != EIO_S_OPEN) return 0;
   if (s->transport == EIO_T_WEBSOCKET)
-    return s->ws && eio__outq_idle(&s->ws->outq);
+    return s->ws && eio__outq_idle(&s->ws->outq) &&
+           s->ws->last_write_turn != sioc__server_turn(s->engine->server);
   return s->poll != NULL && s->wbuf_len == 0;
 }
 

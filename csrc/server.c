@@ -149,6 +149,28 @@ static void on_listener_closed(uv_handle_t *h) {
   sioc__server_handle_closed(h->data);
 }
 
+static void on_turn_check_closed(uv_handle_t *h) {
+  sioc__server_handle_closed(h->data);
+}
+
+static void on_turn(uv_check_t *h) {
+  sioc_server_t *s = h->data;
+  if (++s->turn == 0) s->turn = 1;   /* 0 means "never written" */
+}
+
+uint32_t sioc__server_turn(sioc_server_t *s) {
+  if (!s->turn_started && !s->closing) {
+    s->turn_started = 1;
+    s->turn = 1;
+    uv_check_init(s->loop, &s->turn_check);
+    s->turn_check.data = s;
+    uv_check_start(&s->turn_check, on_turn);
+    uv_unref((uv_handle_t *)&s->turn_check);
+    s->live_handles++;
+  }
+  return s->turn;
+}
+
 static void on_connection(uv_stream_t *listener, int status) {
   sioc_server_t *s = listener->data;
   if (status < 0 || s->closing) return;
@@ -454,6 +476,7 @@ int sioc_server_close(sioc_server_t *s, sioc_server_close_cb cb, void *data) {
     s->listening = 0;
     uv_close((uv_handle_t *)&s->listener, on_listener_closed);
   }
+  if (s->turn_started) uv_close((uv_handle_t *)&s->turn_check, on_turn_check_closed);
   sio__server_close_all(s);
   eio__engine_close_all(&s->sio_engine, "forced server close");
   if (s->eio_engine) eio__engine_close_all(s->eio_engine, "forced server close");
