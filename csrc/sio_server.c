@@ -230,8 +230,13 @@ static void on_connect(sio__client_t *c, sio__packet_t *p) {
   memcpy(name, p->nsp, p->nsp_len);
   name[p->nsp_len] = '\0';
   sioc_nsp_t *nsp = sioc__strmap_get(&server->nsps, p->nsp, p->nsp_len);
-  if (!nsp && server->resolve_nsp)
+  if (!nsp && server->resolve_nsp) {
+    /* The host's callback may close this connection or the server (which
+     * frees c); the session's memory lasts until a later loop turn. */
+    eio__session_t *session = c->session;
     nsp = server->resolve_nsp(server, name, server->resolve_nsp_data);
+    if (session->data != c || session->state != EIO_S_OPEN) return;
+  }
   if (!nsp) {
     connect_error(c, p->nsp, p->nsp_len, "Invalid namespace");
     return;
