@@ -771,10 +771,9 @@ void eio__engine_close_all(eio__engine_t *e, const char *reason) {
     r->session = NULL;
     r->engine = NULL;
   }
-  SIOC_LIST_FOREACH_SAFE(it, tmp, &e->session_list) {
-    eio__session_t *s = SIOC_CONTAINER_OF(it, eio__session_t, link);
-    eio__session_close(s, reason);
-  }
+  /* A close callback may close other sessions too: read the list again. */
+  while (!sioc__list_empty(&e->session_list))
+    eio__session_close(SIOC_CONTAINER_OF(e->session_list.next, eio__session_t, link), reason);
 }
 
 void eio__engine_free(eio__engine_t *e) {

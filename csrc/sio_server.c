@@ -103,11 +103,11 @@ void sio__server_close_all(sioc_server_t *s) {
   sioc__list_t *it;
   SIOC_LIST_FOREACH(it, &s->nsp_list) {
     sioc_nsp_t *nsp = SIOC_CONTAINER_OF(it, sioc_nsp_t, link);
-    sioc__list_t *si, *tmp;
-    SIOC_LIST_FOREACH_SAFE(si, tmp, &nsp->sockets) {
-      sioc_socket_t *sock = SIOC_CONTAINER_OF(si, sioc_socket_t, nsp_link);
-      sio__socket_onclose(sock, "server shutting down");
-    }
+    /* Each onclose removes its socket; a disconnect callback may remove
+     * others too, so the list is read again every time. */
+    while (!sioc__list_empty(&nsp->sockets))
+      sio__socket_onclose(SIOC_CONTAINER_OF(nsp->sockets.next, sioc_socket_t, nsp_link),
+                          "server shutting down");
   }
 }
 
@@ -192,10 +192,11 @@ static void client_close(eio__session_t *session, const char *reason) {
   if (!c) return;
   c->session = NULL;
   stop_connect_timer(c);
-  sioc__list_t *it, *tmp;
-  SIOC_LIST_FOREACH_SAFE(it, tmp, &c->sockets) {
-    sio__socket_onclose(SIOC_CONTAINER_OF(it, sioc_socket_t, client_link), reason);
-  }
+  /* A disconnect callback may close the server, which closes this
+   * client's other sockets: the list is read again after each one. */
+  while (!sioc__list_empty(&c->sockets))
+    sio__socket_onclose(SIOC_CONTAINER_OF(c->sockets.next, sioc_socket_t, client_link),
+                        reason);
   drop_pending(c);
   sioc__sbuf_reset(&c->scratch);
   session->data = NULL;
@@ -256,12 +257,12 @@ static void on_connect(sio__client_t *c, sio__packet_t *p) {
  * and the connection closes. */
 static void client_force_close(sio__client_t *c) {
   eio__session_t *session = c->session;
-  sioc__list_t *it, *tmp;
-  SIOC_LIST_FOREACH_SAFE(it, tmp, &c->sockets) {
-    sio__socket_onclose(SIOC_CONTAINER_OF(it, sioc_socket_t, client_link),
+  /* A disconnect callback may close the server and so free c: the session
+   * (freed on a later loop turn) tells whether c still exists. */
+  while (session->data == c && !sioc__list_empty(&c->sockets))
+    sio__socket_onclose(SIOC_CONTAINER_OF(c->sockets.next, sioc_socket_t, client_link),
                         "forced server close");
-  }
-  if (session) eio__session_shutdown(session);
+  if (session->data == c) eio__session_shutdown(session);
 }
 
 static void dispatch(sio__client_t *c, sio__packet_t *p, const sioc_bin_t *atts,

@@ -257,6 +257,30 @@ static void test_close_from_resolve(void) {
   printf("ok close from the dynamic-namespace callback\n");
 }
 
+/* The connection of a client with two namespaces drops; the first socket's
+ * disconnect callback closes the server, which takes the second socket
+ * along while the connection's own teardown is still walking its sockets. */
+static int closed_from_drop;
+static void close_on_drop(sioc_socket_t *s, const char *reason, void *data) {
+  (*(int *)data)++;
+  if (*(int *)data == 1)
+    ASSERT_EQ(sioc_server_close(cb_srv, lc__on_server_closed, &closed_from_drop), 0);
+}
+
+static void test_close_from_transport_close(void) {
+  int n = 0;
+  cb_srv = lc_server(NULL);
+  sioc_nsp_on_disconnect(sioc_server_of(cb_srv, "/"), close_on_drop, &n);
+  sioc_nsp_on_disconnect(sioc_server_of(cb_srv, "/chat"), close_on_drop, &n);
+  char a[32], b[32];
+  lc_client_t *c = lc_sio_ws("drop-close", a);
+  connect_nsp(c, "/chat", b);
+  lc_close(c);
+  LC_WAIT(closed_from_drop == 1, 3000);
+  ASSERT_EQ(n, 2);   /* each socket left exactly once */
+  printf("ok close from a disconnect callback during a transport close\n");
+}
+
 int main(void) {
   lc_init(20000);
   test_stats();
@@ -264,6 +288,7 @@ int main(void) {
   test_close_from_callback();
   test_close_from_disconnect();
   test_close_from_resolve();
+  test_close_from_transport_close();
   lc_end();
   printf("ok test_server_close\n");
   return 0;
