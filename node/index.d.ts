@@ -254,7 +254,9 @@ export class Server<
   constructor(srv?: HttpServer | HttpsServer | number, opts?: ServerOptions);
   readonly sockets: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
   /** engine.io's events that exist here: "connection_error". */
-  readonly engine: EventEmitter & { readonly clientsCount: number };
+  readonly engine: EventEmitter & { readonly clientsCount: number; readonly opts: Record<string, unknown> };
+  /** socket.io's alias of engine. */
+  readonly eio: Server['engine'];
   /** The attached http(s).Server; in listen(port) mode a stand-in for the
    * core's own listener (address(), listening, close()). */
   httpServer: HttpServer | HttpsServer | CoreListener | null;

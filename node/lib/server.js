@@ -865,6 +865,15 @@ class Engine extends EventEmitter {
     return core ? binding.stats(core).sessions : 0;
   }
 
+  /** engine.io's effective options (socket.io's defaults, then the ones given). */
+  get opts() {
+    return Object.assign({
+      pingTimeout: 20000, pingInterval: 25000, upgradeTimeout: 10000, maxHttpBufferSize: 1e6,
+      transports: ['polling', 'websocket'], allowUpgrades: true, perMessageDeflate: false,
+      httpCompression: false, cors: false, allowEIO3: false, path: this._server._path + '/',
+    }, this._server.opts);
+  }
+
   /** engine.io's "connection_error": a refused handshake or request. */
   _onConnectionError(e) {
     if (this.listenerCount('connection_error') === 0) return;
@@ -925,7 +934,70 @@ const CLIENT_FILES = {
   'socket.io.min.js.map': 'application/json; charset=utf-8',
   'socket.io.esm.min.js': 'application/javascript; charset=utf-8',
   'socket.io.esm.min.js.map': 'application/json; charset=utf-8',
+  'socket.io.msgpack.min.js': 'application/javascript; charset=utf-8',
+  'socket.io.msgpack.min.js.map': 'application/json; charset=utf-8',
 };
+
+/** The encoding socket.io's sendFile picks (the accepts package): the
+ * highest q, then the first in the header, among br, gzip and deflate ("*"
+ * stands for them in that order); null for identity. */
+function pickEncoding(header) {
+  if (!header) return null;
+  const supported = ['br', 'gzip', 'deflate'];
+  let best = null;
+  let bestQ = 0;
+  let wildQ = 0;
+  const explicit = new Set();
+  for (const part of String(header).split(',')) {
+    const [name, ...params] = part.trim().toLowerCase().split(';');
+    let q = 1;
+    for (const p of params) {
+      const m = /^\s*q=([0-9.]+)\s*$/.exec(p);
+      if (m) q = Number(m[1]);
+    }
+    if (name === '*') wildQ = q;
+    else if (supported.includes(name)) {
+      explicit.add(name);
+      if (q > bestQ) {
+        best = name;
+        bestQ = q;
+      }
+    }
+  }
+  if (wildQ > bestQ) {
+    const rest = supported.find((e) => !explicit.has(e));
+    if (rest) best = rest;
+  }
+  return best;
+}
+
+/** socket.io-client's dist file `name`: its bytes, its version and its
+ * compressed forms (made on first use), or null when not installed. */
+const clientFiles = new Map();
+function clientFile(name) {
+  if (clientFiles.has(name)) return clientFiles.get(name);
+  let f = null;
+  try {
+    const pkg = require.resolve('socket.io-client/package.json');
+    const data = fs.readFileSync(path.join(path.dirname(pkg), 'dist', name));
+    const version = JSON.parse(fs.readFileSync(pkg, 'utf8')).version;
+    const zlib = require('zlib');
+    const made = new Map();
+    const make = { br: zlib.brotliCompressSync, gzip: zlib.gzipSync, deflate: zlib.deflateSync };
+    f = {
+      version,
+      encoded(enc) {
+        if (!enc) return data;
+        if (!made.has(enc)) made.set(enc, make[enc](data));
+        return made.get(enc);
+      },
+    };
+  } catch (_) {
+    f = null;
+  }
+  clientFiles.set(name, f);
+  return f;
+}
 
 function typeName(v) {
   return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
@@ -1278,6 +1350,11 @@ class Server {
     }
   }
 
+  /** socket.io's name for io.engine. */
+  get eio() {
+    return this.engine;
+  }
+
   /** The port sioc listens on itself (listen(port) mode), else undefined. */
   get port() {
     return this._port;
@@ -1331,6 +1408,7 @@ class Server {
     const previous = srv.listeners('request').slice(0);
     srv.removeAllListeners('request');
     const onRequest = (req, res) => {
+      if (this._serveClient && this._core && this._serveClientFile(req, res)) return;
       if (this._core && this._matches(req.url)) {
         this._adoptRequest(req, res);
       } else {
@@ -1354,6 +1432,55 @@ class Server {
       srv.removeListener('upgrade', onUpgrade);
       for (const l of previous) srv.on('request', l);
     };
+  }
+
+  /** In attach mode the client bundle is served here, as socket.io's
+   * serve() does: ETag (the client's version) and 304, br/gzip/deflate,
+   * CORS headers.  false when req is not for one of its files. */
+  _serveClientFile(req, res) {
+    if (req.method !== 'GET' || typeof req.url !== 'string') return false;
+    const prefix = this._path + '/';
+    if (!req.url.startsWith(prefix)) return false;
+    const name = req.url.slice(prefix.length).replace(/\?.*$/, '');
+    const type = CLIENT_FILES[name];
+    if (!type) return false;
+    const file = clientFile(name);
+    if (!file) return false;
+    for (const [k, v] of this._corsHeadersFor(req.headers.origin)) res.setHeader(k, v);
+    const etag = `"${file.version}"`;
+    const inm = req.headers['if-none-match'];
+    if (inm && (inm === etag || inm === 'W/' + etag)) {
+      res.writeHead(304);
+      res.end();
+      return true;
+    }
+    res.setHeader('Cache-Control', 'public, max-age=0');
+    res.setHeader('Content-Type', type);
+    res.setHeader('ETag', etag);
+    const enc = pickEncoding(req.headers['accept-encoding']);
+    if (enc) res.setHeader('Content-Encoding', enc);
+    res.writeHead(200);
+    res.end(file.encoded(enc));
+    return true;
+  }
+
+  /** CORS headers for a client-bundle answer (the cors package's rules). */
+  _corsHeadersFor(origin) {
+    const cors = this._values.get('cors');
+    const out = [];
+    if (!cors) return out;
+    const o = cors === true ? {} : cors;
+    let allow = null;
+    if (this._corsFn) allow = origin && this._corsFn(origin) ? origin : null;
+    else if (o.origin === undefined || o.origin === '*') allow = '*';
+    else if (o.origin === true) allow = origin || null;
+    else if (typeof o.origin === 'string') allow = o.origin;
+    else if (Array.isArray(o.origin)) allow = origin && o.origin.includes(origin) ? origin : null;
+    if (!allow) return out;
+    out.push(['Access-Control-Allow-Origin', allow]);
+    if (allow !== '*') out.push(['Vary', 'Origin']);
+    if (o.credentials) out.push(['Access-Control-Allow-Credentials', 'true']);
+    return out;
   }
 
   _adoptRequest(req, res) {
@@ -1452,8 +1579,8 @@ class Server {
       }
       if (http) {
         if (this._detachHttp) this._detachHttp();
-        if (http.listening) http.close((err) => one(err));
-        else one();
+        // as socket.io: httpServer.close(fn), ERR_SERVER_NOT_RUNNING included
+        http.close((err) => one(err));
       }
     });
     return p;

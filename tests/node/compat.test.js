@@ -4,6 +4,9 @@
 // again after close(), ...
 const assert = require('assert');
 const http = require('http');
+const zlib = require('zlib');
+const path = require('path');
+const fs = require('fs');
 const sioc = require('../../node');
 const { Server } = sioc;
 const { client, connected, once, cleanup } = require('./helpers');
@@ -70,5 +73,104 @@ describe('socket.io API compatibility', function () {
     } finally {
       await io.close();
     }
+  });
+
+  it('io.eio is io.engine; engine.opts merges the options with the defaults', async function () {
+    const io = new Server({ pingTimeout: 6000 });
+    io.attach(http.createServer(), { pingInterval: 24000 });
+    try {
+      assert.strictEqual(io.eio, io.engine);
+      assert.strictEqual(io.eio.opts.pingTimeout, 6000);
+      assert.strictEqual(io.eio.opts.pingInterval, 24000);
+      assert.strictEqual(io.eio.opts.maxHttpBufferSize, 1e6);
+      assert.strictEqual(io.eio.opts.path, '/socket.io/');
+    } finally {
+      await io.close();
+    }
+  });
+
+  it('close(cb) passes the http server\'s error (ERR_SERVER_NOT_RUNNING)', async function () {
+    const io = new Server(http.createServer());
+    const err = await new Promise((resolve) => io.close(resolve));
+    assert.ok(err instanceof Error);
+    assert.strictEqual(err.code, 'ERR_SERVER_NOT_RUNNING');
+  });
+
+  describe('the client bundle in attach mode', function () {
+    const dist = path.join(path.dirname(require.resolve('socket.io-client/package.json')), 'dist');
+    const version = require('socket.io-client/package.json').version;
+    let httpServer;
+    let io;
+    let port;
+
+    function get(file, headers = {}) {
+      return new Promise((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port, path: '/socket.io/' + file, headers }, (res) => {
+          const chunks = [];
+          res.on('data', (c) => chunks.push(c));
+          res.on('end', () => resolve({ res, body: Buffer.concat(chunks) }));
+        }).on('error', reject);
+      });
+    }
+
+    async function start(opts) {
+      httpServer = http.createServer((req, res) => res.writeHead(404).end());
+      io = new Server(httpServer, opts);
+      await new Promise((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+      port = httpServer.address().port;
+    }
+
+    afterEach(async function () {
+      if (io) await io.close();
+      io = null;
+    });
+
+    it('ETag is the client version; If-None-Match (strong or weak) gets 304', async function () {
+      await start();
+      const { res, body } = await get('socket.io.min.js?t=1');
+      assert.strictEqual(res.statusCode, 200);
+      assert.strictEqual(res.headers['content-type'], 'application/javascript; charset=utf-8');
+      assert.strictEqual(res.headers.etag, `"${version}"`);
+      assert.ok(body.equals(fs.readFileSync(path.join(dist, 'socket.io.min.js'))));
+      for (const tag of [`"${version}"`, `W/"${version}"`]) {
+        const r = await get('socket.io.min.js', { 'If-None-Match': tag });
+        assert.strictEqual(r.res.statusCode, 304);
+        assert.strictEqual(r.body.length, 0);
+      }
+      const other = await get('socket.io.min.js', { 'If-None-Match': '"0.0.0"' });
+      assert.strictEqual(other.res.statusCode, 200);
+    });
+
+    it('compressed as Accept-Encoding asks (the first of equal weight)', async function () {
+      await start();
+      const plain = fs.readFileSync(path.join(dist, 'socket.io.js'));
+      const gz = await get('socket.io.js', { 'Accept-Encoding': 'gzip, br, deflate' });
+      assert.strictEqual(gz.res.headers['content-encoding'], 'gzip');
+      assert.ok(zlib.gunzipSync(gz.body).equals(plain));
+      const br = await get('socket.io.js', { 'Accept-Encoding': 'br' });
+      assert.strictEqual(br.res.headers['content-encoding'], 'br');
+      assert.ok(zlib.brotliDecompressSync(br.body).equals(plain));
+      const q = await get('socket.io.js', { 'Accept-Encoding': 'gzip;q=0.5, deflate' });
+      assert.strictEqual(q.res.headers['content-encoding'], 'deflate');
+      assert.ok(zlib.inflateSync(q.body).equals(plain));
+      const none = await get('socket.io.js', { 'Accept-Encoding': 'identity' });
+      assert.strictEqual(none.res.headers['content-encoding'], undefined);
+      assert.ok(none.body.equals(plain));
+    });
+
+    it('the msgpack bundle and maps; CORS headers from the cors option', async function () {
+      await start({ cors: { origin: 'https://good.example', credentials: true } });
+      const m = await get('socket.io.msgpack.min.js', { Origin: 'https://good.example' });
+      assert.strictEqual(m.res.statusCode, 200);
+      assert.strictEqual(m.res.headers['content-type'], 'application/javascript; charset=utf-8');
+      assert.strictEqual(m.res.headers['access-control-allow-origin'], 'https://good.example');
+      assert.strictEqual(m.res.headers['access-control-allow-credentials'], 'true');
+      const map = await get('socket.io.msgpack.min.js.map');
+      assert.strictEqual(map.res.headers['content-type'], 'application/json; charset=utf-8');
+      // not a bundle file: the Socket.IO endpoint answers
+      const eio = await get('?EIO=4&transport=polling');
+      assert.strictEqual(eio.res.statusCode, 200);
+      assert.strictEqual(eio.body.toString()[0], '0');
+    });
   });
 });
