@@ -141,7 +141,11 @@ export class Socket<
   connected: boolean;
   get disconnected(): boolean;
   get rooms(): Set<string>;
-  get conn(): { transport: { name: string }; readyState: string; remoteAddress: string; close(): void };
+  /** An EventEmitter: 'close' (reason) when the connection ends. */
+  get conn(): EventEmitter & { readonly id: string; transport: { name: string }; readyState: string;
+    remoteAddress: string; request: unknown; close(): void };
+  /** socket.io's Client: the parts that exist here. */
+  get client(): { conn: Socket['conn']; request: unknown; server: Server; id: string };
   get request(): { headers: IncomingHttpHeaders; url: string; method: string };
 
   on<Ev extends EventNames<ListenEvents>>(ev: Ev, listener: ListenEvents[Ev]): this;
@@ -165,7 +169,9 @@ export class Socket<
   except(room: string | string[]): BroadcastOperator<EmitEvents, SocketData>;
 
   join(rooms: string | string[]): void;
-  leave(room: string): void;
+  leave(rooms: string | string[]): void;
+  /** Leaves every room, its own id's included. */
+  leaveAll(): void;
   disconnect(close?: boolean): this;
 
   use(fn: (event: Event, next: (err?: Error) => void) => void): this;

@@ -776,6 +776,27 @@ static napi_value js_nsp_of(napi_env env, napi_callback_info info) {
   return ext;
 }
 
+/* nspFree(nsp) -> 0 | error: removes an empty namespace (socket.io's
+ * cleanupEmptyChildNamespaces); on success the external is dead, the JS
+ * side drops it. */
+static napi_value js_nsp_free(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  nnsp_t *n = get_nsp(env, argv[0]);
+  if (!n || !n->nsp) return num(env, SIOC_ECLOSED);
+  int r = sioc_nsp_free(n->nsp);
+  if (r) return num(env, r);
+  nserver_t *srv = n->srv;
+  for (size_t i = 0; i < srv->n_nsps; i++) {
+    if (srv->nsps[i] == n) {
+      srv->nsps[i] = srv->nsps[--srv->n_nsps];
+      break;
+    }
+  }
+  del_ref(srv->a, &n->js);
+  free(n);
+  return num(env, 0);
+}
+
 /* close(srv) -> 0 | error */
 static napi_value js_close(napi_env env, napi_callback_info info) {
   ARGS(1);
@@ -1292,6 +1313,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       FN("serve", js_serve),
       FN("requestDecide", js_request_decide),
       FN("nspOf", js_nsp_of),
+      FN("nspFree", js_nsp_free),
       FN("close", js_close),
       FN("stats", js_stats),
       FN("addonStats", js_addon_stats),

@@ -29,6 +29,9 @@ const RESERVED_EVENTS = new Set([
 
 const emitLocal = EventEmitter.prototype.emit;
 
+// Disconnect reasons that leave the connection open (only the namespace goes).
+const NAMESPACE_REASONS = new Set(['client namespace disconnect', 'server namespace disconnect']);
+
 // ---- acks: the C side carries integer tokens, the callbacks stay here ----
 
 const pendingAcks = new Map();
@@ -163,17 +166,35 @@ class Socket extends EventEmitter {
     return !this.connected;
   }
 
-  /** The underlying connection, in engine.io's shape (the parts that exist). */
+  /** The underlying connection, in engine.io's shape (the parts that
+   * exist): an EventEmitter that emits 'close' (reason) when the
+   * connection ends; engine.io's packet-level events are not emitted. */
   get conn() {
+    if (this._conn) return this._conn;
     const h = this._h;
     const self = this;
-    return {
-      get transport() { return { name: binding.transport(h) }; },
-      get readyState() { return self.connected ? 'open' : 'closed'; },
-      remoteAddress: this.handshake.address,
-      request: this.request,
-      close() { self.disconnect(true); },
+    const conn = new EventEmitter();
+    Object.defineProperties(conn, {
+      id: { value: this.id, enumerable: true },
+      transport: { get() { return { name: self._h >= 0 ? binding.transport(h) : undefined }; } },
+      readyState: { get() { return self.connected ? 'open' : 'closed'; } },
+      remoteAddress: { value: this.handshake.address, enumerable: true },
+      request: { value: this.request, enumerable: true },
+    });
+    conn.close = () => {
+      self.disconnect(true);
+      return conn;
     };
+    this._conn = conn;
+    return conn;
+  }
+
+  /** socket.io's Client (one per connection): here the parts code reads. */
+  get client() {
+    if (!this._client) {
+      this._client = { conn: this.conn, request: this.request, server: this.server, id: this.id };
+    }
+    return this._client;
   }
 
   /** The first HTTP request of the session, as far as the core keeps it. */
@@ -301,8 +322,15 @@ class Socket extends EventEmitter {
     }
   }
 
-  leave(room) {
-    if (this._h >= 0) check(binding.join(this._h, String(room), true), 'leave');
+  leave(rooms) {
+    for (const room of [].concat(rooms)) {
+      if (this._h >= 0) check(binding.join(this._h, String(room), true), 'leave');
+    }
+  }
+
+  /** Leaves every room, its own id's included (socket.io's leaveAll). */
+  leaveAll() {
+    this.leave(Array.from(this.rooms));
   }
 
   disconnect(close = false) {
@@ -447,6 +475,8 @@ class Socket extends EventEmitter {
     this.nsp._outgoing.delete(this);
     emitLocal.call(this, 'disconnect', reason, undefined);
     this._h = -1;
+    if (this._conn && !NAMESPACE_REASONS.has(reason)) this._conn.emit('close', reason);
+    this.nsp._maybeCleanup();
   }
 }
 
@@ -551,7 +581,11 @@ class BroadcastOperator {
 
   emitWithAck(ev, ...args) {
     return new Promise((resolve, reject) => {
-      args.push((err, responses) => (err ? reject(err) : resolve(responses)));
+      args.push((err, responses) => {
+        if (!err) return resolve(responses);
+        err.responses = responses;   /* the acks that did arrive (socket.io) */
+        return reject(err);
+      });
       this.emit(ev, ...args);
     });
   }
@@ -793,6 +827,7 @@ class Namespace extends EventEmitter {
         }
         binding.reject(h, String((err && err.message) || err), data === undefined ? null : data);
         socket._h = -1;
+        this._maybeCleanup();
         return;
       }
       if (socket._h < 0) return;
@@ -826,6 +861,20 @@ class Namespace extends EventEmitter {
   _emitConnection(socket) {
     emitLocal.call(this, 'connect', socket);
     emitLocal.call(this, 'connection', socket);
+  }
+
+  /** cleanupEmptyChildNamespaces: a child of a dynamic namespace goes once
+   * its last socket left (on the next tick, out of the core's callback). */
+  _maybeCleanup() {
+    if (!this._parent || !this.server.opts.cleanupEmptyChildNamespaces) return;
+    process.nextTick(() => {
+      if (this.sockets.size || !this._core || this.server._nsps.get(this.name) !== this) return;
+      if (binding.nspFree(this._core) !== 0) return;   /* a socket is still joining */
+      debugNsp('closing child namespace %s', this.name);
+      this._core = null;
+      this.server._nsps.delete(this.name);
+      this._parent.children.delete(this);
+    });
   }
 }
 
@@ -1228,6 +1277,7 @@ class Server {
         this._parentNsps.set(name, parent);
       } else {
         const re = name;
+        parent._regex = re;
         this._parentNsps.set((nsp, auth, next) => next(null, re.test(nsp)), parent);
       }
       if (fn) parent.on('connect', fn);
@@ -1237,6 +1287,16 @@ class Server {
     if (name[0] !== '/') name = '/' + name;
     let nsp = this._nsps.get(name);
     if (!nsp) {
+      // socket.io: a name that a RegExp parent matches becomes its child
+      for (const parent of this._parentNsps.values()) {
+        if (parent._regex && parent._regex.test(name)) {
+          nsp = parent._createChild(name);
+          this._nsps.set(name, nsp);
+          emitLocal.call(this.sockets, 'new_namespace', nsp);
+          if (fn) nsp.on('connect', fn);
+          return nsp;
+        }
+      }
       debug('initializing namespace %s', name);
       nsp = new Namespace(this, name);
       this._nsps.set(name, nsp);

@@ -9,7 +9,7 @@ const path = require('path');
 const fs = require('fs');
 const sioc = require('../../node');
 const { Server } = sioc;
-const { client, connected, once, cleanup } = require('./helpers');
+const { startServer, client, connected, once, onceArgs, until, cleanup } = require('./helpers');
 
 describe('socket.io API compatibility', function () {
   afterEach(cleanup);
@@ -94,6 +94,87 @@ describe('socket.io API compatibility', function () {
     const err = await new Promise((resolve) => io.close(resolve));
     assert.ok(err instanceof Error);
     assert.strictEqual(err.code, 'ERR_SERVER_NOT_RUNNING');
+  });
+
+  it('socket.leave(array), socket.leaveAll()', async function () {
+    const { io, url } = startServer();
+    const c = client(url);
+    const [s] = await onceArgs(io, 'connection');
+    s.join(['a', 'b', 'c']);
+    s.leave(['a', 'b']);
+    assert.deepStrictEqual(Array.from(s.rooms).sort(), [s.id, 'c'].sort());
+    assert.strictEqual(io.of('/').adapter.rooms.has('a'), false);
+    s.leaveAll();
+    assert.strictEqual(s.rooms.size, 0);
+    await connected(c);
+  });
+
+  it('broadcast emitWithAck rejects on timeout with the responses that came', async function () {
+    const { io, url } = startServer();
+    const a = client(url);
+    const b = client(url);
+    await Promise.all([connected(a), connected(b)]);
+    a.on('q', (cb) => cb('from a'));
+    b.on('q', () => {});   // never answers
+    const err = await io.timeout(200).emitWithAck('q').then(() => null, (e) => e);
+    assert.ok(err instanceof Error);
+    assert.deepStrictEqual(err.responses, ['from a']);
+  });
+
+  it('socket.conn is one EventEmitter that emits close; socket.client has conn and request', async function () {
+    const { io, url } = startServer();
+    const c = client(url, 'websocket', { query: { k: 'v' } });
+    const [s] = await onceArgs(io, 'connection');
+    assert.strictEqual(s.conn, s.conn);
+    assert.strictEqual(typeof s.conn.on, 'function');
+    assert.strictEqual(s.conn.transport.name, 'websocket');
+    assert.strictEqual(s.conn.readyState, 'open');
+    assert.strictEqual(s.client.conn, s.conn);
+    assert.match(s.client.request.url, /k=v/);
+    const closed = once(s.conn, 'close');
+    c.io.engine.close();   // the connection itself goes, not just the namespace
+    assert.strictEqual(await closed, 'transport close');
+    assert.strictEqual(s.conn.readyState, 'closed');
+  });
+
+  it('cleanupEmptyChildNamespaces: an emptied child of a dynamic namespace goes, and comes back', async function () {
+    const { io, url } = startServer({ cleanupEmptyChildNamespaces: true });
+    const parent = io.of(/^\/dyn-\d+$/);
+    parent.use((socket, next) => next(socket.handshake.auth.no ? new Error('no') : null));
+    const c1 = client(url + '/dyn-1');
+    await connected(c1);
+    const child = io._nsps.get('/dyn-1');
+    assert.ok(parent.children.has(child));
+    c1.disconnect();
+    await until(() => !io._nsps.has('/dyn-1'));
+    assert.ok(!parent.children.has(child));
+    // refused by the middleware: created, then removed again
+    const c2 = client(url + '/dyn-2', 'websocket', { auth: { no: 1 } });
+    assert.strictEqual((await once(c2, 'connect_error')).message, 'no');
+    await until(() => !io._nsps.has('/dyn-2'));
+    // a cleaned-up name can be joined again
+    const c3 = client(url + '/dyn-1');
+    await connected(c3);
+    assert.ok(io._nsps.has('/dyn-1'));
+    // a static namespace stays
+    io.of('/static');
+    const c4 = client(url + '/static');
+    await connected(c4);
+    c4.disconnect();
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(io._nsps.has('/static'));
+  });
+
+  it('io.of(name) for a name a RegExp parent matches creates its child', function () {
+    const io = new Server();
+    const parent = io.of(/^\/dynamic-\d+$/);
+    const seen = [];
+    io.on('new_namespace', (n) => seen.push(n.name));
+    const child = io.of('/dynamic-101');
+    assert.ok(parent.children.has(child));
+    assert.strictEqual(io.of('/dynamic-101'), child);
+    assert.deepStrictEqual(seen, ['/dynamic-101']);
+    assert.ok(!parent.children.has(io.of('/other')));
   });
 
   describe('the client bundle in attach mode', function () {
