@@ -373,7 +373,13 @@ static void finish_upgrade(eio__session_t *s) {
   }
   s->wbuf_len = 0;
   s->wbuf_bytes = 0;
-  if (s->state == EIO_S_CLOSING) eio__session_close(s, "forced close");
+  if (s->state == EIO_S_CLOSING) {
+    eio__session_close(s, "forced close");
+    return;
+  }
+  /* engine.io's "upgrade" event; the last thing done here (the callback
+   * may close the session). */
+  if (s->engine->handler.on_upgrade) s->engine->handler.on_upgrade(s);
 }
 
 static void on_probe_message(eio__session_t *s, eio__conn_t *c, char *data,

@@ -115,6 +115,7 @@ typedef struct {
   void (*on_open)(eio__session_t *s);
   void (*on_message)(eio__session_t *s, char *data, size_t len, int binary);
   void (*on_close)(eio__session_t *s, const char *reason);
+  void (*on_upgrade)(eio__session_t *s);   /* now on WebSocket; may be NULL */
 } eio__handler_t;
 
 struct eio__engine_s {

@@ -76,6 +76,8 @@ struct sioc_nsp_s {
   void *on_disconnecting_data;
   sioc_disconnect_cb on_disconnect;
   void *on_disconnect_data;
+  sioc_upgrade_cb on_upgrade;
+  void *on_upgrade_data;
   size_t name_len;
   char name[];
 };

@@ -81,6 +81,10 @@ void sioc_nsp_on_disconnect(sioc_nsp_t *nsp, sioc_disconnect_cb cb, void *data) 
   nsp->on_disconnect = cb;
   nsp->on_disconnect_data = data;
 }
+void sioc_nsp_on_upgrade(sioc_nsp_t *nsp, sioc_upgrade_cb cb, void *data) {
+  nsp->on_upgrade = cb;
+  nsp->on_upgrade_data = data;
+}
 
 void sio__nsp_unref(sioc_nsp_t *nsp) {
   if (--nsp->refs) return;
@@ -394,4 +398,30 @@ static void client_message(eio__session_t *session, char *data, size_t len,
   dispatch(c, &p, NULL, 0);
 }
 
-const eio__handler_t sio__engine_handler = {client_open, client_message, client_close};
+/* The transport is WebSocket now: each connected socket's namespace hears
+ * it.  The sockets are taken (with a reference) before the first callback,
+ * which may disconnect any of them or close the server. */
+static void client_upgrade(eio__session_t *session) {
+  sio__client_t *c = session->data;
+  if (!c) return;
+  size_t n = 0, i = 0;
+  sioc__list_t *it;
+  SIOC_LIST_FOREACH(it, &c->sockets) n++;
+  if (!n) return;
+  sioc_socket_t **v = malloc(n * sizeof(*v));
+  if (!v) return;
+  SIOC_LIST_FOREACH(it, &c->sockets) {
+    sioc_socket_t *s = SIOC_CONTAINER_OF(it, sioc_socket_t, client_link);
+    v[i++] = sioc_socket_ref(s);
+  }
+  for (i = 0; i < n; i++) {
+    sioc_socket_t *s = v[i];
+    if (s->state == SOCK_CONNECTED && s->nsp->on_upgrade)
+      s->nsp->on_upgrade(s, s->nsp->on_upgrade_data);
+    sioc_socket_unref(s);
+  }
+  free(v);
+}
+
+const eio__handler_t sio__engine_handler = {client_open, client_message, client_close,
+                                            client_upgrade};

@@ -141,7 +141,8 @@ export class Socket<
   connected: boolean;
   get disconnected(): boolean;
   get rooms(): Set<string>;
-  /** An EventEmitter: 'close' (reason) when the connection ends. */
+  /** An EventEmitter: 'upgrade' (transport) when the connection moves to
+   * WebSocket, 'close' (reason) when it ends. */
   get conn(): EventEmitter & { readonly id: string; transport: { name: string }; readyState: string;
     remoteAddress: string; request: unknown; close(): void };
   /** socket.io's Client: the parts that exist here. */

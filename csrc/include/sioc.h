@@ -364,6 +364,13 @@ SIOC_EXTERN void sioc_nsp_on_disconnecting(sioc_nsp_t *nsp,
 SIOC_EXTERN void sioc_nsp_on_disconnect(sioc_nsp_t *nsp, sioc_disconnect_cb cb,
                                         void *user_data);
 
+/* The connection of `socket` moved from HTTP long-polling to WebSocket
+ * (engine.io's "upgrade" event): called once per connected socket of the
+ * connection, after the switch. */
+typedef void (*sioc_upgrade_cb)(sioc_socket_t *socket, void *user_data);
+SIOC_EXTERN void sioc_nsp_on_upgrade(sioc_nsp_t *nsp, sioc_upgrade_cb cb,
+                                     void *user_data);
+
 /* ---- broadcasting ------------------------------------------------------ */
 
 enum {

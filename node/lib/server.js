@@ -103,6 +103,9 @@ binding.init({
   connectionError(server, e) {
     server.engine._onConnectionError(e);
   },
+  upgrade(socket) {
+    if (socket._conn) socket._conn.emit('upgrade', socket._conn.transport);
+  },
 });
 
 // ---- handshake -----------------------------------------------------------------------
@@ -167,8 +170,9 @@ class Socket extends EventEmitter {
   }
 
   /** The underlying connection, in engine.io's shape (the parts that
-   * exist): an EventEmitter that emits 'close' (reason) when the
-   * connection ends; engine.io's packet-level events are not emitted. */
+   * exist): an EventEmitter that emits 'upgrade' (the new transport) when
+   * it moves to WebSocket and 'close' (reason) when it ends; engine.io's
+   * packet-level events are not emitted. */
   get conn() {
     if (this._conn) return this._conn;
     const h = this._h;

@@ -137,6 +137,19 @@ describe('socket.io API compatibility', function () {
     assert.strictEqual(s.conn.readyState, 'closed');
   });
 
+  it('socket.conn emits upgrade when the connection moves to WebSocket', async function () {
+    const { io, url } = startServer();
+    // the client's CONNECT goes over polling, its probe follows: the socket
+    // is connected before the switch, so its connection handler sees it
+    const seen = new Promise((resolve) => io.on('connection', (s) => {
+      const before = s.conn.transport.name;
+      s.conn.once('upgrade', (t) => resolve([before, t.name, s.conn.transport.name]));
+    }));
+    const c = client(url, 'upgrade');
+    assert.deepStrictEqual(await seen, ['polling', 'websocket', 'websocket']);
+    await connected(c);
+  });
+
   it('cleanupEmptyChildNamespaces: an emptied child of a dynamic namespace goes, and comes back', async function () {
     const { io, url } = startServer({ cleanupEmptyChildNamespaces: true });
     const parent = io.of(/^\/dyn-\d+$/);
