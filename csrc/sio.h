@@ -78,6 +78,8 @@ struct sioc_nsp_s {
   void *on_disconnect_data;
   sioc_upgrade_cb on_upgrade;
   void *on_upgrade_data;
+  sioc_error_cb on_error;
+  void *on_error_data;
   size_t name_len;
   char name[];
 };

@@ -85,6 +85,10 @@ void sioc_nsp_on_upgrade(sioc_nsp_t *nsp, sioc_upgrade_cb cb, void *data) {
   nsp->on_upgrade = cb;
   nsp->on_upgrade_data = data;
 }
+void sioc_nsp_on_error(sioc_nsp_t *nsp, sioc_error_cb cb, void *data) {
+  nsp->on_error = cb;
+  nsp->on_error_data = data;
+}
 
 void sio__nsp_unref(sioc_nsp_t *nsp) {
   if (--nsp->refs) return;
@@ -340,6 +344,8 @@ static int placeholders_valid(const char *data, size_t len, size_t n) {
   return ok;
 }
 
+static void client_error(eio__session_t *session, sio__client_t *c, const char *message);
+
 static void client_message(eio__session_t *session, char *data, size_t len,
                            int binary) {
   sio__client_t *c = session->data;
@@ -348,7 +354,7 @@ static void client_message(eio__session_t *session, char *data, size_t len,
   if (binary) {
     if (!c->want_attachments) {
       /* An attachment nobody announced. */
-      eio__session_shutdown(session);
+      client_error(session, c, "got binary data when not reconstructing a packet");
       return;
     }
     uint8_t *copy = malloc(len ? len : 1);
@@ -364,7 +370,7 @@ static void client_message(eio__session_t *session, char *data, size_t len,
     if (sio__packet_decode(c->pending, c->pending_len, o->max_attachments, &p) != 0 ||
         !placeholders_valid(p.data, p.data_len, c->n_attachments)) {
       drop_pending(c);
-      eio__session_shutdown(session);
+      client_error(session, c, "illegal attachments");
       return;
     }
     dispatch(c, &p, c->attachments, c->n_attachments);
@@ -372,12 +378,12 @@ static void client_message(eio__session_t *session, char *data, size_t len,
     return;
   }
   if (c->want_attachments) {
-    eio__session_shutdown(session);   /* text while reassembling */
+    client_error(session, c, "got plaintext data when reconstructing a packet");
     return;
   }
   sio__packet_t p;
   if (sio__packet_decode(data, len, o->max_attachments, &p) != 0) {
-    eio__session_shutdown(session);
+    client_error(session, c, sio__packet_error_message(data, len, o->max_attachments));
     return;
   }
   if ((p.type == SIO_BINARY_EVENT || p.type == SIO_BINARY_ACK) && p.attachments > 0) {
@@ -398,12 +404,10 @@ static void client_message(eio__session_t *session, char *data, size_t len,
   dispatch(c, &p, NULL, 0);
 }
 
-/* The transport is WebSocket now: each connected socket's namespace hears
- * it.  The sockets are taken (with a reference) before the first callback,
- * which may disconnect any of them or close the server. */
-static void client_upgrade(eio__session_t *session) {
-  sio__client_t *c = session->data;
-  if (!c) return;
+/* Tells each connected socket of c's connection (upgrade, or an error when
+ * message is set).  The sockets are taken (with a reference) before the
+ * first callback, which may disconnect any of them or close the server. */
+static void notify_sockets(sio__client_t *c, const char *message) {
   size_t n = 0, i = 0;
   sioc__list_t *it;
   SIOC_LIST_FOREACH(it, &c->sockets) n++;
@@ -416,11 +420,27 @@ static void client_upgrade(eio__session_t *session) {
   }
   for (i = 0; i < n; i++) {
     sioc_socket_t *s = v[i];
-    if (s->state == SOCK_CONNECTED && s->nsp->on_upgrade)
-      s->nsp->on_upgrade(s, s->nsp->on_upgrade_data);
+    sioc_nsp_t *nsp = s->nsp;
+    if (s->state == SOCK_CONNECTED) {
+      if (!message && nsp->on_upgrade) nsp->on_upgrade(s, nsp->on_upgrade_data);
+      if (message && nsp->on_error) nsp->on_error(s, message, nsp->on_error_data);
+    }
     sioc_socket_unref(s);
   }
   free(v);
+}
+
+/* The transport is WebSocket now: each connected socket's namespace hears it. */
+static void client_upgrade(eio__session_t *session) {
+  sio__client_t *c = session->data;
+  if (c) notify_sockets(c, NULL);
+}
+
+/* socket.io's Client.onerror: every socket hears the decoder's message, then
+ * the connection closes (unless a callback already closed it). */
+static void client_error(eio__session_t *session, sio__client_t *c, const char *message) {
+  notify_sockets(c, message);
+  if (session->data == c) eio__session_shutdown(session);
 }
 
 const eio__handler_t sio__engine_handler = {client_open, client_message, client_close,

@@ -371,6 +371,14 @@ typedef void (*sioc_upgrade_cb)(sioc_socket_t *socket, void *user_data);
 SIOC_EXTERN void sioc_nsp_on_upgrade(sioc_nsp_t *nsp, sioc_upgrade_cb cb,
                                      void *user_data);
 
+/* A packet on the connection of `socket` could not be decoded (socket.io's
+ * Client.onerror): called once per connected socket of the connection with
+ * socket.io-parser's message ("Illegal attachments", "invalid payload",
+ * ...), before the connection closes ("forced close"). */
+typedef void (*sioc_error_cb)(sioc_socket_t *socket, const char *message,
+                              void *user_data);
+SIOC_EXTERN void sioc_nsp_on_error(sioc_nsp_t *nsp, sioc_error_cb cb, void *user_data);
+
 /* ---- broadcasting ------------------------------------------------------ */
 
 enum {

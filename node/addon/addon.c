@@ -53,12 +53,14 @@ enum {
   CB_CORS,            /* (serverObj, origin) -> boolean */
   CB_CONN_ERROR,      /* (serverObj, {code, message, method, url, rawHeaders, address}) */
   CB_UPGRADE,         /* (socket): its connection is on WebSocket now */
+  CB_ERROR,           /* (socket, message): an undecodable packet, before the close */
   CB_COUNT
 };
 
 static const char *const cb_names[CB_COUNT] = {
     "socketNew", "connection", "event", "disconnecting", "disconnect", "ack",
-    "bcastAck", "newNsp", "closed", "allowRequest", "cors", "connectionError", "upgrade"};
+    "bcastAck", "newNsp", "closed", "allowRequest", "cors", "connectionError", "upgrade",
+    "error"};
 
 typedef struct nserver_s nserver_t;
 
@@ -324,6 +326,10 @@ static void on_disconnect(sioc_socket_t *s, const char *reason, void *ud) {
 
 static void on_upgrade(sioc_socket_t *s, void *ud) { sock_cb(s, CB_UPGRADE, NULL); }
 
+static void on_error(sioc_socket_t *s, const char *message, void *ud) {
+  sock_cb(s, CB_ERROR, message);
+}
+
 static void on_event(sioc_socket_t *s, const sioc_event_t *ev, void *ud) {
   nsock_t *ns = sioc_socket_get_data(s);
   nnsp_t *n = ud;
@@ -347,6 +353,7 @@ static void setup_nsp(nnsp_t *n) {
   sioc_nsp_on_disconnecting(n->nsp, on_disconnecting, n);
   sioc_nsp_on_disconnect(n->nsp, on_disconnect, n);
   sioc_nsp_on_upgrade(n->nsp, on_upgrade, n);
+  sioc_nsp_on_error(n->nsp, on_error, n);
 }
 
 /* ---- C -> JS: acks ------------------------------------------------------------------------ */

@@ -106,6 +106,10 @@ binding.init({
   upgrade(socket) {
     if (socket._conn) socket._conn.emit('upgrade', socket._conn.transport);
   },
+  error(socket, message) {
+    // socket.io's Client.onerror: the decoder's error, then the close
+    socket._onerror(new Error(message));
+  },
 });
 
 // ---- handshake -----------------------------------------------------------------------

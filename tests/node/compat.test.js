@@ -150,6 +150,18 @@ describe('socket.io API compatibility', function () {
     await connected(c);
   });
 
+  it('an undecodable packet: the socket emits error (the decoder\'s message), then disconnects', async function () {
+    const { io, url } = startServer();
+    const c = client(url);
+    const [s] = await onceArgs(io, 'connection');
+    await connected(c);
+    const err = once(s, 'error');
+    const reason = once(s, 'disconnect');
+    c.io.engine.write('5woooot');   // BINARY_EVENT without an attachment count
+    assert.strictEqual((await err).message, 'Illegal attachments');
+    assert.strictEqual(await reason, 'forced close');
+  });
+
   it('cleanupEmptyChildNamespaces: an emptied child of a dynamic namespace goes, and comes back', async function () {
     const { io, url } = startServer({ cleanupEmptyChildNamespaces: true });
     const parent = io.of(/^\/dyn-\d+$/);
