@@ -102,6 +102,7 @@ static void after_write(uv_write_t *req, int status) {
 
 int eio__conn_write(eio__conn_t *c, sioc__rbuf_t *buf, size_t off, size_t len) {
   if (c->closing == 2) return SIOC_ECLOSED;
+  c->last_write_turn = sioc__server_turn(c->server);
   if (eio__outq_idle(&c->outq)) {
     /* Nothing queued: hand the bytes to the kernel straight from the shared
      * buffer; only what it refuses is queued (the usual case costs no queue

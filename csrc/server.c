@@ -61,6 +61,8 @@ static int copy_options(sioc_server_t *s, const sioc_server_options_t *in) {
   if (in->eio_path) total += normalised_path_len(in->eio_path) + 1;
   for (size_t i = 0; i < in->n_cors_origins; i++)
     total += strlen(in->cors_origins[i]) + 1 + sizeof(char *);
+  if (in->cors_methods) total += strlen(in->cors_methods) + 1;
+  if (in->cors_allowed_headers) total += strlen(in->cors_allowed_headers) + 1;
   s->opt_arena = malloc(total + sizeof(char *));
   if (!s->opt_arena) return SIOC_ENOMEM;
   char **origins = (char **)s->opt_arena;
@@ -77,6 +79,16 @@ static int copy_options(sioc_server_t *s, const sioc_server_options_t *in) {
   if (in->eio_path) {
     s->opts.eio_path = p;
     p = put_path(p, in->eio_path);
+  }
+  if (in->cors_methods) {
+    size_t l = strlen(in->cors_methods) + 1;
+    s->opts.cors_methods = memcpy(p, in->cors_methods, l);
+    p += l;
+  }
+  if (in->cors_allowed_headers) {
+    size_t l = strlen(in->cors_allowed_headers) + 1;
+    s->opts.cors_allowed_headers = memcpy(p, in->cors_allowed_headers, l);
+    p += l;
   }
   return 0;
 }
@@ -135,6 +147,28 @@ uv_loop_t *sioc_server_loop(const sioc_server_t *s) { return s->loop; }
 
 static void on_listener_closed(uv_handle_t *h) {
   sioc__server_handle_closed(h->data);
+}
+
+static void on_turn_check_closed(uv_handle_t *h) {
+  sioc__server_handle_closed(h->data);
+}
+
+static void on_turn(uv_check_t *h) {
+  sioc_server_t *s = h->data;
+  if (++s->turn == 0) s->turn = 1;   /* 0 means "never written" */
+}
+
+uint32_t sioc__server_turn(sioc_server_t *s) {
+  if (!s->turn_started && !s->closing) {
+    s->turn_started = 1;
+    s->turn = 1;
+    uv_check_init(s->loop, &s->turn_check);
+    s->turn_check.data = s;
+    uv_check_start(&s->turn_check, on_turn);
+    uv_unref((uv_handle_t *)&s->turn_check);
+    s->live_handles++;
+  }
+  return s->turn;
 }
 
 static void on_connection(uv_stream_t *listener, int status) {
@@ -227,12 +261,18 @@ static void respond_preflight(eio__conn_t *c, const eio__http_req_t *req) {
     eio__respond_error(c, req, 0, NULL);   /* no CORS: not a transport */
     return;
   }
-  const char *want = eio__http_req_header(req, "access-control-request-headers");
+  const sioc_server_options_t *o = &c->server->opts;
+  const char *methods = o->cors_methods ? o->cors_methods : "GET,HEAD,PUT,PATCH,POST,DELETE";
+  /* The configured list, or (the cors package's default) what was asked. */
+  const char *want = o->cors_allowed_headers;
+  int reflect = !want;
+  if (reflect) want = eio__http_req_header(req, "access-control-request-headers");
   int n = snprintf(all, sizeof(all),
-                   "%sAccess-Control-Allow-Methods: GET,HEAD,PUT,PATCH,POST,DELETE\r\n"
-                   "%s%s%s",
-                   h, want ? "Access-Control-Allow-Headers: " : "", want ? want : "",
-                   want ? "\r\nVary: Access-Control-Request-Headers\r\n" : "");
+                   "%sAccess-Control-Allow-Methods: %s\r\n"
+                   "%s%s%s%s",
+                   h, methods, want ? "Access-Control-Allow-Headers: " : "", want ? want : "",
+                   want ? "\r\n" : "",
+                   want && reflect ? "Vary: Access-Control-Request-Headers\r\n" : "");
   if (n < 0 || (size_t)n >= sizeof(all)) all[0] = '\0';
   eio__conn_respond(c, 204, NULL, all, NULL, 0);
 }
@@ -436,6 +476,7 @@ int sioc_server_close(sioc_server_t *s, sioc_server_close_cb cb, void *data) {
     s->listening = 0;
     uv_close((uv_handle_t *)&s->listener, on_listener_closed);
   }
+  if (s->turn_started) uv_close((uv_handle_t *)&s->turn_check, on_turn_check_closed);
   sio__server_close_all(s);
   eio__engine_close_all(&s->sio_engine, "forced server close");
   if (s->eio_engine) eio__engine_close_all(s->eio_engine, "forced server close");

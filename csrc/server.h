@@ -36,6 +36,10 @@ struct sioc_server_s {
   sioc_nsp_resolve_cb resolve_nsp;
   void *resolve_nsp_data;
   struct cluster_s *cluster;     /* adapter_redis.c; NULL: one process */
+  /* loop turns, for "written during this turn" (eio__session_writable) */
+  uv_check_t turn_check;
+  uint32_t turn;                 /* 0 until the check handle runs */
+  int turn_started;
   /* closing */
   int closing;
   int live_handles;              /* uv handles not yet closed (cb not run) */
@@ -44,6 +48,10 @@ struct sioc_server_s {
   sioc_server_close_cb close_cb;
   void *close_data;
 };
+
+/* The current loop turn: it changes once per loop iteration (a check
+ * handle, started on the first call, unref'd so it keeps no loop alive). */
+uint32_t sioc__server_turn(sioc_server_t *s);
 
 /* Called when a handle owned by the server (connection, session timer)
  * finished closing; completes sioc_server_close() once none remain. */

@@ -79,6 +79,10 @@ struct sioc_nsp_s {
   void *on_fetch_data_data;
   sioc_server_side_cb on_server_side;    /* cluster: serverSideEmit */
   void *on_server_side_data;
+  sioc_upgrade_cb on_upgrade;
+  void *on_upgrade_data;
+  sioc_error_cb on_error;
+  void *on_error_data;
   size_t name_len;
   char name[];
 };

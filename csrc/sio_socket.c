@@ -601,13 +601,26 @@ int sioc_socket_disconnect(sioc_socket_t *s, int close) {
   if (s->state != SOCK_CONNECTED) return SIOC_ECLOSED;
   sio__client_t *c = s->client;
   if (close && c && c->session) {
-    /* Every namespace of the connection leaves, then it closes. */
-    sioc__list_t *it, *tmp;
-    SIOC_LIST_FOREACH_SAFE(it, tmp, &c->sockets) {
-      sioc_socket_t *o = SIOC_CONTAINER_OF(it, sioc_socket_t, client_link);
-      if (o->state == SOCK_CONNECTED) sioc_socket_disconnect(o, 0);
+    /* Every namespace of the connection leaves, then it closes.  Each
+     * disconnect callback may close the connection or the whole server,
+     * which frees the client: the session (alive until its handles close,
+     * a later loop turn) says whether it still is, and the list is read
+     * again after every callback. */
+    eio__session_t *session = c->session;
+    while (session->data == c) {
+      sioc_socket_t *o = NULL;
+      sioc__list_t *it;
+      SIOC_LIST_FOREACH(it, &c->sockets) {
+        sioc_socket_t *x = SIOC_CONTAINER_OF(it, sioc_socket_t, client_link);
+        if (x->state == SOCK_CONNECTED) {
+          o = x;
+          break;
+        }
+      }
+      if (!o) break;
+      sioc_socket_disconnect(o, 0);
     }
-    if (c->session) eio__session_shutdown(c->session);
+    if (session->data == c) eio__session_shutdown(session);
     return 0;
   }
   sioc__sbuf_t b;

@@ -196,7 +196,12 @@ export class Socket<
   connected: boolean;
   get disconnected(): boolean;
   get rooms(): Set<string>;
-  get conn(): { transport: { name: string }; readyState: string; remoteAddress: string; close(): void };
+  /** An EventEmitter: 'upgrade' (transport) when the connection moves to
+   * WebSocket, 'close' (reason) when it ends. */
+  get conn(): EventEmitter & { readonly id: string; transport: { name: string }; readyState: string;
+    remoteAddress: string; request: unknown; close(): void };
+  /** socket.io's Client: the parts that exist here. */
+  get client(): { conn: Socket['conn']; request: unknown; server: Server; id: string };
   get request(): { headers: IncomingHttpHeaders; url: string; method: string };
 
   on<Ev extends EventNames<ListenEvents>>(ev: Ev, listener: ListenEvents[Ev]): this;
@@ -220,7 +225,9 @@ export class Socket<
   except(room: string | string[]): BroadcastOperator<EmitEvents, SocketData>;
 
   join(rooms: string | string[]): void;
-  leave(room: string): void;
+  leave(rooms: string | string[]): void;
+  /** Leaves every room, its own id's included. */
+  leaveAll(): void;
   disconnect(close?: boolean): this;
 
   use(fn: (event: Event, next: (err?: Error) => void) => void): this;
@@ -296,6 +303,13 @@ export class ParentNamespace<
 export type ParentNspNameMatchFn = (name: string, auth: { [key: string]: any },
   fn: (err: Error | null, success: boolean) => void) => void;
 
+/** io.httpServer when sioc listens itself (new Server(port)). */
+export interface CoreListener extends EventEmitter {
+  readonly listening: boolean;
+  address(): { address: string; family: string; port: number } | null;
+  close(cb?: (err?: Error) => void): this;
+}
+
 export class Server<
   ListenEvents extends EventsMap = DefaultEventsMap,
   EmitEvents extends EventsMap = ListenEvents,
@@ -306,8 +320,12 @@ export class Server<
   constructor(srv?: HttpServer | HttpsServer | number, opts?: ServerOptions);
   readonly sockets: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
   /** engine.io's events that exist here: "connection_error". */
-  readonly engine: EventEmitter & { readonly clientsCount: number };
-  httpServer: HttpServer | HttpsServer | null;
+  readonly engine: EventEmitter & { readonly clientsCount: number; readonly opts: Record<string, unknown> };
+  /** socket.io's alias of engine. */
+  readonly eio: Server['engine'];
+  /** The attached http(s).Server; in listen(port) mode a stand-in for the
+   * core's own listener (address(), listening, close()). */
+  httpServer: HttpServer | HttpsServer | CoreListener | null;
   /** sioc: the port of listen(port) */
   readonly port: number | undefined;
 

@@ -12,5 +12,7 @@ function addonStats() {
   return { sockets: s.sockets, refs: s.refs, servers: s.servers, slots: s.slots };
 }
 
-module.exports = { Server, Namespace, Socket, BroadcastOperator, ParentNamespace, RemoteSocket,
-  createRedisAdapter, addonStats };
+// As socket.io: require('sioc')(srv, opts) is new Server(srv, opts).
+module.exports = (srv, opts) => new Server(srv, opts);
+Object.assign(module.exports, { Server, Namespace, Socket, BroadcastOperator, ParentNamespace,
+  RemoteSocket, createRedisAdapter, addonStats });

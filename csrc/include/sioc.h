@@ -152,6 +152,10 @@ typedef struct {
   const char *const *cors_origins;
   size_t n_cors_origins;
   int cors_credentials;           /* Access-Control-Allow-Credentials */
+  /* Preflight answers: NULL gives the cors package's defaults,
+   * "GET,HEAD,PUT,PATCH,POST,DELETE" and the headers the request asks for. */
+  const char *cors_methods;       /* Access-Control-Allow-Methods */
+  const char *cors_allowed_headers; /* Access-Control-Allow-Headers */
   sioc_cors_cb cors_cb;           /* overrides cors_origins when set */
   sioc_allow_request_cb allow_request;
   sioc_allow_request_async_cb allow_request_async;   /* wins over the above */
@@ -179,7 +183,8 @@ SIOC_EXTERN void sioc_options_free(sioc_options_t *o);
  * "websocket"), allowUpgrades, addTrailingSlash (bool; both forms are
  * served), cors (false | null | true | {origin: "*" | string | [strings] |
  * true (any origin) | false, credentials: bool, methods and allowedHeaders
- * checked and ignored}; a missing origin means "*", as in the cors
+ * (alias headers): a string or an array of strings, joined with ","}, the
+ * preflight's answer); a missing origin means "*", as in the cors
  * package), allowEIO3 (false only), perMessageDeflate / httpCompression /
  * cookie (false only: not supported), and sioc's own limits maxAttachments,
  * maxHeaderBytes, maxWebSocketFragments, maxBufferedBytes, maxConnections.
@@ -358,6 +363,21 @@ SIOC_EXTERN void sioc_nsp_on_disconnecting(sioc_nsp_t *nsp,
                                            void *user_data);
 SIOC_EXTERN void sioc_nsp_on_disconnect(sioc_nsp_t *nsp, sioc_disconnect_cb cb,
                                         void *user_data);
+
+/* The connection of `socket` moved from HTTP long-polling to WebSocket
+ * (engine.io's "upgrade" event): called once per connected socket of the
+ * connection, after the switch. */
+typedef void (*sioc_upgrade_cb)(sioc_socket_t *socket, void *user_data);
+SIOC_EXTERN void sioc_nsp_on_upgrade(sioc_nsp_t *nsp, sioc_upgrade_cb cb,
+                                     void *user_data);
+
+/* A packet on the connection of `socket` could not be decoded (socket.io's
+ * Client.onerror): called once per connected socket of the connection with
+ * socket.io-parser's message ("Illegal attachments", "invalid payload",
+ * ...), before the connection closes ("forced close"). */
+typedef void (*sioc_error_cb)(sioc_socket_t *socket, const char *message,
+                              void *user_data);
+SIOC_EXTERN void sioc_nsp_on_error(sioc_nsp_t *nsp, sioc_error_cb cb, void *user_data);
 
 /* ---- broadcasting ------------------------------------------------------ */
 

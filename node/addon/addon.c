@@ -55,13 +55,15 @@ enum {
   CB_CLUSTER,         /* (token, err, json): a cluster query's answer */
   CB_FETCH_DATA,      /* (nspObj, request, ids): reply with nspFetchDataReply */
   CB_SERVER_SIDE,     /* (nspObj, json, ack|null): another server's serverSideEmit */
+  CB_UPGRADE,         /* (socket): its connection is on WebSocket now */
+  CB_ERROR,           /* (socket, message): an undecodable packet, before the close */
   CB_COUNT
 };
 
 static const char *const cb_names[CB_COUNT] = {
     "socketNew", "connection", "event", "disconnecting", "disconnect", "ack",
     "bcastAck", "newNsp", "closed", "allowRequest", "cors", "connectionError",
-    "cluster", "fetchData", "serverSide"};
+    "cluster", "fetchData", "serverSide", "upgrade", "error"};
 
 typedef struct nserver_s nserver_t;
 
@@ -325,6 +327,12 @@ static void on_disconnect(sioc_socket_t *s, const char *reason, void *ud) {
   sock_cb(s, CB_DISCONNECT, reason);
 }
 
+static void on_upgrade(sioc_socket_t *s, void *ud) { sock_cb(s, CB_UPGRADE, NULL); }
+
+static void on_error(sioc_socket_t *s, const char *message, void *ud) {
+  sock_cb(s, CB_ERROR, message);
+}
+
 static void on_event(sioc_socket_t *s, const sioc_event_t *ev, void *ud) {
   nsock_t *ns = sioc_socket_get_data(s);
   nnsp_t *n = ud;
@@ -354,6 +362,8 @@ static void setup_nsp(nnsp_t *n) {
   sioc_nsp_on_event(n->nsp, on_event, n);
   sioc_nsp_on_disconnecting(n->nsp, on_disconnecting, n);
   sioc_nsp_on_disconnect(n->nsp, on_disconnect, n);
+  sioc_nsp_on_upgrade(n->nsp, on_upgrade, n);
+  sioc_nsp_on_error(n->nsp, on_error, n);
 }
 
 /* ---- C -> JS: acks ------------------------------------------------------------------------ */
@@ -785,6 +795,27 @@ static napi_value js_nsp_of(napi_env env, napi_callback_info info) {
   napi_value ext;
   CHECK(napi_create_external(env, n, NULL, NULL, &ext));
   return ext;
+}
+
+/* nspFree(nsp) -> 0 | error: removes an empty namespace (socket.io's
+ * cleanupEmptyChildNamespaces); on success the external is dead, the JS
+ * side drops it. */
+static napi_value js_nsp_free(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  nnsp_t *n = get_nsp(env, argv[0]);
+  if (!n || !n->nsp) return num(env, SIOC_ECLOSED);
+  int r = sioc_nsp_free(n->nsp);
+  if (r) return num(env, r);
+  nserver_t *srv = n->srv;
+  for (size_t i = 0; i < srv->n_nsps; i++) {
+    if (srv->nsps[i] == n) {
+      srv->nsps[i] = srv->nsps[--srv->n_nsps];
+      break;
+    }
+  }
+  del_ref(srv->a, &n->js);
+  free(n);
+  return num(env, 0);
 }
 
 /* close(srv) -> 0 | error */
@@ -1498,6 +1529,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       FN("serve", js_serve),
       FN("requestDecide", js_request_decide),
       FN("nspOf", js_nsp_of),
+      FN("nspFree", js_nsp_free),
       FN("close", js_close),
       FN("stats", js_stats),
       FN("addonStats", js_addon_stats),

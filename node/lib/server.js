@@ -29,6 +29,9 @@ const RESERVED_EVENTS = new Set([
 
 const emitLocal = EventEmitter.prototype.emit;
 
+// Disconnect reasons that leave the connection open (only the namespace goes).
+const NAMESPACE_REASONS = new Set(['client namespace disconnect', 'server namespace disconnect']);
+
 // ---- acks: the C side carries integer tokens, the callbacks stay here ----
 
 const pendingAcks = new Map();
@@ -112,6 +115,13 @@ binding.init({
   },
   serverSide(nsp, json, ack) {
     nsp._onServerSide(json, ack);
+  },
+  upgrade(socket) {
+    if (socket._conn) socket._conn.emit('upgrade', socket._conn.transport);
+  },
+  error(socket, message) {
+    // socket.io's Client.onerror: the decoder's error, then the close
+    socket._onerror(new Error(message));
   },
 });
 
@@ -279,17 +289,36 @@ class Socket extends EventEmitter {
     return !this.connected;
   }
 
-  /** The underlying connection, in engine.io's shape (the parts that exist). */
+  /** The underlying connection, in engine.io's shape (the parts that
+   * exist): an EventEmitter that emits 'upgrade' (the new transport) when
+   * it moves to WebSocket and 'close' (reason) when it ends; engine.io's
+   * packet-level events are not emitted. */
   get conn() {
+    if (this._conn) return this._conn;
     const h = this._h;
     const self = this;
-    return {
-      get transport() { return { name: binding.transport(h) }; },
-      get readyState() { return self.connected ? 'open' : 'closed'; },
-      remoteAddress: this.handshake.address,
-      request: this.request,
-      close() { self.disconnect(true); },
+    const conn = new EventEmitter();
+    Object.defineProperties(conn, {
+      id: { value: this.id, enumerable: true },
+      transport: { get() { return { name: self._h >= 0 ? binding.transport(h) : undefined }; } },
+      readyState: { get() { return self.connected ? 'open' : 'closed'; } },
+      remoteAddress: { value: this.handshake.address, enumerable: true },
+      request: { value: this.request, enumerable: true },
+    });
+    conn.close = () => {
+      self.disconnect(true);
+      return conn;
     };
+    this._conn = conn;
+    return conn;
+  }
+
+  /** socket.io's Client (one per connection): here the parts code reads. */
+  get client() {
+    if (!this._client) {
+      this._client = { conn: this.conn, request: this.request, server: this.server, id: this.id };
+    }
+    return this._client;
   }
 
   /** The first HTTP request of the session, as far as the core keeps it. */
@@ -417,8 +446,15 @@ class Socket extends EventEmitter {
     }
   }
 
-  leave(room) {
-    if (this._h >= 0) check(binding.join(this._h, String(room), true), 'leave');
+  leave(rooms) {
+    for (const room of [].concat(rooms)) {
+      if (this._h >= 0) check(binding.join(this._h, String(room), true), 'leave');
+    }
+  }
+
+  /** Leaves every room, its own id's included (socket.io's leaveAll). */
+  leaveAll() {
+    this.leave(Array.from(this.rooms));
   }
 
   disconnect(close = false) {
@@ -563,6 +599,8 @@ class Socket extends EventEmitter {
     this.nsp._outgoing.delete(this);
     emitLocal.call(this, 'disconnect', reason, undefined);
     this._h = -1;
+    if (this._conn && !NAMESPACE_REASONS.has(reason)) this._conn.emit('close', reason);
+    this.nsp._maybeCleanup();
   }
 }
 
@@ -668,7 +706,11 @@ class BroadcastOperator {
 
   emitWithAck(ev, ...args) {
     return new Promise((resolve, reject) => {
-      args.push((err, responses) => (err ? reject(err) : resolve(responses)));
+      args.push((err, responses) => {
+        if (!err) return resolve(responses);
+        err.responses = responses;   /* the acks that did arrive (socket.io) */
+        return reject(err);
+      });
       this.emit(ev, ...args);
     });
   }
@@ -1014,6 +1056,7 @@ class Namespace extends EventEmitter {
         }
         binding.reject(h, String((err && err.message) || err), data === undefined ? null : data);
         socket._h = -1;
+        this._maybeCleanup();
         return;
       }
       if (socket._h < 0) return;
@@ -1047,6 +1090,20 @@ class Namespace extends EventEmitter {
   _emitConnection(socket) {
     emitLocal.call(this, 'connect', socket);
     emitLocal.call(this, 'connection', socket);
+  }
+
+  /** cleanupEmptyChildNamespaces: a child of a dynamic namespace goes once
+   * its last socket left (on the next tick, out of the core's callback). */
+  _maybeCleanup() {
+    if (!this._parent || !this.server.opts.cleanupEmptyChildNamespaces) return;
+    process.nextTick(() => {
+      if (this.sockets.size || !this._core || this.server._nsps.get(this.name) !== this) return;
+      if (binding.nspFree(this._core) !== 0) return;   /* a socket is still joining */
+      debugNsp('closing child namespace %s', this.name);
+      this._core = null;
+      this.server._nsps.delete(this.name);
+      this._parent.children.delete(this);
+    });
   }
 }
 
@@ -1086,6 +1143,15 @@ class Engine extends EventEmitter {
     return core ? binding.stats(core).sessions : 0;
   }
 
+  /** engine.io's effective options (socket.io's defaults, then the ones given). */
+  get opts() {
+    return Object.assign({
+      pingTimeout: 20000, pingInterval: 25000, upgradeTimeout: 10000, maxHttpBufferSize: 1e6,
+      transports: ['polling', 'websocket'], allowUpgrades: true, perMessageDeflate: false,
+      httpCompression: false, cors: false, allowEIO3: false, path: this._server._path + '/',
+    }, this._server.opts);
+  }
+
   /** engine.io's "connection_error": a refused handshake or request. */
   _onConnectionError(e) {
     if (this.listenerCount('connection_error') === 0) return;
@@ -1101,6 +1167,39 @@ class Engine extends EventEmitter {
   }
 }
 
+// ---- io.httpServer in listen(port) mode -----------------------------------------------------
+
+/** `io.httpServer` when sioc listens itself (new Server(port), listen(port)):
+ * the listening socket belongs to the C core, so this is no http.Server; it
+ * has the parts of net.Server that code reads: address(), listening,
+ * close([cb]) (closes the io server) and the 'close' event. */
+class CoreListener extends EventEmitter {
+  constructor(server, host, port) {
+    super();
+    this._server = server;
+    this._address = { address: host, family: host.includes(':') ? 'IPv6' : 'IPv4', port };
+    this.listening = true;
+  }
+
+  address() {
+    return this.listening ? Object.assign({}, this._address) : null;
+  }
+
+  close(cb) {
+    this._server.close(cb);
+    return this;
+  }
+
+  ref() { return this; }
+
+  unref() { return this; }
+
+  _onClosed() {
+    this.listening = false;
+    this.emit('close');
+  }
+}
+
 // ---- options ------------------------------------------------------------------------------
 
 const JS_OPTIONS = new Set(['serveClient', 'allowRequest', 'adapter', 'parser',
@@ -1113,7 +1212,70 @@ const CLIENT_FILES = {
   'socket.io.min.js.map': 'application/json; charset=utf-8',
   'socket.io.esm.min.js': 'application/javascript; charset=utf-8',
   'socket.io.esm.min.js.map': 'application/json; charset=utf-8',
+  'socket.io.msgpack.min.js': 'application/javascript; charset=utf-8',
+  'socket.io.msgpack.min.js.map': 'application/json; charset=utf-8',
 };
+
+/** The encoding socket.io's sendFile picks (the accepts package): the
+ * highest q, then the first in the header, among br, gzip and deflate ("*"
+ * stands for them in that order); null for identity. */
+function pickEncoding(header) {
+  if (!header) return null;
+  const supported = ['br', 'gzip', 'deflate'];
+  let best = null;
+  let bestQ = 0;
+  let wildQ = 0;
+  const explicit = new Set();
+  for (const part of String(header).split(',')) {
+    const [name, ...params] = part.trim().toLowerCase().split(';');
+    let q = 1;
+    for (const p of params) {
+      const m = /^\s*q=([0-9.]+)\s*$/.exec(p);
+      if (m) q = Number(m[1]);
+    }
+    if (name === '*') wildQ = q;
+    else if (supported.includes(name)) {
+      explicit.add(name);
+      if (q > bestQ) {
+        best = name;
+        bestQ = q;
+      }
+    }
+  }
+  if (wildQ > bestQ) {
+    const rest = supported.find((e) => !explicit.has(e));
+    if (rest) best = rest;
+  }
+  return best;
+}
+
+/** socket.io-client's dist file `name`: its bytes, its version and its
+ * compressed forms (made on first use), or null when not installed. */
+const clientFiles = new Map();
+function clientFile(name) {
+  if (clientFiles.has(name)) return clientFiles.get(name);
+  let f = null;
+  try {
+    const pkg = require.resolve('socket.io-client/package.json');
+    const data = fs.readFileSync(path.join(path.dirname(pkg), 'dist', name));
+    const version = JSON.parse(fs.readFileSync(pkg, 'utf8')).version;
+    const zlib = require('zlib');
+    const made = new Map();
+    const make = { br: zlib.brotliCompressSync, gzip: zlib.gzipSync, deflate: zlib.deflateSync };
+    f = {
+      version,
+      encoded(enc) {
+        if (!enc) return data;
+        if (!made.has(enc)) made.set(enc, make[enc](data));
+        return made.get(enc);
+      },
+    };
+  } catch (_) {
+    f = null;
+  }
+  clientFiles.set(name, f);
+  return f;
+}
 
 function typeName(v) {
   return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
@@ -1381,6 +1543,7 @@ class Server {
         this._parentNsps.set(name, parent);
       } else {
         const re = name;
+        parent._regex = re;
         this._parentNsps.set((nsp, auth, next) => next(null, re.test(nsp)), parent);
       }
       if (fn) parent.on('connect', fn);
@@ -1390,6 +1553,16 @@ class Server {
     if (name[0] !== '/') name = '/' + name;
     let nsp = this._nsps.get(name);
     if (!nsp) {
+      // socket.io: a name that a RegExp parent matches becomes its child
+      for (const parent of this._parentNsps.values()) {
+        if (parent._regex && parent._regex.test(name)) {
+          nsp = parent._createChild(name);
+          this._nsps.set(name, nsp);
+          emitLocal.call(this.sockets, 'new_namespace', nsp);
+          if (fn) nsp.on('connect', fn);
+          return nsp;
+        }
+      }
       debug('initializing namespace %s', name);
       nsp = new Namespace(this, name);
       this._nsps.set(name, nsp);
@@ -1473,7 +1646,8 @@ class Server {
 
   _ensureCore() {
     if (this._core) return this._core;
-    if (this._closed) throw new Error('sioc: the server is closed');
+    // socket.io can listen again once close() finished (its callback ran).
+    this._closed = false;
     this._core = binding.serverNew(this, Array.from(this._pairs),
       !!this._allowRequestFn, !!this._corsFn);
     if (this._redis) {
@@ -1507,6 +1681,11 @@ class Server {
     }
   }
 
+  /** socket.io's name for io.engine. */
+  get eio() {
+    return this.engine;
+  }
+
   /** The port sioc listens on itself (listen(port) mode), else undefined. */
   get port() {
     return this._port;
@@ -1538,6 +1717,7 @@ class Server {
         }
       }
       debug('listening on port %d', this._port);
+      this.httpServer = new CoreListener(this, this._host || '::', this._port);
       return this;
     }
     if (!isHttpServer(srv)) {
@@ -1559,6 +1739,7 @@ class Server {
     const previous = srv.listeners('request').slice(0);
     srv.removeAllListeners('request');
     const onRequest = (req, res) => {
+      if (this._serveClient && this._core && this._serveClientFile(req, res)) return;
       if (this._core && this._matches(req.url)) {
         this._adoptRequest(req, res);
       } else {
@@ -1582,6 +1763,55 @@ class Server {
       srv.removeListener('upgrade', onUpgrade);
       for (const l of previous) srv.on('request', l);
     };
+  }
+
+  /** In attach mode the client bundle is served here, as socket.io's
+   * serve() does: ETag (the client's version) and 304, br/gzip/deflate,
+   * CORS headers.  false when req is not for one of its files. */
+  _serveClientFile(req, res) {
+    if (req.method !== 'GET' || typeof req.url !== 'string') return false;
+    const prefix = this._path + '/';
+    if (!req.url.startsWith(prefix)) return false;
+    const name = req.url.slice(prefix.length).replace(/\?.*$/, '');
+    const type = CLIENT_FILES[name];
+    if (!type) return false;
+    const file = clientFile(name);
+    if (!file) return false;
+    for (const [k, v] of this._corsHeadersFor(req.headers.origin)) res.setHeader(k, v);
+    const etag = `"${file.version}"`;
+    const inm = req.headers['if-none-match'];
+    if (inm && (inm === etag || inm === 'W/' + etag)) {
+      res.writeHead(304);
+      res.end();
+      return true;
+    }
+    res.setHeader('Cache-Control', 'public, max-age=0');
+    res.setHeader('Content-Type', type);
+    res.setHeader('ETag', etag);
+    const enc = pickEncoding(req.headers['accept-encoding']);
+    if (enc) res.setHeader('Content-Encoding', enc);
+    res.writeHead(200);
+    res.end(file.encoded(enc));
+    return true;
+  }
+
+  /** CORS headers for a client-bundle answer (the cors package's rules). */
+  _corsHeadersFor(origin) {
+    const cors = this._values.get('cors');
+    const out = [];
+    if (!cors) return out;
+    const o = cors === true ? {} : cors;
+    let allow = null;
+    if (this._corsFn) allow = origin && this._corsFn(origin) ? origin : null;
+    else if (o.origin === undefined || o.origin === '*') allow = '*';
+    else if (o.origin === true) allow = origin || null;
+    else if (typeof o.origin === 'string') allow = o.origin;
+    else if (Array.isArray(o.origin)) allow = origin && o.origin.includes(origin) ? origin : null;
+    if (!allow) return out;
+    out.push(['Access-Control-Allow-Origin', allow]);
+    if (allow !== '*') out.push(['Vary', 'Origin']);
+    if (o.credentials) out.push(['Access-Control-Allow-Credentials', 'true']);
+    return out;
   }
 
   _adoptRequest(req, res) {
@@ -1659,7 +1889,12 @@ class Server {
         return;
       }
       this._closed = true;
-      const http = this.httpServer;
+      let http = this.httpServer;
+      if (http instanceof CoreListener) {
+        const own = http;   /* the core's own listener: closed with the core */
+        this._closeWaiters.push(() => own._onClosed());
+        http = null;
+      }
       let pending = 1 + (http ? 1 : 0);
       let error;
       const one = (err) => {
@@ -1675,8 +1910,8 @@ class Server {
       }
       if (http) {
         if (this._detachHttp) this._detachHttp();
-        if (http.listening) http.close((err) => one(err));
-        else one();
+        // as socket.io: httpServer.close(fn), ERR_SERVER_NOT_RUNNING included
+        http.close((err) => one(err));
       }
     });
     return p;
