@@ -35,7 +35,7 @@ struct sioc_server_s {
   sioc__list_t nsp_list;
   sioc_nsp_resolve_cb resolve_nsp;
   void *resolve_nsp_data;
-  struct cluster_s *cluster;     /* adapter_redis.c; NULL: one process */
+  struct sio__cluster_s *cluster; /* cluster.h; NULL: one process */
   /* closing */
   int closing;
   int live_handles;              /* uv handles not yet closed (cb not run) */
