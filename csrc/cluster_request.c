@@ -39,7 +39,7 @@ typedef struct {
   sioc__strmap_t seen;           /* allRooms: names already in acc */
   sioc_cluster_cb cb;
   void *data;
-  sio__bcast_ack_t *bcast;       /* BROADCAST: the local broadcast */
+  sio__bcast_ack_t *bcast;       /* BROADCAST: the broadcast, which frees us */
 } request_t;
 
 /* ---- lifetime --------------------------------------------------------------- */
@@ -63,13 +63,10 @@ static void request_finish(request_t *r, int err) {
   void *data = r->data;
   sioc_nsp_t *nsp = r->a->base.nsp;
   if (r->type == SIO_REQ_BROADCAST) {
-    sio__bcast_ack_t *b = r->bcast;
-    r->bcast = NULL;
-    request_free(r);
-    if (b) {
-      sio__bcast_ack_on_done(b, NULL, NULL);
-      sio__bcast_ack_stop_waiting(b);
-    }
+    /* Some server did not report, or its clients did not answer, in
+     * time (or the namespace goes): the broadcast ends now, with what it
+     * has, and its on_done frees r. */
+    sio__bcast_ack_cluster_time_out(r->bcast);
     return;
   }
   if (r->type != -1) {   /* close the array acc_item() opened, or make one */
@@ -159,16 +156,9 @@ void sio__cluster_on_numsub(sio__cluster_t *c, uint64_t token, long n) {
     return;
   }
   if (r->type == SIO_REQ_BROADCAST) {
-    sio__bcast_ack_t *b = r->bcast;
-    r->numsub = n;
-    if (!b) {
-      request_finish(r, 0);
-      return;
-    }
-    if (n > 1) sio__bcast_ack_wait_servers(b, (size_t)(n - 1));
-    /* Drops the hold taken at start.  This may complete the broadcast,
-     * whose on_done frees r: r is not touched after it. */
-    sio__bcast_ack_server_count(b, 0);
+    /* The others, whose counts may have arrived already.  This may
+     * complete the broadcast, whose on_done frees r. */
+    sio__bcast_ack_cluster_servers(r->bcast, n > 1 ? (size_t)(n - 1) : 0);
     return;
   }
   if (r->type == SIO_REQ_SERVER_SIDE_EMIT) n -= 1;   /* not ourselves */
@@ -228,16 +218,17 @@ void sio__cluster_on_response(sio__redis_adapter_t *a, const char *msg, size_t l
   const cJSON *type = cJSON_GetObjectItemCaseSensitive(res, "type");
   switch (r->type) {
     case SIO_REQ_BROADCAST: {
-      if (!r->bcast || !cJSON_IsNumber(type)) break;
+      if (!cJSON_IsNumber(type)) break;
       if ((int)type->valuedouble == SIO_REQ_BROADCAST_CLIENT_COUNT) {
         const cJSON *n = cJSON_GetObjectItemCaseSensitive(res, "clientCount");
-        sio__bcast_ack_server_count(r->bcast,
-            cJSON_IsNumber(n) && n->valuedouble > 0 ? (size_t)n->valuedouble : 0);
+        sio__bcast_ack_cluster_count(r->bcast,
+            cJSON_IsNumber(n) && n->valuedouble > 0 && n->valuedouble < 1e15
+                ? (size_t)n->valuedouble : 0);
       } else if ((int)type->valuedouble == SIO_REQ_BROADCAST_ACK) {
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(res, "packet");
         /* binary answers cannot be kept in the responses' JSON text */
         char *text = p ? cJSON_PrintUnformatted(p) : NULL;
-        sio__bcast_ack_response(r->bcast, text ? text : "null", text ? strlen(text) : 4);
+        sio__bcast_ack_cluster_answer(r->bcast, text ? text : "null", text ? strlen(text) : 4);
         free(text);
       }
       break;
@@ -348,9 +339,7 @@ static int request_send(request_t *r, sioc__sbuf_t *b) {
 /* ---- broadcasts with acks ----------------------------------------------------- */
 
 static void bcast_done(void *data) {
-  request_t *r = data;
-  r->bcast = NULL;
-  request_free(r);
+  request_free(data);
 }
 
 int sio__cluster_broadcast_ack(sio__redis_adapter_t *a, const sio__broadcast_t *b,
@@ -374,7 +363,7 @@ int sio__cluster_broadcast_ack(sio__redis_adapter_t *a, const sio__broadcast_t *
     sioc__sbuf_t msg;
     sioc__sbuf_init(&msg);
     err = sio__json_to_mp(&msg, o, b->attachments, b->n_attachments);
-    if (!err) sio__redis_link_publish(c->link, a->request_channel, msg.data, msg.len);
+    if (!err) err = sio__redis_link_publish(c->link, a->request_channel, msg.data, msg.len);
     sioc__sbuf_reset(&msg);
   }
   cJSON_Delete(o);
@@ -382,12 +371,15 @@ int sio__cluster_broadcast_ack(sio__redis_adapter_t *a, const sio__broadcast_t *
   cJSON_Delete(opts);
   if (err) {
     request_free(r);
-    return err;
+    return err == SIOC_ENOMEM ? err : 0;   /* not published: local clients only */
   }
   r->bcast = ack;
-  sio__bcast_ack_wait_servers(ack, 1);   /* held until NUMSUB answers */
-  sio__bcast_ack_on_done(ack, bcast_done, r);
-  ask_numsub(r);
+  sio__bcast_ack_cluster_start(ack, bcast_done, r);
+  /* The count of servers, as socket.io, after publishing: a server that
+   * subscribes in between is counted but never heard the request, and
+   * the broadcast ends with a timeout. */
+  if (sio__redis_link_numsub(c->link, a->request_channel, r->seq) != 0)
+    sio__bcast_ack_cluster_servers(ack, 0);
   return 0;
 }
 

@@ -260,8 +260,8 @@ static void on_fetch_data(sioc_nsp_t *nsp, const char *request,
 
 static void on_ss_answers(sioc_nsp_t *nsp, int err, const char *json, size_t len,
                           void *data) {
-  char *out = sorted_strings_json(json, len, NULL);
-  pending_done(data, out);
+  char *out = err ? NULL : sorted_strings_json(json, len, NULL);
+  pending_done(data, out ? out : "[null]");
   free(out);
 }
 
@@ -289,8 +289,8 @@ static void on_server_side(sioc_nsp_t *nsp, const char *args, size_t len,
 
 static void on_emit_acks(sioc_nsp_t *nsp, int err, const char *responses, size_t len,
                          void *data) {
-  char *out = sorted_strings_json(responses, len, NULL);
-  pending_done(data, out);
+  char *out = err ? NULL : sorted_strings_json(responses, len, NULL);
+  pending_done(data, out ? out : "[null]");
   free(out);
 }
 
@@ -336,7 +336,7 @@ static int cluster_event(app_t *app, sioc_socket_t *s, const sioc_event_t *ev) {
     sioc_nsp_server_side_emit(nsp, json, strlen(json), 3000, on_ss_answers,
                               pending_new(s, ev, app));
   } else if (strcmp(name, "emit-ack") == 0) {
-    /* io.timeout(3000).emit("question", (err, answers) => ack(sorted)) */
+    /* io.timeout(3000).emit("question", (err, answers) => ack(err ? null : sorted)) */
     sioc_nsp_emit_with_ack(nsp, NULL, "question", "[]", 2, NULL, 0, 3000,
                            on_emit_acks, pending_new(s, ev, app));
   } else {

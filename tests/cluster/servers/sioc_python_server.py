@@ -64,14 +64,14 @@ def main() -> None:
             try:
                 return sorted(await io.server_side_emit_with_ack("ss-ack", name))
             except sioc.AckTimeoutError:
-                return []
+                return (None,)   # ack(null)
 
         @socket.on("emit-ack")
         async def emit_ack():
             try:
                 return sorted(await io.timeout(3).emit_with_ack("question"))
             except sioc.AckTimeoutError:
-                return []
+                return (None,)   # ack(null)
 
     @io.on("ss")
     def ss(source, *args):
