@@ -80,22 +80,28 @@ static void subscribe_adapter(sio__redis_adapter_t *a, int on) {
 
 /* ---- broadcasts from others ---------------------------------------------------- */
 
-static void handle_broadcast(sio__redis_adapter_t *a, const char *msg, size_t len) {
+/* 0 (delivered or not ours), or why the message is refused. */
+static int handle_broadcast(sio__redis_adapter_t *a, const char *msg, size_t len) {
   sio__wire_bcast_t b;
-  if (sio__wire_bcast_decode(msg, len, &b) != 0) return;
+  int err = sio__wire_bcast_decode(msg, len, &b);
+  if (err) return err;
   sioc_nsp_t *nsp = a->base.nsp;
+  /* Our own, or another namespace's whose channel our pattern matches
+   * (a namespace name with glob characters): not for us. */
   if (strcmp(b.uid, a->c->uid) == 0 || strcmp(b.nsp, nsp->name) != 0) {
     sio__wire_bcast_free(&b);
-    return;
+    return 0;
   }
   sioc_target_t t = {(const char *const *)b.rooms, b.n_rooms,
                      (const char *const *)b.except, b.n_except,
                      b.flags & SIOC_BCAST_VOLATILE};
   size_t n_msgs = b.atts.n + 1;
   sioc__rbuf_t **msgs = calloc(n_msgs, sizeof(*msgs));
-  if (msgs && sio__encode_event_msgs(nsp, b.event, b.args.data ? b.args.data : "[]",
-                                     b.args.data ? b.args.len : 2, b.atts.items,
-                                     b.atts.n, -1, msgs) == 0) {
+  err = msgs ? sio__encode_event_msgs(nsp, b.event, b.args.data ? b.args.data : "[]",
+                                      b.args.data ? b.args.len : 2, b.atts.items,
+                                      b.atts.n, -1, msgs)
+             : SIOC_ENOMEM;
+  if (!err) {
     sio__broadcast_t bc = {&t, b.event, b.args.data, b.args.len, b.atts.items,
                            b.atts.n, msgs, n_msgs};
     sio__deliver_local(nsp, &bc);
@@ -103,6 +109,7 @@ static void handle_broadcast(sio__redis_adapter_t *a, const char *msg, size_t le
   }
   free(msgs);
   sio__wire_bcast_free(&b);
+  return err;
 }
 
 /* ---- the link's events ---------------------------------------------------------- */
@@ -115,26 +122,32 @@ static void on_connecting(void *owner) {
   }
 }
 
+/* Routes a message to its namespace; what cannot be used is logged
+ * (throttled by the link), never acted upon. */
 static void on_message(void *owner, const char *pattern, const char *channel,
                        const char *payload, size_t len) {
   sio__cluster_t *c = owner;
   sioc__list_t *it;
+  int err = 0;
   SIOC_LIST_FOREACH(it, &c->adapters) {
     sio__redis_adapter_t *a = SIOC_CONTAINER_OF(it, sio__redis_adapter_t, link);
     if (pattern) {
-      if (strcmp(pattern, a->bcast_pattern) == 0) {
-        handle_broadcast(a, payload, len);
-        return;
-      }
+      if (strcmp(pattern, a->bcast_pattern) != 0) continue;
+      err = handle_broadcast(a, payload, len);
     } else if (strcmp(channel, a->request_channel) == 0) {
-      sio__cluster_on_request(a, payload, len);
-      return;
+      err = sio__cluster_on_request(a, payload, len);
     } else if (strcmp(channel, a->response_channel) == 0 ||
                strcmp(channel, a->specific_channel) == 0) {
-      sio__cluster_on_response(a, payload, len);
-      return;
+      err = sio__cluster_on_response(a, payload, len);
+    } else {
+      continue;
     }
+    break;
   }
+  const char *why = err == SIOC_EPROTO   ? "malformed, or of an unknown kind"
+                    : err == SIOC_ELIMIT ? "nested too deep, or too large once decoded"
+                                         : sioc_strerror(err);
+  if (err) sio__redis_link_refused(c->link, channel, why);
 }
 
 static void on_numsub(void *owner, uint64_t token, long n) {
@@ -326,6 +339,8 @@ void sioc_redis_options_init(sioc_redis_options_t *o) {
   o->requests_timeout_ms = 5000;
   o->reconnect_delay_ms = 100;
   o->reconnect_delay_max_ms = 5000;
+  o->max_message_bytes = SIO_REDIS_MAX_BYTES_DEFAULT;
+  o->max_buffered_bytes = SIO_REDIS_MAX_BYTES_DEFAULT;
 }
 
 int sioc_server_use_redis(sioc_server_t *server, const sioc_redis_options_t *opts) {

@@ -71,8 +71,9 @@ void sio__cluster_random_id(char *out, size_t n);
 
 /* ---- cluster_request.c --------------------------------------------------- */
 
-/* A message on our response channels. */
-void sio__cluster_on_response(sio__redis_adapter_t *a, const char *msg, size_t len);
+/* A message on our response channels: 0 (used, or an answer to another
+ * server), SIOC_EPROTO / SIOC_ELIMIT (malformed: the caller logs it). */
+int sio__cluster_on_response(sio__redis_adapter_t *a, const char *msg, size_t len);
 /* The link's answer to a NUMSUB we asked for request `token`. */
 void sio__cluster_on_numsub(sio__cluster_t *c, uint64_t token, long n);
 /* Ends the requests of adapter a (every adapter's when a is NULL) with err. */
@@ -88,8 +89,9 @@ int sio__cluster_broadcast_ack(sio__redis_adapter_t *a, const sio__broadcast_t *
 
 /* ---- cluster_serve.c ----------------------------------------------------- */
 
-/* A message on the request channel of a's namespace. */
-void sio__cluster_on_request(sio__redis_adapter_t *a, const char *msg, size_t len);
+/* A message on the request channel of a's namespace: 0 (served, or our
+ * own), SIOC_EPROTO (malformed or unknown), SIOC_ELIMIT, SIOC_ENOMEM. */
+int sio__cluster_on_request(sio__redis_adapter_t *a, const char *msg, size_t len);
 
 /* ---- cluster_local.c ----------------------------------------------------- */
 

@@ -182,11 +182,9 @@ static void acc_item(request_t *r, const char *text, size_t len) {
   r->n_acc++;
 }
 
-static void acc_json(request_t *r, const cJSON *v) {
-  char *text = v ? cJSON_PrintUnformatted(v) : NULL;
-  if (text) acc_item(r, text, strlen(text));
+static void acc_span(request_t *r, sioc__json_span_t v) {
+  if (v.n) acc_item(r, v.p, v.n);
   else acc_item(r, "null", 4);
-  free(text);
 }
 
 static void acc_room(request_t *r, const char *room) {
@@ -204,69 +202,71 @@ static void acc_room(request_t *r, const char *room) {
   sioc__sbuf_reset(&q);
 }
 
-static const char *json_str(const cJSON *o, const char *k) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  return cJSON_IsString(v) ? v->valuestring : NULL;
+/* One more server answered r; complete once all did. */
+static void answered(request_t *r) {
+  r->msg_count++;
+  if (r->numsub > 0 && r->msg_count >= r->numsub) request_finish(r, 0);
 }
 
-void sio__cluster_on_response(sio__redis_adapter_t *a, const char *msg, size_t len) {
+static void on_broadcast_answer(request_t *r, sioc__json_span_t res) {
+  int ok;
+  double type = sioc__json_number(sioc__json_get(res, "type"), &ok);
+  if (!ok) return;
+  if (type == SIO_REQ_BROADCAST_CLIENT_COUNT) {
+    double n = sioc__json_number(sioc__json_get(res, "clientCount"), &ok);
+    sio__bcast_ack_cluster_count(r->bcast, ok && n > 0 && n < 1e15 ? (size_t)n : 0);
+  } else if (type == SIO_REQ_BROADCAST_ACK) {
+    /* binary answers cannot be kept in the responses' JSON text: their
+     * placeholders stay, as for local clients */
+    sioc__json_span_t p = sioc__json_get(res, "packet");
+    sio__bcast_ack_cluster_answer(r->bcast, p.n ? p.p : "null", p.n ? p.n : 4);
+  }
+}
+
+int sio__cluster_on_response(sio__redis_adapter_t *a, const char *msg, size_t len) {
+  sioc__sbuf_t scratch;
+  sioc__sbuf_init(&scratch);
   sio__bins_t bins = {NULL, 0, 0};
-  cJSON *res = sio__wire_parse(msg, len, &bins);
-  const char *rid = res ? json_str(res, "requestId") : NULL;
+  sioc__json_span_t res, it;
+  size_t pos = 0;
+  int err = sio__wire_parse(msg, len, &scratch, &bins, &res);
+  char *rid = err ? NULL : sioc__json_strdup(sioc__json_get(res, "requestId"));
+  /* answers to other servers' requests pass by on the shared channel */
   request_t *r = rid ? request_by_id(a, rid) : NULL;
+  free(rid);
   if (!r) goto done;
-  const cJSON *type = cJSON_GetObjectItemCaseSensitive(res, "type");
   switch (r->type) {
-    case SIO_REQ_BROADCAST: {
-      if (!cJSON_IsNumber(type)) break;
-      if ((int)type->valuedouble == SIO_REQ_BROADCAST_CLIENT_COUNT) {
-        const cJSON *n = cJSON_GetObjectItemCaseSensitive(res, "clientCount");
-        sio__bcast_ack_cluster_count(r->bcast,
-            cJSON_IsNumber(n) && n->valuedouble > 0 && n->valuedouble < 1e15
-                ? (size_t)n->valuedouble : 0);
-      } else if ((int)type->valuedouble == SIO_REQ_BROADCAST_ACK) {
-        const cJSON *p = cJSON_GetObjectItemCaseSensitive(res, "packet");
-        /* binary answers cannot be kept in the responses' JSON text */
-        char *text = p ? cJSON_PrintUnformatted(p) : NULL;
-        sio__bcast_ack_cluster_answer(r->bcast, text ? text : "null", text ? strlen(text) : 4);
-        free(text);
-      }
+    case SIO_REQ_BROADCAST:
+      on_broadcast_answer(r, res);
       break;
-    }
     case SIO_REQ_REMOTE_FETCH:
     case SIO_REQ_SOCKETS: {
-      const cJSON *socks = cJSON_GetObjectItemCaseSensitive(res, "sockets");
-      r->msg_count++;
-      if (cJSON_IsArray(socks)) {
-        const cJSON *it;
-        cJSON_ArrayForEach(it, socks) acc_json(r, it);
-      }
-      if (r->numsub > 0 && r->msg_count >= r->numsub) request_finish(r, 0);
+      sioc__json_span_t socks = sioc__json_get(res, "sockets");
+      while (sioc__json_next(socks, &pos, &it)) acc_span(r, it);
+      answered(r);
       break;
     }
     case SIO_REQ_ALL_ROOMS: {
-      const cJSON *rooms = cJSON_GetObjectItemCaseSensitive(res, "rooms");
-      r->msg_count++;
-      if (cJSON_IsArray(rooms)) {
-        const cJSON *it;
-        cJSON_ArrayForEach(it, rooms) {
-          if (cJSON_IsString(it)) acc_room(r, it->valuestring);
-        }
+      sioc__json_span_t rooms = sioc__json_get(res, "rooms");
+      while (sioc__json_next(rooms, &pos, &it)) {
+        char *name = sioc__json_strdup(it);
+        if (name) acc_room(r, name);
+        free(name);
       }
-      if (r->numsub > 0 && r->msg_count >= r->numsub) request_finish(r, 0);
+      answered(r);
       break;
     }
-    case SIO_REQ_SERVER_SIDE_EMIT: {
-      acc_json(r, cJSON_GetObjectItemCaseSensitive(res, "data"));
+    case SIO_REQ_SERVER_SIDE_EMIT:
+      acc_span(r, sioc__json_get(res, "data"));
       if (r->numsub > 0 && (long)r->n_acc >= r->numsub) request_finish(r, 0);
       break;
-    }
     default:
       break;
   }
 done:
-  cJSON_Delete(res);
+  sioc__sbuf_reset(&scratch);
   sio__bins_free(&bins);
+  return err;
 }
 
 /* ---- publishing requests ------------------------------------------------------ */

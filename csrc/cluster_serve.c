@@ -7,9 +7,10 @@
  * client's answer).
  *
  * Invariants:
- *  - Nothing here trusts a message: a request that is malformed, of an
- *    unknown type or from ourselves (same uid) is dropped and changes
- *    nothing.
+ *  - Nothing here trusts a message: a request that is malformed or of an
+ *    unknown type is refused (SIOC_EPROTO, which the caller logs) and
+ *    changes nothing; one from ourselves (same uid) is ignored.  Requests
+ *    are read as spans of their text, never as trees.
  *  - Answers go to "<key>-response#<nsp>#", or to the requester's own
  *    "<key>-response#<nsp>#<uid>#" with publishOnSpecificResponseChannel
  *    (serverSideEmit answers always to the shared channel, as socket.io).
@@ -48,17 +49,18 @@ static void sockv_free(sockv_t *v) {
   free(v->items);
 }
 
-/* The request's opts {rooms, except} as a target. */
+/* A target read from a request. */
 typedef struct {
   sioc_target_t t;
   char **rooms, **except;
 } target_buf_t;
 
-static int target_from(const cJSON *opts, int flags, target_buf_t *tb) {
+static int target_of(sioc__json_span_t rooms, sioc__json_span_t except, int flags,
+                     target_buf_t *tb) {
   memset(tb, 0, sizeof(*tb));
   size_t nr = 0, ne = 0;
-  int err = sio__wire_strv(cJSON_GetObjectItemCaseSensitive(opts, "rooms"), &tb->rooms, &nr);
-  if (!err) err = sio__wire_strv(cJSON_GetObjectItemCaseSensitive(opts, "except"), &tb->except, &ne);
+  int err = sio__wire_strv(rooms, &tb->rooms, &nr);
+  if (!err) err = sio__wire_strv(except, &tb->except, &ne);
   if (err) {
     sio__wire_strv_free(tb->rooms, nr);
     return err;
@@ -71,14 +73,14 @@ static int target_from(const cJSON *opts, int flags, target_buf_t *tb) {
   return 0;
 }
 
+/* The request's opts {rooms, except} as a target. */
+static int target_from(sioc__json_span_t opts, int flags, target_buf_t *tb) {
+  return target_of(sioc__json_get(opts, "rooms"), sioc__json_get(opts, "except"), flags, tb);
+}
+
 static void target_free(target_buf_t *tb) {
   sio__wire_strv_free(tb->rooms, tb->t.n_rooms);
   sio__wire_strv_free(tb->except, tb->t.n_except);
-}
-
-static const char *json_str(const cJSON *o, const char *k) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 /* The channel answers to requester_uid go to. */
@@ -130,11 +132,12 @@ static void reply_fetch(sio__redis_adapter_t *a, const char *uid, const char *re
   sioc__sbuf_reset(&b);
 }
 
-static void serve_fetch(sio__redis_adapter_t *a, const char *uid, const char *rid,
-                        const cJSON *opts) {
+static int serve_fetch(sio__redis_adapter_t *a, const char *uid, const char *rid,
+                       sioc__json_span_t opts) {
   sioc_nsp_t *nsp = a->base.nsp;
   target_buf_t tb;
-  if (target_from(opts, 0, &tb) != 0) return;
+  int err = target_from(opts, 0, &tb);
+  if (err) return err;
   sockv_t v = {NULL, 0, 0};
   a->local->ops->apply(a->local, &tb.t, sockv_add, &v);
   target_free(&tb);
@@ -145,7 +148,7 @@ static void serve_fetch(sio__redis_adapter_t *a, const char *uid, const char *ri
       /* "<uid> <requestId>": everything the reply needs */
       sioc__sbuf_t token;
       sioc__sbuf_init(&token);
-      int err = sioc__sbuf_appends(&token, uid ? uid : "");
+      err = sioc__sbuf_appends(&token, uid ? uid : "");
       if (!err) err = sioc__sbuf_appendc(&token, ' ');
       if (!err) err = sioc__sbuf_appends(&token, rid);
       if (!err) err = sioc__sbuf_appendc(&token, '\0');
@@ -157,37 +160,36 @@ static void serve_fetch(sio__redis_adapter_t *a, const char *uid, const char *ri
     free(ids);
   }
   sockv_free(&v);
+  return ids ? err : SIOC_ENOMEM;
 }
 
 /* ---- socket ids (SOCKETS, an older request) and rooms ----------------------- */
 
-static void serve_sockets(sio__redis_adapter_t *a, const char *uid, const char *rid,
-                          cJSON *rooms) {
-  cJSON *o = cJSON_CreateObject();
-  if (!o) return;
-  if (rooms) cJSON_AddItemReferenceToObject(o, "rooms", rooms);
+static int serve_sockets(sio__redis_adapter_t *a, const char *uid, const char *rid,
+                         sioc__json_span_t rooms) {
   target_buf_t tb;
-  if (target_from(o, 0, &tb) == 0) {
-    sockv_t v = {NULL, 0, 0};
-    a->local->ops->apply(a->local, &tb.t, sockv_add, &v);
-    sioc__sbuf_t b;
-    sioc__sbuf_init(&b);
-    int err = answer_head(&b, rid);
-    if (!err) err = sioc__sbuf_appends(&b, ",\"sockets\":[");
-    for (size_t i = 0; !err && i < v.n; i++) {
-      if (i) err = sioc__sbuf_appendc(&b, ',');
-      if (!err) err = sioc__json_quote(&b, v.items[i]->id, strlen(v.items[i]->id));
-    }
-    if (!err) err = sioc__sbuf_appends(&b, "]}");
-    if (!err) publish_response(a, uid, b.data, b.len);
-    sioc__sbuf_reset(&b);
-    sockv_free(&v);
-    target_free(&tb);
+  sioc__json_span_t none = {NULL, 0};
+  int err = target_of(rooms, none, 0, &tb);
+  if (err) return err;
+  sockv_t v = {NULL, 0, 0};
+  a->local->ops->apply(a->local, &tb.t, sockv_add, &v);
+  sioc__sbuf_t b;
+  sioc__sbuf_init(&b);
+  err = answer_head(&b, rid);
+  if (!err) err = sioc__sbuf_appends(&b, ",\"sockets\":[");
+  for (size_t i = 0; !err && i < v.n; i++) {
+    if (i) err = sioc__sbuf_appendc(&b, ',');
+    if (!err) err = sioc__json_quote(&b, v.items[i]->id, strlen(v.items[i]->id));
   }
-  cJSON_Delete(o);
+  if (!err) err = sioc__sbuf_appends(&b, "]}");
+  if (!err) publish_response(a, uid, b.data, b.len);
+  sioc__sbuf_reset(&b);
+  sockv_free(&v);
+  target_free(&tb);
+  return 0;
 }
 
-static void serve_all_rooms(sio__redis_adapter_t *a, const char *uid, const char *rid) {
+static int serve_all_rooms(sio__redis_adapter_t *a, const char *uid, const char *rid) {
   sioc__sbuf_t b;
   sioc__sbuf_init(&b);
   int err = answer_head(&b, rid);
@@ -196,23 +198,25 @@ static void serve_all_rooms(sio__redis_adapter_t *a, const char *uid, const char
   if (!err) err = sioc__sbuf_appendc(&b, '}');
   if (!err) publish_response(a, uid, b.data, b.len);
   sioc__sbuf_reset(&b);
+  return 0;
 }
 
 /* ---- socketsJoin / socketsLeave / disconnectSockets --------------------------- */
 
-static void serve_rooms_op(sio__redis_adapter_t *a, int type, const cJSON *req,
-                           const char *uid, const char *rid) {
-  const cJSON *opts = cJSON_GetObjectItemCaseSensitive(req, "opts");
-  if (cJSON_IsObject(opts)) {
+static int serve_rooms_op(sio__redis_adapter_t *a, int type, sioc__json_span_t req,
+                          const char *uid, const char *rid) {
+  sioc__json_span_t opts = sioc__json_get(req, "opts");
+  int close = sioc__json_is_true(sioc__json_get(req, "close"));
+  if (sioc__json_kind(opts) == SIOC_JSON_OBJECT) {
     target_buf_t tb;
-    if (target_from(opts, 0, &tb) != 0) return;
+    int err = target_from(opts, 0, &tb);
+    if (err) return err;
     if (type == SIO_REQ_REMOTE_DISCONNECT) {
-      a->local->ops->disconnect_sockets(a->local, &tb.t,
-          cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "close")));
+      a->local->ops->disconnect_sockets(a->local, &tb.t, close);
     } else {
       char **rooms = NULL;
       size_t n = 0;
-      if (sio__wire_strv(cJSON_GetObjectItemCaseSensitive(req, "rooms"), &rooms, &n) == 0) {
+      if (!(err = sio__wire_strv(sioc__json_get(req, "rooms"), &rooms, &n))) {
         if (type == SIO_REQ_REMOTE_JOIN)
           a->local->ops->sockets_join(a->local, &tb.t, (const char *const *)rooms, n);
         else
@@ -221,35 +225,37 @@ static void serve_rooms_op(sio__redis_adapter_t *a, int type, const cJSON *req,
       }
     }
     target_free(&tb);
-    return;
+    return err;
   }
   /* the older single-socket form: {sid, room | close}, answered */
-  const char *sid = json_str(req, "sid");
+  char *sid = sioc__json_strdup(sioc__json_get(req, "sid"));
+  char *room = sioc__json_strdup(sioc__json_get(req, "room"));
   sioc_socket_t *s = sid ? sioc_nsp_socket(a->base.nsp, sid) : NULL;
-  if (!s) return;
-  const char *room = json_str(req, "room");
-  if (type == SIO_REQ_REMOTE_JOIN && room) sioc_socket_join(s, room);
-  else if (type == SIO_REQ_REMOTE_LEAVE && room) sioc_socket_leave(s, room);
-  else if (type == SIO_REQ_REMOTE_DISCONNECT)
-    sioc_socket_disconnect(s, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "close")));
-  if (!rid) return;
-  sioc__sbuf_t b;
-  sioc__sbuf_init(&b);
-  if (answer_head(&b, rid) == 0 && sioc__sbuf_appendc(&b, '}') == 0)
-    publish_response(a, uid, b.data, b.len);
-  sioc__sbuf_reset(&b);
+  if (s) {
+    if (type == SIO_REQ_REMOTE_JOIN && room) sioc_socket_join(s, room);
+    else if (type == SIO_REQ_REMOTE_LEAVE && room) sioc_socket_leave(s, room);
+    else if (type == SIO_REQ_REMOTE_DISCONNECT) sioc_socket_disconnect(s, close);
+    sioc__sbuf_t b;
+    sioc__sbuf_init(&b);
+    if (rid && answer_head(&b, rid) == 0 && sioc__sbuf_appendc(&b, '}') == 0)
+      publish_response(a, uid, b.data, b.len);
+    sioc__sbuf_reset(&b);
+  }
+  int err = sid ? 0 : SIOC_EPROTO;
+  free(sid);
+  free(room);
+  return err;
 }
 
 /* ---- serverSideEmit ------------------------------------------------------------- */
 
-static void serve_server_side(sio__redis_adapter_t *a, const cJSON *req, const char *rid) {
+static int serve_server_side(sio__redis_adapter_t *a, sioc__json_span_t req,
+                             const char *rid) {
   sioc_nsp_t *nsp = a->base.nsp;
-  const cJSON *data = cJSON_GetObjectItemCaseSensitive(req, "data");
-  if (!cJSON_IsArray(data) || !nsp->on_server_side) return;
-  char *text = cJSON_PrintUnformatted(data);
-  if (!text) return;
-  nsp->on_server_side(nsp, text, strlen(text), rid, nsp->on_server_side_data);
-  free(text);
+  sioc__json_span_t data = sioc__json_get(req, "data");
+  if (sioc__json_kind(data) != SIOC_JSON_ARRAY) return SIOC_EPROTO;
+  if (nsp->on_server_side) nsp->on_server_side(nsp, data.p, data.n, rid, nsp->on_server_side_data);
+  return 0;
 }
 
 /* ---- broadcasts with acks ------------------------------------------------------- */
@@ -314,28 +320,32 @@ static remote_ack_t *remote_ack_new(sio__redis_adapter_t *a, const char *uid,
   return r;
 }
 
-static void serve_broadcast_ack(sio__redis_adapter_t *a, const cJSON *req,
-                                const sio__bins_t *bins, const char *uid,
-                                const char *rid) {
-  const cJSON *packet = cJSON_GetObjectItemCaseSensitive(req, "packet");
-  const cJSON *opts = cJSON_GetObjectItemCaseSensitive(req, "opts");
-  if (strlen(rid) >= sizeof(((remote_ack_t *)0)->request_id) || !cJSON_IsObject(packet))
-    return;
+static int serve_broadcast_ack(sio__redis_adapter_t *a, sioc__json_span_t req,
+                               const sio__bins_t *bins, const char *uid,
+                               const char *rid) {
+  sioc__json_span_t packet = sioc__json_get(req, "packet");
+  sioc__json_span_t opts = sioc__json_get(req, "opts");
+  if (strlen(rid) >= sizeof(((remote_ack_t *)0)->request_id) ||
+      sioc__json_kind(packet) != SIOC_JSON_OBJECT)
+    return SIOC_EPROTO;
   char *event = NULL;
   sioc__sbuf_t args;
   sioc__sbuf_init(&args);
-  if (sio__wire_packet_split(packet, &event, &args) != 0) return;
-  const cJSON *flags = cJSON_GetObjectItemCaseSensitive(opts, "flags");
-  const cJSON *tmo = cJSON_GetObjectItemCaseSensitive(flags, "timeout");
-  uint32_t timeout = cJSON_IsNumber(tmo) && tmo->valuedouble >= 1 &&
-                             tmo->valuedouble < 4294967295.0
-                         ? (uint32_t)tmo->valuedouble
-                         : a->c->requests_timeout_ms;
-  int fl = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(flags, "volatile")) ? SIOC_BCAST_VOLATILE : 0;
+  int err = sio__wire_packet_split(packet, &event, &args);
+  if (err) return err;
+  /* The clients' ack timeout: the requester's, which forgets the request
+   * after it (socket.io keeps such acks until the client answers). */
+  sioc__json_span_t flags = sioc__json_get(opts, "flags");
+  int ok;
+  double tmo = sioc__json_number(sioc__json_get(flags, "timeout"), &ok);
+  uint32_t timeout = ok && tmo >= 1 && tmo < 4294967295.0 ? (uint32_t)tmo
+                                                           : a->c->requests_timeout_ms;
+  int fl = sioc__json_is_true(sioc__json_get(flags, "volatile")) ? SIOC_BCAST_VOLATILE : 0;
   target_buf_t tb;
   remote_ack_t *r = NULL;
-  if (target_from(opts, fl, &tb) != 0) goto done;
+  if ((err = target_from(opts, fl, &tb))) goto done;
   if (!(r = remote_ack_new(a, uid, rid))) {
+    err = SIOC_ENOMEM;
     target_free(&tb);
     goto done;
   }
@@ -353,12 +363,12 @@ static void serve_broadcast_ack(sio__redis_adapter_t *a, const cJSON *req,
   /* JSON, as socket.io sends it: {type: 8, requestId, clientCount} */
   sioc__sbuf_t b;
   sioc__sbuf_init(&b);
-  int err = sioc__sbuf_appends(&b, "{\"type\":8,\"requestId\":");
-  if (!err) err = sioc__json_quote(&b, rid, strlen(rid));
-  if (!err) err = sioc__sbuf_appends(&b, ",\"clientCount\":");
-  if (!err) err = sioc__sbuf_append_u64(&b, count);
-  if (!err) err = sioc__sbuf_appendc(&b, '}');
-  if (!err) sio__redis_link_publish(a->c->link, r->channel, b.data, b.len);
+  int perr = sioc__sbuf_appends(&b, "{\"type\":8,\"requestId\":");
+  if (!perr) perr = sioc__json_quote(&b, rid, strlen(rid));
+  if (!perr) perr = sioc__sbuf_appends(&b, ",\"clientCount\":");
+  if (!perr) perr = sioc__sbuf_append_u64(&b, count);
+  if (!perr) perr = sioc__sbuf_appendc(&b, '}');
+  if (!perr) sio__redis_link_publish(a->c->link, r->channel, b.data, b.len);
   sioc__sbuf_reset(&b);
   remote_ack_unref(r);
   sockv_free(&v);
@@ -366,50 +376,55 @@ static void serve_broadcast_ack(sio__redis_adapter_t *a, const cJSON *req,
 done:
   free(event);
   sioc__sbuf_reset(&args);
+  return err;
 }
 
 /* ---- dispatch --------------------------------------------------------------------- */
 
-void sio__cluster_on_request(sio__redis_adapter_t *a, const char *msg, size_t len) {
+int sio__cluster_on_request(sio__redis_adapter_t *a, const char *msg, size_t len) {
+  sioc__sbuf_t scratch;
+  sioc__sbuf_init(&scratch);
   sio__bins_t bins = {NULL, 0, 0};
-  cJSON *req = sio__wire_parse(msg, len, &bins);
-  if (!req) {
-    sio__bins_free(&bins);
-    return;   /* malformed: ignored, as socket.io does */
-  }
-  const cJSON *type = cJSON_GetObjectItemCaseSensitive(req, "type");
-  const char *uid = json_str(req, "uid");
-  const char *rid = json_str(req, "requestId");
-  int own = uid && strcmp(uid, a->c->uid) == 0;
-  if (!cJSON_IsNumber(type) || own) goto done;
-  int t = (int)type->valuedouble;
-  switch (t) {
+  sioc__json_span_t req;
+  char *uid = NULL, *rid = NULL;
+  int err = sio__wire_parse(msg, len, &scratch, &bins, &req), ok;
+  if (err) goto done;
+  double type = sioc__json_number(sioc__json_get(req, "type"), &ok);
+  uid = sioc__json_strdup(sioc__json_get(req, "uid"));
+  rid = sioc__json_strdup(sioc__json_get(req, "requestId"));
+  if (uid && strcmp(uid, a->c->uid) == 0) goto done;   /* our own */
+  err = SIOC_EPROTO;   /* unless it is a request we know, and complete */
+  if (!ok) goto done;
+  switch ((int)type) {
     case SIO_REQ_SOCKETS:
-      if (rid) serve_sockets(a, uid, rid, cJSON_GetObjectItemCaseSensitive(req, "rooms"));
+      if (rid) err = serve_sockets(a, uid, rid, sioc__json_get(req, "rooms"));
       break;
     case SIO_REQ_ALL_ROOMS:
-      if (rid) serve_all_rooms(a, uid, rid);
+      if (rid) err = serve_all_rooms(a, uid, rid);
       break;
     case SIO_REQ_REMOTE_JOIN:
     case SIO_REQ_REMOTE_LEAVE:
     case SIO_REQ_REMOTE_DISCONNECT:
-      serve_rooms_op(a, t, req, uid, rid);
+      err = serve_rooms_op(a, (int)type, req, uid, rid);
       break;
     case SIO_REQ_REMOTE_FETCH:
-      if (rid) serve_fetch(a, uid, rid, cJSON_GetObjectItemCaseSensitive(req, "opts"));
+      if (rid) err = serve_fetch(a, uid, rid, sioc__json_get(req, "opts"));
       break;
     case SIO_REQ_SERVER_SIDE_EMIT:
-      serve_server_side(a, req, rid);
+      err = serve_server_side(a, req, rid);
       break;
     case SIO_REQ_BROADCAST:
-      if (rid) serve_broadcast_ack(a, req, &bins, uid, rid);
+      if (rid) err = serve_broadcast_ack(a, req, &bins, uid, rid);
       break;
     default:
       break;
   }
 done:
-  cJSON_Delete(req);
+  free(uid);
+  free(rid);
+  sioc__sbuf_reset(&scratch);
   sio__bins_free(&bins);
+  return err;
 }
 
 /* ---- public API --------------------------------------------------------------- */

@@ -11,6 +11,11 @@
  *    is the one timer (connect timeout, then backoff delay).  A closing
  *    link is freed when both are gone, never before: hiredis may still
  *    call us from a context it has not freed yet.
+ *  - A context is let go of at once (redisAsyncFree, never a graceful
+ *    disconnect that waits for replies a dead Redis never sends), so a
+ *    reconnection or a close never waits for Redis.
+ *  - What we hold is bounded: commands waiting for Redis by
+ *    max_buffered_bytes, the message being read by max_message_bytes.
  *  - Command callbacks carry a token (NUMSUB) or the link itself, never a
  *    pointer the owner may free: a late reply finds nothing to touch.
  */
@@ -38,6 +43,7 @@ struct sio__redis_link_s {
   char *url;                     /* for log lines, without the password */
   /* how */
   uint32_t delay_min_ms, delay_max_ms, delay_ms;
+  size_t max_message_bytes, max_buffered_bytes;
   sioc_log_cb log;
   void *log_data;
   /* state */
@@ -50,25 +56,57 @@ struct sio__redis_link_s {
   uv_timer_t *retry;             /* connect timeout / backoff delay */
   int dropping;                  /* in drop_both(): hiredis may call back */
   int closing;
+  /* what we refused */
+  int stalled;                   /* commands refused: Redis does not read */
+  size_t stalled_refused;
+  int refused_logged;            /* refused messages: last line at */
+  uint64_t refused_at;
+  size_t refused_n;              /* since then */
 };
 
 /* ---- logging -------------------------------------------------------------- */
 
-static void vlog(const sio__redis_link_t *l, const char *fmt, va_list ap) {
+static void link_log(const sio__redis_link_t *l, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void link_log(const sio__redis_link_t *l, int level, const char *fmt, ...) {
   char line[512];
+  va_list ap;
+  va_start(ap, fmt);
   vsnprintf(line, sizeof(line), fmt, ap);
-  if (l->log) l->log(line, l->log_data);
+  va_end(ap);
+  if (l->log) l->log(level, line, l->log_data);
   else fprintf(stderr, "sioc: redis adapter: %s\n", line);
 }
 
-void sio__redis_link_log(const sio__redis_link_t *l, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vlog(l, fmt, ap);
-  va_end(ap);
+const char *sio__redis_link_url(const sio__redis_link_t *l) { return l->url; }
+
+/* Up to cap - 1 characters of s, with anything but printable ASCII as '?'
+ * (what others publish must not forge log lines). */
+static const char *printable(char *dst, size_t cap, const char *s) {
+  size_t i = 0;
+  for (; s[i] && i + 1 < cap; i++)
+    dst[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+  dst[i] = '\0';
+  return dst;
 }
 
-const char *sio__redis_link_url(const sio__redis_link_t *l) { return l->url; }
+void sio__redis_link_refused(sio__redis_link_t *l, const char *channel, const char *why) {
+  uint64_t now = uv_now(l->loop);
+  l->refused_n++;
+  if (l->refused_logged && now - l->refused_at < 60000) return;
+  char ch[160];
+  printable(ch, sizeof(ch), channel);
+  if (l->refused_n > 1)
+    link_log(l, SIOC_LOG_WARNING,
+             "dropped %zu messages on the cluster's channels in the last minute, "
+             "the last on %s: %s", l->refused_n, ch, why);
+  else
+    link_log(l, SIOC_LOG_WARNING, "dropped a message on %s: %s", ch, why);
+  l->refused_logged = 1;
+  l->refused_at = now;
+  l->refused_n = 0;
+}
 
 int sio__redis_link_up(const sio__redis_link_t *l) { return l && l->state == LINK_UP; }
 
@@ -84,10 +122,15 @@ typedef struct {
   int events;
 } redis_ev_t;
 
+static void check_input(redisAsyncContext *ac);
+
 static void ev_on_poll(uv_poll_t *h, int status, int events) {
   redis_ev_t *e = h->data;
   int ev = status < 0 ? e->events : events;
-  if (e->ac && (ev & UV_READABLE)) redisAsyncHandleRead(e->ac);
+  if (e->ac && (ev & UV_READABLE)) {
+    redisAsyncHandleRead(e->ac);
+    if (e->ac) check_input(e->ac);
+  }
   if (e->ac && (ev & UV_WRITABLE)) redisAsyncHandleWrite(e->ac);
 }
 
@@ -178,7 +221,7 @@ static int start_retry_timer(sio__redis_link_t *l, uint64_t ms) {
 static void schedule_retry(sio__redis_link_t *l) {
   if (l->closing) return;
   if (start_retry_timer(l, l->delay_ms) != 0) {
-    sio__redis_link_log(l, "out of memory: no reconnection to %s", l->url);
+    link_log(l, SIOC_LOG_WARNING, "out of memory: no reconnection to %s", l->url);
     return;
   }
   l->delay_ms = l->delay_ms * 2 > l->delay_max_ms ? l->delay_max_ms : l->delay_ms * 2;
@@ -193,15 +236,22 @@ static void after_links_gone(sio__redis_link_t *l) {
   else schedule_retry(l);
 }
 
-/* Lets go of one context.  A connected one is disconnected (its disconnect
- * callback, which finds it no longer ours, counts it gone); one still
- * connecting is freed now, without callback. */
+/* Lets go of one context, now: what waits to be written is written as far
+ * as the socket takes it (a last broadcast before a close), then the
+ * context is freed; pending command callbacks run with no reply.  (Not
+ * redisAsyncDisconnect: it waits for every pending reply, forever if
+ * Redis stopped answering.)  A connected context is counted gone by its
+ * disconnect callback, which finds it no longer ours (hiredis defers the
+ * free when we are inside one of its callbacks); one still connecting is
+ * freed without callback. */
 static void drop_context(sio__redis_link_t *l, redisAsyncContext **pp, int connected) {
   redisAsyncContext *ac = *pp;
   if (!ac) return;
   *pp = NULL;
   if (connected) {
-    redisAsyncDisconnect(ac);
+    int done;
+    redisBufferWrite(&ac->c, &done);
+    redisAsyncFree(ac);
   } else {
     ac->onDisconnect = NULL;
     redisAsyncFree(ac);
@@ -225,11 +275,13 @@ static void link_lost(sio__redis_link_t *l, const char *why) {
   if (!l->closing && !l->logged_down) {
     l->logged_down = 1;
     if (was == LINK_UP)
-      sio__redis_link_log(l, "connection to %s lost (%s); local delivery continues, "
-                             "reconnecting with backoff", l->url, why);
+      link_log(l, SIOC_LOG_WARNING,
+               "connection to %s lost (%s); local delivery continues, "
+               "reconnecting with backoff", l->url, why);
     else
-      sio__redis_link_log(l, "cannot connect to %s (%s); local delivery continues, "
-                             "retrying with backoff", l->url, why);
+      link_log(l, SIOC_LOG_WARNING,
+               "cannot connect to %s (%s); local delivery continues, "
+               "retrying with backoff", l->url, why);
   }
   drop_both(l);
   after_links_gone(l);
@@ -240,8 +292,10 @@ static void maybe_up(sio__redis_link_t *l) {
   l->state = LINK_UP;
   if (l->retry) uv_timer_stop(l->retry);   /* the connect timeout */
   l->delay_ms = l->delay_min_ms;
-  if (l->ever_up) sio__redis_link_log(l, "reconnected to %s; subscriptions restored", l->url);
-  else sio__redis_link_log(l, "connected to %s", l->url);
+  if (l->ever_up)
+    link_log(l, SIOC_LOG_INFO, "reconnected to %s; subscriptions restored", l->url);
+  else
+    link_log(l, SIOC_LOG_INFO, "connected to %s", l->url);
   l->ever_up = 1;
   l->logged_down = 0;
 }
@@ -292,7 +346,8 @@ static void on_disconnect(const redisAsyncContext *ac, int status) {
 static void on_auth_reply(redisAsyncContext *ac, void *reply, void *privdata) {
   redisReply *r = reply;
   sio__redis_link_t *l = ac->data;
-  if (r && r->type == REDIS_REPLY_ERROR) sio__redis_link_log(l, "%s answered: %s", l->url, r->str);
+  if (r && r->type == REDIS_REPLY_ERROR)
+    link_log(l, SIOC_LOG_WARNING, "%s answered: %s", l->url, r->str);
 }
 
 static redisAsyncContext *open_context(sio__redis_link_t *l) {
@@ -339,11 +394,27 @@ static void connect_links(sio__redis_link_t *l) {
 
 /* ---- incoming -------------------------------------------------------------- */
 
+/* hiredis keeps the reply it is reading whole in its reader buffer: a
+ * message still arriving past max_message_bytes (plus room for the
+ * channel name and framing) can only be skipped by dropping the
+ * connection. */
+static void check_input(redisAsyncContext *ac) {
+  sio__redis_link_t *l = ac->data;
+  redisReader *r = ac->c.reader;
+  if (l->closing || ac != l->sub || !r || r->len - r->pos <= l->max_message_bytes + 65536)
+    return;
+  char why[160];
+  snprintf(why, sizeof(why), "a message longer than max_message_bytes (%zu) was arriving",
+           l->max_message_bytes);
+  link_lost(l, why);
+}
+
 static void on_sub_reply(redisAsyncContext *ac, void *reply, void *privdata) {
   sio__redis_link_t *l = ac->data;
   redisReply *r = reply;
   if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 3) {
-    if (r && r->type == REDIS_REPLY_ERROR) sio__redis_link_log(l, "%s: %s", l->url, r->str);
+    if (r && r->type == REDIS_REPLY_ERROR)
+      link_log(l, SIOC_LOG_WARNING, "%s: %s", l->url, r->str);
     return;
   }
   const char *type = r->element[0]->str;
@@ -359,6 +430,13 @@ static void on_sub_reply(redisAsyncContext *ac, void *reply, void *privdata) {
     return;   /* (p)subscribe confirmations */
   }
   if (!ch->str || !payload->str || (pattern && !pattern->str)) return;
+  if (payload->len > l->max_message_bytes) {
+    char why[128];
+    snprintf(why, sizeof(why), "%zu bytes, more than max_message_bytes (%zu)",
+             payload->len, l->max_message_bytes);
+    sio__redis_link_refused(l, ch->str, why);
+    return;
+  }
   l->ev.on_message(l->owner, pattern ? pattern->str : NULL, ch->str, payload->str,
                    payload->len);
 }
@@ -375,13 +453,45 @@ static void on_numsub_reply(redisAsyncContext *ac, void *reply, void *privdata) 
 
 /* ---- commands -------------------------------------------------------------- */
 
+/* Queues a command on ac, unless max_buffered_bytes already wait there
+ * that the socket does not take: a Redis that stops reading must not grow
+ * our memory.  The first refusal of a stall is logged, and its end. */
+static int queue(sio__redis_link_t *l, redisAsyncContext *ac, redisCallbackFn *fn,
+                 void *privdata, int argc, const char **argv, const size_t *lens) {
+  size_t waiting = ac->c.obuf ? sdslen(ac->c.obuf) : 0;
+  if (waiting >= l->max_buffered_bytes) {
+    /* A burst within one loop turn is no stall: write what the socket
+     * takes now (a plain write, no callback runs), then look again. */
+    int done;
+    redisBufferWrite(&ac->c, &done);
+    waiting = ac->c.obuf ? sdslen(ac->c.obuf) : 0;
+  }
+  if (waiting >= l->max_buffered_bytes) {
+    if (!l->stalled)
+      link_log(l, SIOC_LOG_WARNING,
+               "%s does not read what this server sends (%zu bytes wait): dropping "
+               "what it publishes until it reads again (max_buffered_bytes)",
+               l->url, waiting);
+    l->stalled = 1;
+    l->stalled_refused++;
+    return SIOC_ELIMIT;
+  }
+  if (l->stalled && waiting == 0) {   /* all written: Redis reads again */
+    link_log(l, SIOC_LOG_INFO, "%s reads again; %zu commands were dropped meanwhile",
+             l->url, l->stalled_refused);
+    l->stalled = 0;
+    l->stalled_refused = 0;
+  }
+  return redisAsyncCommandArgv(ac, fn, privdata, argc, argv, lens) == REDIS_OK ? 0
+                                                                              : SIOC_ENOMEM;
+}
+
 int sio__redis_link_publish(sio__redis_link_t *l, const char *channel,
                             const char *msg, size_t len) {
   if (!sio__redis_link_up(l)) return SIOC_ECLOSED;
   const char *argv[3] = {"PUBLISH", channel, msg};
   size_t lens[3] = {7, strlen(channel), len};
-  return redisAsyncCommandArgv(l->pub, NULL, NULL, 3, argv, lens) == REDIS_OK ? 0
-                                                                               : SIOC_ENOMEM;
+  return queue(l, l->pub, NULL, NULL, 3, argv, lens);
 }
 
 int sio__redis_link_subscribe(sio__redis_link_t *l, const char *verb,
@@ -389,19 +499,14 @@ int sio__redis_link_subscribe(sio__redis_link_t *l, const char *verb,
   if (!l || !l->sub) return SIOC_ECLOSED;
   const char *argv[2] = {verb, channel};
   size_t lens[2] = {strlen(verb), strlen(channel)};
-  return redisAsyncCommandArgv(l->sub, on_sub_reply, NULL, 2, argv, lens) == REDIS_OK
-             ? 0
-             : SIOC_ENOMEM;
+  return queue(l, l->sub, on_sub_reply, NULL, 2, argv, lens);
 }
 
 int sio__redis_link_numsub(sio__redis_link_t *l, const char *channel, uint64_t token) {
   if (!sio__redis_link_up(l)) return SIOC_ECLOSED;
   const char *argv[3] = {"PUBSUB", "NUMSUB", channel};
   size_t lens[3] = {6, 6, strlen(channel)};
-  return redisAsyncCommandArgv(l->pub, on_numsub_reply, (void *)(uintptr_t)token, 3, argv,
-                               lens) == REDIS_OK
-             ? 0
-             : SIOC_ENOMEM;
+  return queue(l, l->pub, on_numsub_reply, (void *)(uintptr_t)token, 3, argv, lens);
 }
 
 /* ---- creation -------------------------------------------------------------- */
@@ -479,6 +584,10 @@ int sio__redis_link_new(uv_loop_t *loop, const sioc_redis_options_t *opts,
   l->delay_max_ms = opts->reconnect_delay_max_ms ? opts->reconnect_delay_max_ms : 5000;
   if (l->delay_max_ms < l->delay_min_ms) l->delay_max_ms = l->delay_min_ms;
   l->delay_ms = l->delay_min_ms;
+  l->max_message_bytes = opts->max_message_bytes ? opts->max_message_bytes
+                                                 : SIO_REDIS_MAX_BYTES_DEFAULT;
+  l->max_buffered_bytes = opts->max_buffered_bytes ? opts->max_buffered_bytes
+                                                   : SIO_REDIS_MAX_BYTES_DEFAULT;
   l->log = opts->log;
   l->log_data = opts->log_data;
   *out = l;

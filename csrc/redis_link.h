@@ -6,7 +6,12 @@
  * SIO_REDIS_CONNECT_TIMEOUT_MS, and after any failure drops both
  * connections and makes both again after a backoff delay (doubling from
  * reconnect_delay_ms to reconnect_delay_max_ms).  It logs each state
- * change once (not each retry).
+ * change once (not each retry).  It bounds what it holds: a command is
+ * refused while max_buffered_bytes wait to be written to Redis (a Redis
+ * that stops reading must not grow our memory), a message longer than
+ * max_message_bytes is dropped, and one still arriving past that length
+ * resets the subscriber connection (hiredis holds a message whole: that is
+ * the only way to skip it).
  *
  * Ownership: the owner (the cluster, adapter_redis.c) makes the link with
  * sio__redis_link_new() and lets go of it with sio__redis_link_close(); the
@@ -30,14 +35,18 @@
  * would keep us connecting forever. */
 #define SIO_REDIS_CONNECT_TIMEOUT_MS 5000
 
+/* max_message_bytes and max_buffered_bytes when the options say 0. */
+#define SIO_REDIS_MAX_BYTES_DEFAULT ((size_t)16 << 20)
+
 typedef struct sio__redis_link_s sio__redis_link_t;
 
 typedef struct {
   /* New connections exist (not yet connected): the owner queues its
    * SUBSCRIBE commands now, so that they are in place when the link is up. */
   void (*on_connecting)(void *owner);
-  /* A message on `sub`: pattern is the PSUBSCRIBE pattern that matched, or
-   * NULL for a SUBSCRIBE'd channel.  Strings are valid during the call. */
+  /* A message on `sub` (at most max_message_bytes): pattern is the
+   * PSUBSCRIBE pattern that matched, or NULL for a SUBSCRIBE'd channel.
+   * Strings are valid during the call. */
   void (*on_message)(void *owner, const char *pattern, const char *channel,
                      const char *payload, size_t len);
   /* The answer to sio__redis_link_numsub(token): the number of subscribers,
@@ -61,25 +70,26 @@ void sio__redis_link_close(sio__redis_link_t *l);
 int sio__redis_link_up(const sio__redis_link_t *l);
 
 /* PUBLISH on `pub`.  0 (queued), SIOC_ECLOSED (the link is down: nobody
- * hears us during an outage). */
+ * hears us during an outage), SIOC_ELIMIT (max_buffered_bytes wait for
+ * Redis already; the first refusal of a stall is logged). */
 int sio__redis_link_publish(sio__redis_link_t *l, const char *channel,
                             const char *msg, size_t len);
 
 /* verb ("SUBSCRIBE", "UNSUBSCRIBE", "PSUBSCRIBE", "PUNSUBSCRIBE") channel
  * on `sub` while a sub connection exists (connecting or up); nothing
- * otherwise (on_connecting asks again).  0 or SIOC_ECLOSED. */
+ * otherwise (on_connecting asks again).  0, SIOC_ECLOSED, SIOC_ELIMIT. */
 int sio__redis_link_subscribe(sio__redis_link_t *l, const char *verb,
                               const char *channel);
 
 /* PUBSUB NUMSUB channel on `pub`; on_numsub(token) answers, also on
- * failure, unless this returns an error (SIOC_ECLOSED). */
+ * failure, unless this returns an error (SIOC_ECLOSED, SIOC_ELIMIT). */
 int sio__redis_link_numsub(sio__redis_link_t *l, const char *channel,
                            uint64_t token);
 
-/* A line through the link's log callback (or stderr), as for its own state
- * changes: "sioc: redis adapter: <line>". */
-void sio__redis_link_log(const sio__redis_link_t *l, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* A message on `channel` was dropped because of `why`: one log line (a
+ * warning, through the log callback or on stderr, as the link's own state
+ * changes), then at most one a minute, with the number dropped meanwhile. */
+void sio__redis_link_refused(sio__redis_link_t *l, const char *channel, const char *why);
 
 /* "redis://host:port" (never the password), for log lines. */
 const char *sio__redis_link_url(const sio__redis_link_t *l);

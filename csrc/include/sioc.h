@@ -446,10 +446,21 @@ SIOC_EXTERN sioc_socket_t *sioc_nsp_socket(const sioc_nsp_t *nsp,
  * and resubscribes; cluster requests issued meanwhile fail with
  * SIOC_ETIMEDOUT after requests_timeout_ms.
  *
+ * What other processes publish on the cluster's channels is never trusted:
+ * a malformed message, or one of an unknown kind, is dropped with a log
+ * line (at most one a minute, with the count) and costs memory in
+ * proportion to its size only.
+ *
  * Behind a load balancer, clients that use HTTP long-polling must always
  * reach the same process (sticky sessions): a session lives in one process.
  */
-typedef void (*sioc_log_cb)(const char *line, void *user_data);
+/* A log line of the adapter (without a prefix or newline): a state change
+ * of the connection to Redis (SIOC_LOG_INFO when it comes up,
+ * SIOC_LOG_WARNING when it is lost or refused), or something dropped
+ * (SIOC_LOG_WARNING).  Without a callback lines go to stderr, prefixed
+ * with "sioc: redis adapter: ". */
+typedef enum { SIOC_LOG_INFO = 0, SIOC_LOG_WARNING = 1 } sioc_log_level_t;
+typedef void (*sioc_log_cb)(int level, const char *line, void *user_data);
 
 typedef struct {
   /* redis://[[user]:password@]host[:port][/db]; default port 6379 */
@@ -459,6 +470,14 @@ typedef struct {
   int publish_on_specific_response_channel; /* 0: "<key>-response#<nsp>#" */
   uint32_t reconnect_delay_ms;        /* 100: first retry */
   uint32_t reconnect_delay_max_ms;    /* 5000 */
+  /* 16 MiB: a message on the cluster's channels longer than this is
+   * dropped (logged); one still arriving past it resets the subscriber
+   * connection, the only way to skip it without holding it in memory. */
+  size_t max_message_bytes;
+  /* 16 MiB: commands waiting to be written to a Redis that does not read
+   * them; past it, what this server publishes is dropped (logged) until
+   * Redis reads again. */
+  size_t max_buffered_bytes;
   sioc_log_cb log;                    /* NULL: a line on stderr */
   void *log_data;
 } sioc_redis_options_t;

@@ -1308,9 +1308,10 @@ static bcast_token_t *cluster_token(addon_t *a, napi_env env, napi_value v) {
   return bt;
 }
 
-/* useRedis(srv, url, key, requestsTimeoutMs, publishOnSpecificResponseChannel) */
+/* useRedis(srv, url, key, requestsTimeoutMs, publishOnSpecificResponseChannel,
+ *          maxMessageBytes, maxBufferedBytes) */
 static napi_value js_use_redis(napi_env env, napi_callback_info info) {
-  ARGS(5);
+  ARGS(7);
   nserver_t *srv = get_server(env, argv[0]);
   if (!srv || !srv->server) return num(env, SIOC_ECLOSED);
   char *url = get_string(env, argv[1], NULL);
@@ -1327,6 +1328,11 @@ static napi_value js_use_redis(napi_env env, napi_callback_info info) {
   bool specific = false;
   napi_get_value_bool(env, argv[4], &specific);
   o.publish_on_specific_response_channel = specific;
+  int64_t max_message = 0, max_buffered = 0;
+  napi_get_value_int64(env, argv[5], &max_message);
+  napi_get_value_int64(env, argv[6], &max_buffered);
+  if (max_message > 0) o.max_message_bytes = (size_t)max_message;
+  if (max_buffered > 0) o.max_buffered_bytes = (size_t)max_buffered;
   int r = sioc_server_use_redis(srv->server, &o);
   free(url);
   free(key);

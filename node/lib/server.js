@@ -120,10 +120,10 @@ binding.init({
 const kRedis = Symbol('sioc.redisAdapter');
 
 /**
- * createRedisAdapter(url, { key, requestsTimeout, publishOnSpecificResponseChannel }):
- * the value of the `adapter` option that makes a server a member of the
- * cluster of `url`, in @socket.io/redis-adapter 8.x's wire format (the
- * adapter itself is the C core's).
+ * createRedisAdapter(url, { key, requestsTimeout, publishOnSpecificResponseChannel,
+ * maxMessageBytes, maxBufferedBytes }): the value of the `adapter` option that
+ * makes a server a member of the cluster of `url`, in @socket.io/redis-adapter
+ * 8.x's wire format (the adapter itself is the C core's).
  */
 function createRedisAdapter(url, opts = {}) {
   if (typeof url !== 'string' || !/^redis:\/\//.test(url)) {
@@ -132,7 +132,15 @@ function createRedisAdapter(url, opts = {}) {
   if (opts === null || typeof opts !== 'object') {
     throw new TypeError('sioc: createRedisAdapter() options must be an object');
   }
-  const conf = { url, key: 'socket.io', requestsTimeout: 5000, publishOnSpecificResponseChannel: false };
+  const MiB16 = 16 * 1024 * 1024;
+  const conf = { url, key: 'socket.io', requestsTimeout: 5000, publishOnSpecificResponseChannel: false,
+    maxMessageBytes: MiB16, maxBufferedBytes: MiB16 };
+  const positive = (k, v, max) => {
+    if (typeof v !== 'number' || !(v >= 1) || v > max) {
+      throw new TypeError(`sioc: redis adapter option "${k}" must be a positive number`);
+    }
+    return Math.floor(v);
+  };
   for (const [k, v] of Object.entries(opts)) {
     if (v === undefined) continue;
     switch (k) {
@@ -141,17 +149,18 @@ function createRedisAdapter(url, opts = {}) {
         conf.key = v;
         break;
       case 'requestsTimeout':
-        if (typeof v !== 'number' || !(v >= 1) || v > 0xffffffff) {
-          throw new TypeError('sioc: redis adapter option "requestsTimeout" must be a positive number of ms');
-        }
-        conf.requestsTimeout = Math.floor(v);
+        conf.requestsTimeout = positive(k, v, 0xffffffff);
+        break;
+      case 'maxMessageBytes':
+      case 'maxBufferedBytes':
+        conf[k] = positive(k, v, Number.MAX_SAFE_INTEGER);
         break;
       case 'publishOnSpecificResponseChannel':
         conf.publishOnSpecificResponseChannel = !!v;
         break;
       default:
         throw new TypeError(`sioc: redis adapter option "${k}" is not supported ` +
-          '(key, requestsTimeout, publishOnSpecificResponseChannel)');
+          '(key, requestsTimeout, publishOnSpecificResponseChannel, maxMessageBytes, maxBufferedBytes)');
     }
   }
   const factory = function sioc_redis_adapter() {
@@ -1479,7 +1488,7 @@ class Server {
     if (this._redis) {
       const c = this._redis;
       check(binding.useRedis(this._core, c.url, c.key, c.requestsTimeout,
-        c.publishOnSpecificResponseChannel), 'adapter');
+        c.publishOnSpecificResponseChannel, c.maxMessageBytes, c.maxBufferedBytes), 'adapter');
     }
     for (const nsp of this._nsps.values()) {
       if (!(nsp instanceof ParentNamespace)) nsp._attachCore();

@@ -19,8 +19,11 @@ class RedisAdapter:
     key: str
     requests_timeout: float
     publish_on_specific_response_channel: bool
+    max_message_bytes: int
+    max_buffered_bytes: int
     def __init__(self, url: str, key: str = ..., requests_timeout: float = ...,
-                 publish_on_specific_response_channel: bool = ...) -> None: ...
+                 publish_on_specific_response_channel: bool = ...,
+                 max_message_bytes: int = ..., max_buffered_bytes: int = ...) -> None: ...
 
 class RemoteSocket:
     nsp: Namespace

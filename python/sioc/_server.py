@@ -85,25 +85,37 @@ class RedisAdapter:
     Python) and socket.io servers with @socket.io/redis-adapter share rooms
     and broadcasts.  ``key`` is the channel prefix; ``requests_timeout``
     (seconds) bounds the cluster queries (fetch_sockets, all_rooms,
-    server_side_emit acks), which raise AckTimeoutError past it.  The
+    server_side_emit acks), which raise AckTimeoutError past it;
+    ``publish_on_specific_response_channel`` as socket.io's option.
+    ``max_message_bytes`` (16 MiB) drops longer messages from the cluster;
+    ``max_buffered_bytes`` (16 MiB) bounds what waits for a Redis that does
+    not read (past it, what this server publishes is dropped, logged).  The
     adapter itself runs in C: Redis outages never stop local delivery, and
     the core reconnects with backoff.  Polling clients behind a load
     balancer need sticky sessions."""
 
-    __slots__ = ("url", "key", "requests_timeout", "publish_on_specific_response_channel")
+    __slots__ = ("url", "key", "requests_timeout", "publish_on_specific_response_channel",
+                 "max_message_bytes", "max_buffered_bytes")
 
     def __init__(self, url: str, key: str = "socket.io", requests_timeout: float = 5.0,
-                 publish_on_specific_response_channel: bool = False):
+                 publish_on_specific_response_channel: bool = False,
+                 max_message_bytes: int = 16 << 20, max_buffered_bytes: int = 16 << 20):
         if not isinstance(url, str) or not url.startswith("redis://"):
             raise ValueError("RedisAdapter needs a redis:// URL, got %r" % (url,))
         if not isinstance(key, str) or not key:
             raise ValueError("RedisAdapter key must be a non-empty str")
         if not isinstance(requests_timeout, (int, float)) or requests_timeout <= 0:
             raise ValueError("RedisAdapter requests_timeout must be > 0 seconds")
+        for name, v in (("max_message_bytes", max_message_bytes),
+                        ("max_buffered_bytes", max_buffered_bytes)):
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError("RedisAdapter %s must be a positive int" % name)
         self.url = url
         self.key = key
         self.requests_timeout = float(requests_timeout)
         self.publish_on_specific_response_channel = bool(publish_on_specific_response_channel)
+        self.max_message_bytes = max_message_bytes
+        self.max_buffered_bytes = max_buffered_bytes
 
     def __repr__(self) -> str:
         return "RedisAdapter(%r, key=%r)" % (self.url, self.key)
@@ -874,7 +886,8 @@ class _ServerBase:
                                  "(the adapter is part of sioc's C core)")
             self._core.use_redis(value.url, value.key,
                                  max(1, int(value.requests_timeout * 1000)),
-                                 value.publish_on_specific_response_channel)
+                                 value.publish_on_specific_response_channel,
+                                 value.max_message_bytes, value.max_buffered_bytes)
             self._redis = value
             self._settings[name] = value
             return self
@@ -1161,9 +1174,8 @@ class _ServerBase:
         elif kind == _E_SERVER_SIDE:
             self._on_server_side(ev[1], ev[2], ev[3])
         elif kind == _E_LOG:
-            # the Redis adapter: outages are warnings, recoveries info
-            lost = "lost" in ev[1] or "cannot" in ev[1] or "answered" in ev[1]
-            logger.log(logging.WARNING if lost else logging.INFO, "sioc: redis adapter: %s", ev[1])
+            # the Redis adapter: outages and drops are warnings (level 1)
+            logger.log(logging.WARNING if ev[2] else logging.INFO, "sioc: redis adapter: %s", ev[1])
         elif kind == _E_ERROR:
             logger.warning("sioc: %s", ev[1])
         elif kind == _E_CLOSED:

@@ -63,6 +63,8 @@ describe('Redis adapter (Node API)', function () {
     assert.throws(() => createRedisAdapter('http://x'), /redis:\/\//);
     assert.throws(() => createRedisAdapter('redis://x', { requestsTimeout: -1 }), /requestsTimeout/);
     assert.throws(() => createRedisAdapter('redis://x', { parser: {} }), /not supported/);
+    assert.throws(() => createRedisAdapter('redis://x', { maxMessageBytes: 0 }), /maxMessageBytes/);
+    assert.throws(() => createRedisAdapter('redis://x', { maxBufferedBytes: '1' }), /maxBufferedBytes/);
     assert.throws(() => new Server({ adapter: () => {} }), /createRedisAdapter/);
     const a = createRedisAdapter('redis://127.0.0.1:1', { key: 'k' });
     const io = new Server({ adapter: a });

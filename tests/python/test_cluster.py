@@ -57,6 +57,11 @@ def test_adapter_option_is_checked():
     with pytest.raises(ValueError):
         sioc.RedisAdapter("redis://x", requests_timeout=0)
     with pytest.raises(ValueError):
+        sioc.RedisAdapter("redis://x", max_message_bytes=0)
+    with pytest.raises(ValueError):
+        sioc.RedisAdapter("redis://x", max_buffered_bytes=True)
+    assert sioc.RedisAdapter("redis://x").max_message_bytes == 16 << 20
+    with pytest.raises(ValueError):
         sioc.Server(adapter="redis://127.0.0.1:6379")
     with pytest.raises(ValueError):
         sioc.compat.AsyncServer(client_manager=object())

@@ -1,7 +1,7 @@
 """sioc's Python package as a member of the cluster: the contract of
 CLUSTER-SERVER.md (as contract.js does for the Node servers).
 
-    python3 sioc_python_server.py <redis-url> <name> <key> <timeout-ms>
+    python3 sioc_python_server.py <redis-url> <name> <key> <timeout-ms> [max-message-bytes]
 """
 import asyncio
 import logging
@@ -12,10 +12,12 @@ import sioc
 
 def main() -> None:
     url, name, key, timeout = sys.argv[1:5]
+    limits = {"max_message_bytes": int(sys.argv[5])} if len(sys.argv) > 5 else {}
     # the adapter's state changes arrive on the "sioc" logger
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     io = sioc.Server(adapter=sioc.RedisAdapter(url, key=key,
-                                               requests_timeout=int(timeout) / 1000))
+                                               requests_timeout=int(timeout) / 1000,
+                                               **limits))
 
     @io.on("connection")
     def connection(socket):
