@@ -57,11 +57,31 @@ static void request_free(request_t *r) {
   free(r);
 }
 
+/* The error's text, as @socket.io/redis-adapter words it. */
+static void error_message(const request_t *r, int err, char *buf, size_t cap) {
+  const char *what = r->type == SIO_REQ_REMOTE_FETCH ? "fetchSockets"
+                     : r->type == SIO_REQ_ALL_ROOMS  ? "allRooms"
+                                                      : "serverCount";
+  if (err != SIOC_ETIMEDOUT)
+    snprintf(buf, cap, "%s: %s", r->type == SIO_REQ_SERVER_SIDE_EMIT ? "serverSideEmit" : what,
+             sioc_strerror(err));
+  else if (r->type != SIO_REQ_SERVER_SIDE_EMIT)
+    snprintf(buf, cap, "timeout reached while waiting for %s response", what);
+  else if (r->numsub >= 0)
+    snprintf(buf, cap, "timeout reached: only %zu responses received out of %ld", r->n_acc,
+             r->numsub);
+  else   /* Redis never said how many servers there are */
+    snprintf(buf, cap, "timeout reached: only 0 responses received out of an unknown number "
+                       "(no answer from Redis)");
+}
+
 /* Runs the callback once and frees the request. */
 static void request_finish(request_t *r, int err) {
   sioc_cluster_cb cb = r->cb;
   void *data = r->data;
   sioc_nsp_t *nsp = r->a->base.nsp;
+  char message[160];
+  if (err) error_message(r, err, message, sizeof(message));
   if (r->type == SIO_REQ_BROADCAST) {
     /* Some server did not report, or its clients did not answer, in
      * time (or the namespace goes): the broadcast ends now, with what it
@@ -76,7 +96,8 @@ static void request_finish(request_t *r, int err) {
   sioc__sbuf_t acc = r->acc;
   sioc__sbuf_init(&r->acc);
   request_free(r);
-  if (cb) cb(nsp, err, acc.data ? acc.data : "[]", acc.data ? acc.len : 2, data);
+  if (cb)
+    cb(nsp, err, err ? message : NULL, acc.data ? acc.data : "[]", acc.data ? acc.len : 2, data);
   sioc__sbuf_reset(&acc);
 }
 
@@ -390,7 +411,7 @@ int sioc_nsp_fetch_sockets(sioc_nsp_t *nsp, const sioc_target_t *t,
   if (!nsp || !cb) return SIOC_EINVAL;
   sio__redis_adapter_t *a = sio__cluster_adapter(nsp);
   if (!a || (t && (t->flags & SIOC_BCAST_LOCAL))) {
-    cb(nsp, 0, "[]", 2, data);
+    cb(nsp, 0, NULL, "[]", 2, data);
     return 0;
   }
   request_t *r = request_new(a, SIO_REQ_REMOTE_FETCH, 0, cb, data);
@@ -418,7 +439,7 @@ int sioc_nsp_all_rooms(sioc_nsp_t *nsp, sioc_cluster_cb cb, void *data) {
     sioc__sbuf_t b;
     sioc__sbuf_init(&b);
     int err = sio__cluster_rooms_json(&b, nsp->adapter);
-    cb(nsp, err, err ? "[]" : b.data, err ? 2 : b.len, data);
+    cb(nsp, err, err ? sioc_strerror(err) : NULL, err ? "[]" : b.data, err ? 2 : b.len, data);
     sioc__sbuf_reset(&b);
     return 0;
   }
@@ -441,7 +462,7 @@ int sioc_nsp_server_count(sioc_nsp_t *nsp, sioc_cluster_cb cb, void *data) {
   if (!nsp || !cb) return SIOC_EINVAL;
   sio__redis_adapter_t *a = sio__cluster_adapter(nsp);
   if (!a) {
-    cb(nsp, 0, "1", 1, data);
+    cb(nsp, 0, NULL, "1", 1, data);
     return 0;
   }
   request_t *r = request_new(a, -1, 0, cb, data);
@@ -456,7 +477,7 @@ int sioc_nsp_server_side_emit(sioc_nsp_t *nsp, const char *args, size_t len,
   if (sioc__json_check(args, len) != SIOC_JSON_ARRAY) return SIOC_EJSON;
   sio__redis_adapter_t *a = sio__cluster_adapter(nsp);
   if (!a) {
-    if (cb) cb(nsp, 0, "[]", 2, data);
+    if (cb) cb(nsp, 0, NULL, "[]", 2, data);
     return 0;
   }
   request_t *r = NULL;

@@ -496,11 +496,14 @@ SIOC_EXTERN int sioc_server_cluster_connected(const sioc_server_t *server);
 
 /* The answer to a cluster query: err 0, SIOC_ETIMEDOUT (some server did not
  * answer within requests_timeout_ms; json then holds what did arrive) or
- * SIOC_ECLOSED (the namespace or server went away).  json is valid during
+ * SIOC_ECLOSED (the namespace or server went away).  `message` is NULL
+ * when err is 0, else the error's text as socket.io words it ("timeout
+ * reached while waiting for fetchSockets response", "timeout reached: only
+ * 1 responses received out of 2", ...).  message and json are valid during
  * the callback only.  Without a cluster the callback runs before the call
  * returns, with only this process's answer. */
-typedef void (*sioc_cluster_cb)(sioc_nsp_t *nsp, int err, const char *json,
-                                size_t len, void *user_data);
+typedef void (*sioc_cluster_cb)(sioc_nsp_t *nsp, int err, const char *message,
+                                const char *json, size_t len, void *user_data);
 
 /* fetchSockets on the OTHER servers: json is an array of
  * {"id","handshake","rooms","data"} objects (socket.io's RemoteSocket

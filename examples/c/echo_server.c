@@ -192,8 +192,8 @@ static char *sorted_strings_json(const char *json, size_t len, const char *also)
   return names_json(&v);
 }
 
-static void on_cluster_rooms(sioc_nsp_t *nsp, int err, const char *json, size_t len,
-                             void *data) {
+static void on_cluster_rooms(sioc_nsp_t *nsp, int err, const char *message,
+                             const char *json, size_t len, void *data) {
   char *out = err ? NULL : sorted_strings_json(json, len, NULL);
   pending_done(data, out ? out : "[null]");
   free(out);
@@ -213,8 +213,8 @@ static int add_id_at(sioc_socket_t *s, void *data) {
 }
 
 /* fetch: ack(sorted "id:server" of every socket in the room, cluster-wide) */
-static void on_fetched(sioc_nsp_t *nsp, int err, const char *json, size_t len,
-                       void *data) {
+static void on_fetched(sioc_nsp_t *nsp, int err, const char *message,
+                       const char *json, size_t len, void *data) {
   pending_ack_t *p = data;
   if (err) {
     pending_done(p, "[null]");
@@ -259,8 +259,8 @@ static void on_fetch_data(sioc_nsp_t *nsp, const char *request,
   free(lens);
 }
 
-static void on_ss_answers(sioc_nsp_t *nsp, int err, const char *json, size_t len,
-                          void *data) {
+static void on_ss_answers(sioc_nsp_t *nsp, int err, const char *message,
+                          const char *json, size_t len, void *data) {
   char *out = err ? NULL : sorted_strings_json(json, len, NULL);
   pending_done(data, out ? out : "[null]");
   free(out);

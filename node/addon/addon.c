@@ -52,7 +52,7 @@ enum {
   CB_ALLOW_REQUEST,   /* (serverObj, handshake, token): answer with requestDecide */
   CB_CORS,            /* (serverObj, origin) -> boolean */
   CB_CONN_ERROR,      /* (serverObj, {code, message, method, url, rawHeaders, address}) */
-  CB_CLUSTER,         /* (token, err, json): a cluster query's answer */
+  CB_CLUSTER,         /* (token, err, json, message|null): a cluster query's answer */
   CB_FETCH_DATA,      /* (nspObj, request, ids): reply with nspFetchDataReply */
   CB_SERVER_SIDE,     /* (nspObj, json, ack|null): another server's serverSideEmit */
   CB_COUNT
@@ -1252,8 +1252,8 @@ static napi_value js_nsp_disconnect(napi_env env, napi_callback_info info) {
 
 /* ---- the cluster (Redis adapter) ------------------------------------------------------- */
 
-static void on_cluster_answer(sioc_nsp_t *nsp, int err, const char *json, size_t len,
-                              void *ud) {
+static void on_cluster_answer(sioc_nsp_t *nsp, int err, const char *message,
+                              const char *json, size_t len, void *ud) {
   bcast_token_t *bt = ud;
   addon_t *a = bt->a;
   uint32_t token = bt->token;
@@ -1262,8 +1262,11 @@ static void on_cluster_answer(sioc_nsp_t *nsp, int err, const char *json, size_t
   napi_env env = a->env;
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
-  napi_value argv[3] = {num(env, token), num(env, err), str(env, json, len)};
-  call_js(a, CB_CLUSTER, NULL, 3, argv);
+  napi_value nul;
+  napi_get_null(env, &nul);
+  napi_value argv[4] = {num(env, token), num(env, err), str(env, json, len),
+                        message ? str(env, message, strlen(message)) : nul};
+  call_js(a, CB_CLUSTER, NULL, 4, argv);
   napi_close_handle_scope(env, scope);
 }
 

@@ -100,11 +100,11 @@ binding.init({
   connectionError(server, e) {
     server.engine._onConnectionError(e);
   },
-  cluster(token, err, json) {
+  cluster(token, err, json, message) {
     const fn = pendingAcks.get(token);
     if (fn) {
       pendingAcks.delete(token);
-      fn(err, json);
+      fn(err, json, message);
     }
   },
   fetchData(nsp, request, ids) {
@@ -170,8 +170,9 @@ function createRedisAdapter(url, opts = {}) {
   return factory;
 }
 
-function clusterError(what) {
-  return new Error(`timeout reached while waiting for ${what} response`);
+// The core words cluster errors as socket.io does.
+function clusterError(err, message, what) {
+  return new Error(message || `${what}: ${binding.strerror(err)}`);
 }
 
 /** A socket of another server of the cluster (socket.io's RemoteSocket). */
@@ -210,9 +211,8 @@ class RemoteSocket {
 // Runs a cluster query; resolves with the parsed JSON answer.
 function clusterQuery(start, what) {
   return new Promise((resolve, reject) => {
-    const token = registerAck((err, json) => {
-      if (err === SIOC_ETIMEDOUT) return reject(clusterError(what));
-      if (err) return reject(new Error(`${what}: ${binding.strerror(err)}`));
+    const token = registerAck((err, json, message) => {
+      if (err) return reject(clusterError(err, message, what));
       try {
         resolve(JSON.parse(json));
       } catch (e) {
@@ -880,16 +880,12 @@ class Namespace extends EventEmitter {
       check(binding.nspServerSideEmit(this._core, text, 0, -1), 'serverSideEmit');
       return true;
     }
-    const token = registerAck((err, json) => {
+    const token = registerAck((err, json, message) => {
       let answers = [];
       try {
         answers = JSON.parse(json);
       } catch (_) { /* keep [] */ }
-      if (err === SIOC_ETIMEDOUT) {
-        ack(new Error(`timeout reached: only ${answers.length} responses received`), answers);
-      } else {
-        ack(err ? new Error(binding.strerror(err)) : null, answers);
-      }
+      ack(err ? clusterError(err, message, 'serverSideEmit') : null, answers);
     });
     const r = binding.nspServerSideEmit(this._core, text, 0, token);
     if (r) {

@@ -62,7 +62,7 @@ enum {
   /* events */
   E_CONNECT = 1, E_MIDDLEWARE, E_EVENT, E_DISCONNECTING, E_DISCONNECT, E_ACK,
   E_BACK, E_CLOSED, E_ERROR, E_CL, E_CL_AUTH,
-  E_CLUSTER,      /* (req, err, json) */
+  E_CLUSTER,      /* (req, err, json, message | None) */
   E_FETCH_DATA,   /* (nsp, request, ids json) */
   E_SERVER_SIDE,  /* (nsp, args json, ack | None) */
   E_LOG           /* (line, level): the Redis adapter's log lines */
@@ -437,14 +437,15 @@ static void on_redis_log(int level, const char *line, void *ud) {
   ev_push(c, e);
 }
 
-static void on_cluster_answer(sioc_nsp_t *nsp, int err, const char *json,
-                              size_t len, void *ud) {
+static void on_cluster_answer(sioc_nsp_t *nsp, int err, const char *message,
+                              const char *json, size_t len, void *ud) {
   ackreq_t *r = ud;
   msg_t *e = ev_new(E_CLUSTER, NULL, NULL);
   if (e) {
     e->num = r->req;
     e->err = err;
     if (json && !(e->json = dupn(json, len))) e->err = SIOC_ENOMEM;
+    if (message && !(e->str = dups(message))) e->err = SIOC_ENOMEM;
     e->json_len = e->json ? len : 0;
     ev_push(r->core, e);
   }
@@ -1412,8 +1413,8 @@ static PyObject *build_event(const msg_t *e) {
     r = Py_BuildValue("(i)", e->op);
     break;
   case E_CLUSTER:
-    r = Py_BuildValue("(iLiN)", e->op, (long long)e->num, e->err,
-                      str_or_none(e->json, e->json_len));
+    r = Py_BuildValue("(iLiNz)", e->op, (long long)e->num, e->err,
+                      str_or_none(e->json, e->json_len), e->str);
     break;
   case E_FETCH_DATA:
     r = Py_BuildValue("(issN)", e->op, e->nsp, e->str, str_or_none(e->json, e->json_len));

@@ -85,11 +85,15 @@ static void mute_stop(mute_redis_t *m) {
 /* ---- cluster answers ------------------------------------------------------------ */
 
 static int answers, answer_err;
+static char answer_message[200];
 
-static void on_answer(sioc_nsp_t *nsp, int err, const char *json, size_t len, void *data) {
+static void on_answer(sioc_nsp_t *nsp, int err, const char *message, const char *json,
+                      size_t len, void *data) {
   answers++;
   answer_err = err;
   ASSERT(json != NULL && len >= 2 && json[0] == '[');
+  ASSERT((err == 0) == (message == NULL));
+  snprintf(answer_message, sizeof(answer_message), "%s", message ? message : "");
 }
 
 static sioc_redis_options_t options(const char *url) {
@@ -146,14 +150,22 @@ static void test_unreachable(void) {
   o.reconnect_delay_ms = 5;
   o.reconnect_delay_max_ms = 20;
   ASSERT_EQ(sioc_server_use_redis(srv, &o), 0);
+  /* socket.io's words for each timeout */
   answers = 0;
   ASSERT_EQ(sioc_nsp_fetch_sockets(root, NULL, on_answer, NULL), 0);
-  ASSERT_EQ(sioc_nsp_all_rooms(root, on_answer, NULL), 0);
-  ASSERT_EQ(sioc_nsp_server_side_emit(root, "[\"e\"]", 5, 0, on_answer, NULL), 0);
   lc_sleep(50);
   ASSERT_EQ(answers, 0);
+  LC_WAIT(answers == 1, 2000);
+  ASSERT_EQ(answer_err, SIOC_ETIMEDOUT);
+  ASSERT_STR_EQ(answer_message, "timeout reached while waiting for fetchSockets response");
+  ASSERT_EQ(sioc_nsp_all_rooms(root, on_answer, NULL), 0);
+  LC_WAIT(answers == 2, 2000);
+  ASSERT_STR_EQ(answer_message, "timeout reached while waiting for allRooms response");
+  ASSERT_EQ(sioc_nsp_server_side_emit(root, "[\"e\"]", 5, 0, on_answer, NULL), 0);
   LC_WAIT(answers == 3, 2000);
   ASSERT_EQ(answer_err, SIOC_ETIMEDOUT);
+  ASSERT_STR_EQ(answer_message, "timeout reached: only 0 responses received out of an "
+                                "unknown number (no answer from Redis)");
   ASSERT_EQ(log_count("cannot connect to"), 1);   /* many retries, one line */
   ASSERT_EQ(log_warnings, 1);
   ASSERT_EQ(sioc_nsp_emit(root, NULL, "local", "[1]", 3, NULL, 0), 0);

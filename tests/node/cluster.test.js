@@ -141,6 +141,11 @@ describe('Redis adapter (Node API)', function () {
     const answers = await a.io.serverSideEmitWithAck('hello', 2);
     assert.deepStrictEqual(answers, [{ from: 'b' }]);
     assert.deepStrictEqual(got, [1, 2]);
+    // nobody answers "unheard": socket.io's error, counting the servers
+    const [err, partial] = await new Promise((resolve) =>
+      a.io.serverSideEmit('unheard', (e, r) => resolve([e, r])));
+    assert.strictEqual(err && err.message, 'timeout reached: only 0 responses received out of 1');
+    assert.deepStrictEqual(partial, []);
   });
 
   it('a broadcast with acks counts every server\'s clients', async function () {
