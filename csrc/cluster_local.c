@@ -54,8 +54,10 @@ static char *unescape(const char *s, size_t n) {
   return out;
 }
 
-/* Adds value under key; a repeated key gets an array, as querystring.parse. */
-static int add_query_pair(cJSON *obj, const char *key, const char *value) {
+/* Adds string value under key; a key already there gets an array of its
+ * values (as querystring.parse does for a repeated key, and Node's http for
+ * set-cookie). */
+static int add_or_append(cJSON *obj, const char *key, const char *value) {
   cJSON *v = cJSON_CreateString(value);
   if (!v) return SIOC_ENOMEM;
   cJSON *old = cJSON_GetObjectItemCaseSensitive(obj, key);
@@ -86,7 +88,7 @@ static cJSON *query_json(const char *q) {
       size_t klen = eq ? (size_t)(eq - p) : len;
       char *k = unescape(p, klen);
       char *v = unescape(eq ? eq + 1 : "", eq ? len - klen - 1 : 0);
-      err = k && v ? add_query_pair(obj, k, v) : SIOC_ENOMEM;
+      err = k && v ? add_or_append(obj, k, v) : SIOC_ENOMEM;
       free(k);
       free(v);
     }
@@ -107,21 +109,7 @@ static cJSON *query_json(const char *q) {
 static int add_header(cJSON *obj, const char *name, const char *value) {
   cJSON *old = cJSON_GetObjectItemCaseSensitive(obj, name);
   if (!old) return cJSON_AddStringToObject(obj, name, value) ? 0 : SIOC_ENOMEM;
-  if (strcmp(name, "set-cookie") == 0) {
-    if (!cJSON_IsArray(old)) {
-      cJSON *arr = cJSON_CreateArray();
-      cJSON *first = cJSON_Duplicate(old, 1);
-      if (!arr || !first || !cJSON_AddItemToArray(arr, first)) {
-        cJSON_Delete(arr);
-        cJSON_Delete(first);
-        return SIOC_ENOMEM;
-      }
-      cJSON_ReplaceItemInObjectCaseSensitive(obj, name, arr);
-      old = arr;
-    }
-    cJSON *v = cJSON_CreateString(value);
-    return v && cJSON_AddItemToArray(old, v) ? 0 : (cJSON_Delete(v), SIOC_ENOMEM);
-  }
+  if (strcmp(name, "set-cookie") == 0) return add_or_append(obj, name, value);
   if (!cJSON_IsString(old)) return 0;
   sioc__sbuf_t j;
   sioc__sbuf_init(&j);

@@ -344,9 +344,10 @@ int sio__cluster_publish_rooms_op(sio__redis_adapter_t *a, int type,
   return err;
 }
 
-/* Publishes once NUMSUB says how many servers answer. */
-static int request_send(request_t *r, sioc__sbuf_t *b) {
-  int err = sioc__sbuf_appendc(b, '}');
+/* Closes the request text in b and publishes it once NUMSUB says how many
+ * servers answer; err (from building b) frees the request instead. */
+static int request_send(request_t *r, sioc__sbuf_t *b, int err) {
+  if (!err) err = sioc__sbuf_appendc(b, '}');
   if (err) {
     sioc__sbuf_reset(b);
     request_free(r);
@@ -418,13 +419,7 @@ int sioc_nsp_fetch_sockets(sioc_nsp_t *nsp, const sioc_target_t *t,
   if (!r) return SIOC_ENOMEM;
   sioc__sbuf_t b;
   sioc__sbuf_init(&b);
-  int err = request_head(&b, a, SIO_REQ_REMOTE_FETCH, r->id, t);
-  if (err) {
-    sioc__sbuf_reset(&b);
-    request_free(r);
-    return err;
-  }
-  return request_send(r, &b);
+  return request_send(r, &b, request_head(&b, a, SIO_REQ_REMOTE_FETCH, r->id, t));
 }
 
 static int seen_room_cb(const char *room, size_t n, void *data) {
@@ -449,13 +444,7 @@ int sioc_nsp_all_rooms(sioc_nsp_t *nsp, sioc_cluster_cb cb, void *data) {
   a->local->ops->rooms(a->local, seen_room_cb, r);
   sioc__sbuf_t b;
   sioc__sbuf_init(&b);
-  int err = request_head(&b, a, SIO_REQ_ALL_ROOMS, r->id, NO_OPTS);
-  if (err) {
-    sioc__sbuf_reset(&b);
-    request_free(r);
-    return err;
-  }
-  return request_send(r, &b);
+  return request_send(r, &b, request_head(&b, a, SIO_REQ_ALL_ROOMS, r->id, NO_OPTS));
 }
 
 int sioc_nsp_server_count(sioc_nsp_t *nsp, sioc_cluster_cb cb, void *data) {
@@ -488,13 +477,8 @@ int sioc_nsp_server_side_emit(sioc_nsp_t *nsp, const char *args, size_t len,
   int err = request_head(&b, a, SIO_REQ_SERVER_SIDE_EMIT, r ? r->id : NULL, NO_OPTS);
   if (!err) err = sioc__sbuf_appends(&b, ",\"data\":");
   if (!err) err = sioc__sbuf_append(&b, args, len);
-  if (err) {
-    sioc__sbuf_reset(&b);
-    if (r) request_free(r);
-    return err;
-  }
-  if (r) return request_send(r, &b);
-  err = sioc__sbuf_appendc(&b, '}');
+  if (r) return request_send(r, &b, err);
+  if (!err) err = sioc__sbuf_appendc(&b, '}');
   if (!err) sio__redis_link_publish(a->c->link, a->request_channel, b.data, b.len);
   sioc__sbuf_reset(&b);
   return err;

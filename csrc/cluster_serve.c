@@ -26,29 +26,6 @@
 
 /* ---- helpers ------------------------------------------------------------------ */
 
-typedef struct {
-  sioc_socket_t **items;
-  size_t n, cap;
-} sockv_t;
-
-static int sockv_add(sioc_socket_t *s, void *data) {
-  sockv_t *v = data;
-  if (v->n == v->cap) {
-    size_t ncap = v->cap ? v->cap * 2 : 16;
-    sioc_socket_t **n = realloc(v->items, ncap * sizeof(*n));
-    if (!n) return 1;
-    v->items = n;
-    v->cap = ncap;
-  }
-  v->items[v->n++] = sioc_socket_ref(s);
-  return 0;
-}
-
-static void sockv_free(sockv_t *v) {
-  for (size_t i = 0; i < v->n; i++) sioc_socket_unref(v->items[i]);
-  free(v->items);
-}
-
 /* A target read from a request. */
 typedef struct {
   sioc_target_t t;
@@ -138,8 +115,8 @@ static int serve_fetch(sio__redis_adapter_t *a, const char *uid, const char *rid
   target_buf_t tb;
   int err = target_from(opts, 0, &tb);
   if (err) return err;
-  sockv_t v = {NULL, 0, 0};
-  a->local->ops->apply(a->local, &tb.t, sockv_add, &v);
+  sio__snapshot_t v;
+  sio__snapshot_take(a->local, &tb.t, &v);
   target_free(&tb);
   const char **ids = calloc(v.n ? v.n : 1, sizeof(*ids));
   if (ids) {
@@ -159,7 +136,7 @@ static int serve_fetch(sio__redis_adapter_t *a, const char *uid, const char *rid
     }
     free(ids);
   }
-  sockv_free(&v);
+  sio__snapshot_free(&v);
   return ids ? err : SIOC_ENOMEM;
 }
 
@@ -171,8 +148,8 @@ static int serve_sockets(sio__redis_adapter_t *a, const char *uid, const char *r
   sioc__json_span_t none = {NULL, 0};
   int err = target_of(rooms, none, 0, &tb);
   if (err) return err;
-  sockv_t v = {NULL, 0, 0};
-  a->local->ops->apply(a->local, &tb.t, sockv_add, &v);
+  sio__snapshot_t v;
+  sio__snapshot_take(a->local, &tb.t, &v);
   sioc__sbuf_t b;
   sioc__sbuf_init(&b);
   err = answer_head(&b, rid);
@@ -184,7 +161,7 @@ static int serve_sockets(sio__redis_adapter_t *a, const char *uid, const char *r
   if (!err) err = sioc__sbuf_appends(&b, "]}");
   if (!err) publish_response(a, uid, b.data, b.len);
   sioc__sbuf_reset(&b);
-  sockv_free(&v);
+  sio__snapshot_free(&v);
   target_free(&tb);
   return 0;
 }
@@ -349,8 +326,8 @@ static int serve_broadcast_ack(sio__redis_adapter_t *a, sioc__json_span_t req,
     target_free(&tb);
     goto done;
   }
-  sockv_t v = {NULL, 0, 0};
-  a->local->ops->apply(a->local, &tb.t, sockv_add, &v);
+  sio__snapshot_t v;
+  sio__snapshot_take(a->local, &tb.t, &v);
   size_t count = 0;
   for (size_t i = 0; i < v.n; i++) {
     r->refs++;
@@ -371,7 +348,7 @@ static int serve_broadcast_ack(sio__redis_adapter_t *a, sioc__json_span_t req,
   if (!perr) sio__redis_link_publish(a->c->link, r->channel, b.data, b.len);
   sioc__sbuf_reset(&b);
   remote_ack_unref(r);
-  sockv_free(&v);
+  sio__snapshot_free(&v);
   target_free(&tb);
 done:
   free(event);

@@ -1366,23 +1366,23 @@ static napi_value js_nsp_fetch(napi_env env, napi_callback_info info) {
   return num(env, r);
 }
 
-/* nspAllRooms(nsp, token) / nspServerCount(nsp, token) */
-static napi_value js_nsp_all_rooms(napi_env env, napi_callback_info info) {
+/* nspAllRooms(nsp, token) / nspServerCount(nsp, token) -> 0 | error */
+static napi_value nsp_query(napi_env env, napi_callback_info info,
+                            int (*query)(sioc_nsp_t *, sioc_cluster_cb, void *)) {
   ARGS(2);
   NSP_OR(num(env, SIOC_ECLOSED));
   bcast_token_t *bt = cluster_token(a, env, argv[1]);
-  int r = bt ? sioc_nsp_all_rooms(n->nsp, on_cluster_answer, bt) : SIOC_ENOMEM;
+  int r = bt ? query(n->nsp, on_cluster_answer, bt) : SIOC_ENOMEM;
   if (r && bt) free(bt);
   return num(env, r);
 }
 
+static napi_value js_nsp_all_rooms(napi_env env, napi_callback_info info) {
+  return nsp_query(env, info, sioc_nsp_all_rooms);
+}
+
 static napi_value js_nsp_server_count(napi_env env, napi_callback_info info) {
-  ARGS(2);
-  NSP_OR(num(env, SIOC_ECLOSED));
-  bcast_token_t *bt = cluster_token(a, env, argv[1]);
-  int r = bt ? sioc_nsp_server_count(n->nsp, on_cluster_answer, bt) : SIOC_ENOMEM;
-  if (r && bt) free(bt);
-  return num(env, r);
+  return nsp_query(env, info, sioc_nsp_server_count);
 }
 
 /* nspServerSideEmit(nsp, json, timeoutMs, token | -1) */

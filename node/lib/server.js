@@ -40,6 +40,13 @@ function registerAck(fn) {
   return t;
 }
 
+// The callback registered for token, forgotten (it runs once), or undefined.
+function takeAck(token) {
+  const fn = pendingAcks.get(token);
+  pendingAcks.delete(token);
+  return fn;
+}
+
 function timeoutError() {
   return new Error('operation has timed out');
 }
@@ -101,11 +108,8 @@ binding.init({
     server.engine._onConnectionError(e);
   },
   cluster(token, err, json, message) {
-    const fn = pendingAcks.get(token);
-    if (fn) {
-      pendingAcks.delete(token);
-      fn(err, json, message);
-    }
+    const fn = takeAck(token);
+    if (fn) fn(err, json, message);
   },
   fetchData(nsp, request, ids) {
     nsp._onFetchData(request, ids);

@@ -198,6 +198,18 @@ static int test_malformed(const cJSON *root) {
   return count;
 }
 
+/* sio__wire_bcast_decode of the msgpack in hex h (freed when r != 0). */
+static int decode_hex(const char *h, sio__wire_bcast_t *b) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "h", h);
+  size_t len;
+  char *mp = vec_bytes(o, NULL, "h", &len);
+  int r = sio__wire_bcast_decode(mp, len, b);
+  free(mp);   /* b keeps no pointer into it: these have no bins */
+  cJSON_Delete(o);
+  return r;
+}
+
 /* Well-formed msgpack that is not a broadcast is refused, not guessed at. */
 static void test_not_a_broadcast(void) {
   static const char *const cases[] = {
@@ -208,15 +220,9 @@ static void test_not_a_broadcast(void) {
       "93a17582a474797065a4646174619101802a",
   };
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "h", cases[i]);
-    size_t len;
-    char *mp = vec_bytes(o, NULL, "h", &len);
     sio__wire_bcast_t b;
-    int r = sio__wire_bcast_decode(mp, len, &b);
+    int r = decode_hex(cases[i], &b);
     if (r != SIOC_EPROTO) FATAL("case %zu: got %d", i, r);
-    free(mp);
-    cJSON_Delete(o);
   }
 }
 
@@ -338,24 +344,14 @@ static void test_wrong_types(void) {
       "93a175" "82a474797065" "03" "a464617461" "91a165" "80",
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "h", bad[i]);
-    size_t len;
-    char *mp = vec_bytes(o, NULL, "h", &len);
     sio__wire_bcast_t b;
-    int r = sio__wire_bcast_decode(mp, len, &b);
+    int r = decode_hex(bad[i], &b);
     if (r != SIOC_EPROTO) FATAL("wrong type case %zu: got %d", i, r);
-    free(mp);
-    cJSON_Delete(o);
   }
   /* flags that are not an object, and numeric rooms, are fine */
-  cJSON *o = cJSON_CreateObject();
-  cJSON_AddStringToObject(o, "h", "93a175" "82a474797065" "02" "a464617461" "92a165c3"
-                                  "82a5726f6f6d7392a1722aa5666c61677307");
-  size_t len;
-  char *mp = vec_bytes(o, NULL, "h", &len);
   sio__wire_bcast_t b;
-  ASSERT_EQ(sio__wire_bcast_decode(mp, len, &b), 0);
+  ASSERT_EQ(decode_hex("93a175" "82a474797065" "02" "a464617461" "92a165c3"
+                       "82a5726f6f6d7392a1722aa5666c61677307", &b), 0);
   ASSERT_STR_EQ(b.event, "e");
   ASSERT_MEM_EQ(b.args.data, b.args.len, "[true]", 6);
   ASSERT_EQ(b.n_rooms, 2);
@@ -363,8 +359,6 @@ static void test_wrong_types(void) {
   ASSERT_STR_EQ(b.rooms[1], "42");
   ASSERT_EQ(b.flags, 0);
   sio__wire_bcast_free(&b);
-  free(mp);
-  cJSON_Delete(o);
 }
 
 static void test_channels(const cJSON *root) {
