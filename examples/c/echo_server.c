@@ -8,7 +8,7 @@
  *                    [--max-payload BYTES] [--cors-origin ORIGIN]...
  *                    [--redis redis://HOST:PORT] [--redis-key KEY]
  *                    [--requests-timeout MS] [--redis-max-message BYTES]
- *                    [--name NAME]
+ *                    [--redis-specific-response 0|1] [--name NAME]
  *
  * With --redis the server joins a cluster (the Redis adapter, compatible
  * with @socket.io/redis-adapter) and also implements the cluster contract
@@ -503,7 +503,8 @@ static void usage(void) {
           "usage: sioc-echo-server [--host H] [--port P] [--ping-interval MS]\n"
           "       [--ping-timeout MS] [--connect-timeout MS] [--max-payload BYTES]\n"
           "       [--cors-origin ORIGIN]... [--redis URL] [--redis-key KEY]\n"
-          "       [--requests-timeout MS] [--redis-max-message BYTES] [--name NAME]\n");
+          "       [--requests-timeout MS] [--redis-max-message BYTES]\n"
+          "       [--redis-specific-response 0|1] [--name NAME]\n");
   exit(2);
 }
 
@@ -515,6 +516,7 @@ int main(int argc, char **argv) {
   const char *redis_url = NULL, *redis_key = NULL, *name = "c";
   uint32_t requests_timeout = 0;
   size_t redis_max_message = 0;
+  int redis_specific = 0;
   const char *origins[16];
   sioc_server_options_t opts;
   sioc_server_options_init(&opts);
@@ -536,6 +538,7 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--name") == 0) name = v;
     else if (strcmp(a, "--requests-timeout") == 0) requests_timeout = (uint32_t)atol(v);
     else if (strcmp(a, "--redis-max-message") == 0) redis_max_message = (size_t)atoll(v);
+    else if (strcmp(a, "--redis-specific-response") == 0) redis_specific = atoi(v);
     else usage();
   }
   uv_loop_t *loop = uv_default_loop();
@@ -555,6 +558,7 @@ int main(int argc, char **argv) {
     if (redis_key) ro.key = redis_key;
     if (requests_timeout) ro.requests_timeout_ms = requests_timeout;
     if (redis_max_message) ro.max_message_bytes = redis_max_message;
+    ro.publish_on_specific_response_channel = redis_specific;
     if ((r = sioc_server_use_redis(app.server, &ro))) {
       fprintf(stderr, "--redis %s: %s\n", redis_url, sioc_strerror(r));
       return 1;

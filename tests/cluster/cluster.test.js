@@ -542,3 +542,85 @@ describe('cluster: hostile messages on the channels', function () {
     }
   });
 });
+
+// publishOnSpecificResponseChannel on every server: answers go to the
+// requester's own "<key>-response#<nsp>#<uid>#" channel (serverSideEmit
+// answers stay on the shared one, as socket.io sends them), and every
+// request still completes, whoever asks.
+describe('cluster: publishOnSpecificResponseChannel', function () {
+  this.timeout(60000);
+  const { createClient } = require('redis');
+  const SKEY = 'sioc-specific';
+  const redis = new Redis();
+  const servers = {};
+  const sockets = {};
+  const shared = [];    // what arrives on the shared response channel
+  const specific = [];  // ... and on the servers' own ones
+  let sub;
+
+  function serverFor(n, url) {
+    const env = { CLUSTER_SPECIFIC_RESPONSE: '1' };
+    if (n === 'c') {
+      return new ServerProc('c', path.join(BUILD, 'sioc-echo-server'),
+        ['--port', '0', '--redis', url, '--redis-key', SKEY, '--name', 'c',
+          '--requests-timeout', TIMEOUT_MS, '--redis-specific-response', '1'], env);
+    }
+    if (n === 'socketio') {
+      return new ServerProc(n, process.execPath,
+        [path.join(__dirname, 'servers', 'socketio_server.js'), url, n, SKEY], env);
+    }
+    const script = n === 'node' ? [process.execPath, 'sioc_node_server.js'] : [PYTHON, 'sioc_python_server.py'];
+    return new ServerProc(n, script[0], [path.join(__dirname, 'servers', script[1]), url, n, SKEY,
+      TIMEOUT_MS], env);
+  }
+
+  before(async function () {
+    await redis.start();
+    sub = createClient({ url: redis.url });
+    sub.on('error', () => {});
+    await sub.connect();
+    await sub.subscribe(`${SKEY}-response#/#`, (m) => shared.push(m));
+    await sub.pSubscribe(`${SKEY}-response#/#?*#`, (m) => specific.push(m));
+    for (const n of NAMES) {
+      servers[n] = await serverFor(n, redis.url).start();
+      const s = connect(servers[n].url, { transports: ['websocket'], forceNew: true });
+      s.on('question', (cb) => cb(s.id));
+      sockets[n] = s;
+    }
+    await Promise.all(Object.values(sockets).map((s) => (s.connected ? null : once(s, 'connect'))));
+    for (const n of NAMES) {
+      await eventually(() => sockets[n].timeout(8000).emitWithAck('fetch', null),
+        (l) => Array.isArray(l) && l.length === NAMES.length, 15000);
+    }
+  });
+
+  after(async function () {
+    for (const s of Object.values(sockets)) s.disconnect();
+    if (sub) await sub.quit().catch(() => {});
+    await Promise.all(Object.values(servers).map((s) => s.stop()));
+    await redis.cleanup();
+    for (const s of Object.values(servers)) {
+      assert.strictEqual(s.exitCode, 0, `${s.name} exited ${s.exitCode} (${s.exitSignal}):\n${s.log.slice(-3000)}`);
+    }
+  });
+
+  it('every request completes, with its answers on the requester\'s own channel', async function () {
+    shared.length = 0;
+    specific.length = 0;
+    const ids = NAMES.map((n) => sockets[n].id).sort();
+    for (const n of NAMES) {
+      const s = sockets[n].timeout(8000);
+      const fetched = await s.emitWithAck('fetch', null);
+      assert.deepStrictEqual(fetched, NAMES.map((m) => `${sockets[m].id}:${m}`).sort(), `fetch on ${n}`);
+      const rooms = await s.emitWithAck('cluster-rooms');
+      for (const id of ids) assert.ok(rooms && rooms.includes(id), `allRooms on ${n}`);
+      assert.deepStrictEqual(await s.emitWithAck('emit-ack'), ids, `broadcast with acks on ${n}`);
+      assert.deepStrictEqual(await s.emitWithAck('ss-emit-ack'), NAMES.filter((m) => m !== n).sort(),
+        `serverSideEmit with acks on ${n}`);
+    }
+    // the shared channel carried serverSideEmit answers (type 6) only
+    assert.ok(shared.length >= NAMES.length * (NAMES.length - 1) - NAMES.length, 'serverSideEmit answers');
+    for (const m of shared) assert.match(m, /^\{"type":6,/, `on the shared channel: ${m.slice(0, 200)}`);
+    assert.ok(specific.length > 0, 'answers on the requesters\' own channels');
+  });
+});

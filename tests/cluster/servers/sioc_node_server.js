@@ -9,7 +9,8 @@ const { install } = require('./contract');
 const [url, name, key, timeout, maxMessage] = process.argv.slice(2);
 const io = new Server({
   adapter: createRedisAdapter(url, { key, requestsTimeout: Number(timeout) || 5000,
-    maxMessageBytes: maxMessage ? Number(maxMessage) : undefined }),
+    maxMessageBytes: maxMessage ? Number(maxMessage) : undefined,
+    publishOnSpecificResponseChannel: process.env.CLUSTER_SPECIFIC_RESPONSE === '1' }),
 });
 install(io, name);
 io.listen(0);

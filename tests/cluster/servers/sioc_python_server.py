@@ -5,6 +5,7 @@ CLUSTER-SERVER.md (as contract.js does for the Node servers).
 """
 import asyncio
 import logging
+import os
 import sys
 
 import sioc
@@ -12,12 +13,14 @@ import sioc
 
 def main() -> None:
     url, name, key, timeout = sys.argv[1:5]
-    limits = {"max_message_bytes": int(sys.argv[5])} if len(sys.argv) > 5 else {}
+    extra = {"max_message_bytes": int(sys.argv[5])} if len(sys.argv) > 5 else {}
+    if os.environ.get("CLUSTER_SPECIFIC_RESPONSE") == "1":
+        extra["publish_on_specific_response_channel"] = True
     # the adapter's state changes arrive on the "sioc" logger
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     io = sioc.Server(adapter=sioc.RedisAdapter(url, key=key,
                                                requests_timeout=int(timeout) / 1000,
-                                               **limits))
+                                               **extra))
 
     @io.on("connection")
     def connection(socket):
