@@ -388,7 +388,12 @@ SIOC_EXTERN int sioc_nsp_emit(sioc_nsp_t *nsp, const sioc_target_t *target,
 
 /* Result of a broadcast with acknowledgements: `responses` is a JSON array
  * holding, per client that answered in time, its first ack argument (as
- * socket.io does); err is 0 or SIOC_ETIMEDOUT when some did not answer. */
+ * socket.io does); err is 0 or SIOC_ETIMEDOUT when some did not answer.
+ * timeout_ms 0: no timeout.  In a cluster (sioc_server_use_redis) the
+ * clients of every server of the namespace take part: the broadcast waits
+ * for each server PUBSUB NUMSUB counts to report its client count and for
+ * each reported client, and a broadcast without timeout ends after
+ * requests_timeout_ms (SIOC_ETIMEDOUT when answers are missing). */
 typedef void (*sioc_bcast_ack_cb)(sioc_nsp_t *nsp, int err,
                                   const char *responses, size_t len,
                                   void *user_data);

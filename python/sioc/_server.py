@@ -599,11 +599,14 @@ class Namespace:
         """Classic ``io.sockets.socket(id)``: emit to one client by id."""
         return self.to(sid)
 
-    def clients(self, room: Optional[str] = None,
+    def clients(self, room: Union[None, str, Callable] = None,
                 callback: Optional[Callable] = None) -> Any:
         """Classic ``io.sockets.clients([room])``: this server's sockets
-        (synchronous).  With ``callback``, callback(err, ids) gets the ids of
-        the sockets on every server of the cluster (the 2.x form)."""
+        (synchronous).  With a callback, ``clients([room,] callback)``:
+        callback(err, ids) gets the ids of the sockets on every server of
+        the cluster (the 2.x form)."""
+        if callable(room) and callback is None:
+            room, callback = None, room
         op = self.to(room) if room is not None else self._op()
         if callback is None:
             return op._fetch()

@@ -156,7 +156,9 @@ def test_cluster_operations(flavour, redis_url):
         # clients(room, callback): ids on every server
         ids = []
         a.io.sockets.clients(None, lambda err, v: ids.append(sorted(v)))
-        await eventually(lambda: ids == [sorted([ca.get_sid("/"), cb.get_sid("/")])])
+        a.io.sockets.clients(lambda err, v: ids.append(sorted(v)))   # clients(fn), as 2.x
+        both = sorted([ca.get_sid("/"), cb.get_sid("/")])
+        await eventually(lambda: ids == [both, both])
 
         # local stays local
         a.io.local.emit("news", "local-only")
