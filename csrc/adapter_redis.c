@@ -250,7 +250,9 @@ static void r_free(sio__adapter_t *a) {
   sio__cluster_t *c = r->c;
   sio__cluster_end_requests(c, r, SIOC_ECLOSED);
   sioc__list_remove(&r->link);
-  if (sio__redis_link_up(c->link)) subscribe_adapter(r, 0);
+  /* Also while connecting: the SUBSCRIBEs queued then still go out, and
+   * other servers' NUMSUB would count us for a namespace we do not have. */
+  subscribe_adapter(r, 0);
   r->local->ops->free(r->local);
   adapter_free(r);
   sio__cluster_unref(c);
