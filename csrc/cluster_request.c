@@ -153,11 +153,23 @@ static request_t *request_new(sio__redis_adapter_t *a, int type, uint32_t timeou
   return r;
 }
 
+/* A callback run here may end other requests (it frees a namespace) or
+ * start new ones: the walk restarts after each, and ends only requests
+ * older than the call. */
 void sio__cluster_end_requests(sio__cluster_t *c, sio__redis_adapter_t *a, int err) {
-  sioc__list_t *it, *tmp;
-  SIOC_LIST_FOREACH_SAFE(it, tmp, &c->requests) {
-    request_t *r = SIOC_CONTAINER_OF(it, request_t, link);
-    if (!a || r->a == a) request_finish(r, err);
+  uint64_t last = c->next_seq;
+  for (;;) {
+    request_t *r = NULL;
+    sioc__list_t *it;
+    SIOC_LIST_FOREACH(it, &c->requests) {
+      request_t *q = SIOC_CONTAINER_OF(it, request_t, link);
+      if (q->seq <= last && (!a || q->a == a)) {
+        r = q;
+        break;
+      }
+    }
+    if (!r) return;
+    request_finish(r, err);
   }
 }
 
@@ -367,7 +379,7 @@ static void bcast_done(void *data) {
 int sio__cluster_broadcast_ack(sio__redis_adapter_t *a, const sio__broadcast_t *b,
                                uint32_t timeout_ms, sio__bcast_ack_t *ack) {
   sio__cluster_t *c = a->c;
-  if (!sio__redis_link_up(c->link)) return 0;   /* only the local clients take part */
+  if (c->closing || !sio__redis_link_up(c->link)) return 0;   /* only the local clients */
   request_t *r = request_new(a, SIO_REQ_BROADCAST, timeout_ms, NULL, NULL);
   if (!r) return SIOC_ENOMEM;
   const char *nsp = a->base.nsp->name;
@@ -415,6 +427,7 @@ int sioc_nsp_fetch_sockets(sioc_nsp_t *nsp, const sioc_target_t *t,
     cb(nsp, 0, NULL, "[]", 2, data);
     return 0;
   }
+  if (a->c->closing) return SIOC_ECLOSED;
   request_t *r = request_new(a, SIO_REQ_REMOTE_FETCH, 0, cb, data);
   if (!r) return SIOC_ENOMEM;
   sioc__sbuf_t b;
@@ -438,6 +451,7 @@ int sioc_nsp_all_rooms(sioc_nsp_t *nsp, sioc_cluster_cb cb, void *data) {
     sioc__sbuf_reset(&b);
     return 0;
   }
+  if (a->c->closing) return SIOC_ECLOSED;
   request_t *r = request_new(a, SIO_REQ_ALL_ROOMS, 0, cb, data);
   if (!r) return SIOC_ENOMEM;
   /* our own rooms first */
@@ -454,6 +468,7 @@ int sioc_nsp_server_count(sioc_nsp_t *nsp, sioc_cluster_cb cb, void *data) {
     cb(nsp, 0, NULL, "1", 1, data);
     return 0;
   }
+  if (a->c->closing) return SIOC_ECLOSED;
   request_t *r = request_new(a, -1, 0, cb, data);
   if (!r) return SIOC_ENOMEM;
   ask_numsub(r);
@@ -469,6 +484,7 @@ int sioc_nsp_server_side_emit(sioc_nsp_t *nsp, const char *args, size_t len,
     if (cb) cb(nsp, 0, NULL, "[]", 2, data);
     return 0;
   }
+  if (a->c->closing) return SIOC_ECLOSED;
   request_t *r = NULL;
   if (cb && !(r = request_new(a, SIO_REQ_SERVER_SIDE_EMIT, timeout_ms, cb, data)))
     return SIOC_ENOMEM;

@@ -524,6 +524,10 @@ SIOC_EXTERN int sioc_nsp_all_rooms(sioc_nsp_t *nsp, sioc_cluster_cb cb,
  * request channel): json is the number as text. */
 SIOC_EXTERN int sioc_nsp_server_count(sioc_nsp_t *nsp, sioc_cluster_cb cb,
                                       void *user_data);
+/* The three queries above (and sioc_nsp_server_side_emit) return 0 when the
+ * answer will come (cb runs exactly once, later or, without a cluster, at
+ * once), SIOC_EINVAL, SIOC_ENOMEM, or SIOC_ECLOSED once the server is
+ * closing (cb does not run). */
 
 /* The data of local sockets asked for by another server's fetchSockets
  * (socket.data).  `request` identifies the question: answer it, now or

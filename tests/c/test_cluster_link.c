@@ -96,6 +96,14 @@ static void on_answer(sioc_nsp_t *nsp, int err, const char *message, const char 
   snprintf(answer_message, sizeof(answer_message), "%s", message ? message : "");
 }
 
+/* Asks again from the answer to a request ended by the close. */
+static int again_result = 1;
+static void on_answer_ask_again(sioc_nsp_t *nsp, int err, const char *message,
+                                const char *json, size_t len, void *data) {
+  on_answer(nsp, err, message, json, len, data);
+  again_result = sioc_nsp_fetch_sockets(nsp, NULL, on_answer, NULL);
+}
+
 static sioc_redis_options_t options(const char *url) {
   sioc_redis_options_t o;
   sioc_redis_options_init(&o);
@@ -169,11 +177,13 @@ static void test_unreachable(void) {
   ASSERT_EQ(log_count("cannot connect to"), 1);   /* many retries, one line */
   ASSERT_EQ(log_warnings, 1);
   ASSERT_EQ(sioc_nsp_emit(root, NULL, "local", "[1]", 3, NULL, 0), 0);
-  /* a request pending at close ends with the close */
-  ASSERT_EQ(sioc_nsp_fetch_sockets(root, NULL, on_answer, NULL), 0);
+  /* a request pending at close ends with the close; a new one started
+   * from its callback is refused (it would outlive the server) */
+  ASSERT_EQ(sioc_nsp_fetch_sockets(root, NULL, on_answer_ask_again, NULL), 0);
   lc_server_close(srv);
   ASSERT_EQ(answers, 4);
   ASSERT_EQ(answer_err, SIOC_ECLOSED);
+  ASSERT_EQ(again_result, SIOC_ECLOSED);
   log_reset();
   printf("ok unreachable\n");
 }
