@@ -311,16 +311,16 @@ static int serve_broadcast_ack(sio__redis_adapter_t *a, sioc__json_span_t req,
   int err = sio__wire_packet_split(packet, &event, &args);
   if (err) return err;
   /* The clients' ack timeout: the requester's, which forgets the request
-   * after it (socket.io keeps such acks until the client answers). */
-  sioc__json_span_t flags = sioc__json_get(opts, "flags");
+   * after it (socket.io keeps such acks until the client answers).  Of the
+   * other flags none applies here, as with socket.io (volatile included:
+   * every target is sent the packet and counted). */
   int ok;
-  double tmo = sioc__json_number(sioc__json_get(flags, "timeout"), &ok);
+  double tmo = sioc__json_number(sioc__json_get(sioc__json_get(opts, "flags"), "timeout"), &ok);
   uint32_t timeout = ok && tmo >= 1 && tmo < 4294967295.0 ? (uint32_t)tmo
                                                            : a->c->requests_timeout_ms;
-  int fl = sioc__json_is_true(sioc__json_get(flags, "volatile")) ? SIOC_BCAST_VOLATILE : 0;
   target_buf_t tb;
   remote_ack_t *r = NULL;
-  if ((err = target_from(opts, fl, &tb))) goto done;
+  if ((err = target_from(opts, 0, &tb))) goto done;
   if (!(r = remote_ack_new(a, uid, rid))) {
     err = SIOC_ENOMEM;
     target_free(&tb);
