@@ -70,6 +70,19 @@ struct sio__adapter_s {
   sioc_nsp_t *nsp;
 };
 
+/* The local targets of t, each referenced (adapter_memory.c): what acts on
+ * targets walks a snapshot, since acting may change the very rooms being
+ * walked.  err is SIOC_ENOMEM when not every target fit. */
+typedef struct {
+  sioc_socket_t **items;
+  size_t n, cap;
+  int err;
+} sio__snapshot_t;
+
+void sio__snapshot_take(sio__adapter_t *a, const sioc_target_t *t, sio__snapshot_t *v);
+/* Drops the references and the array. */
+void sio__snapshot_free(sio__snapshot_t *v);
+
 /* The default: a new in-memory adapter for nsp, or NULL (SIOC_ENOMEM). */
 sio__adapter_t *sio__memory_adapter_new(sioc_nsp_t *nsp);
 

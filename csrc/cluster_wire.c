@@ -3,8 +3,10 @@
  *
  * The msgpack reader is our own, one pass from bytes to JSON text: every
  * read is bounds-checked against the end of the input, nesting is limited
- * to SIO_WIRE_MAX_DEPTH (the recursion depth is thus bounded), and a count
- * announced by a header is never trusted for an allocation.  Encoding goes
+ * to SIO_WIRE_MAX_DEPTH (the recursion depth is thus bounded), the text it
+ * writes to SIO_WIRE_JSON_BUDGET, and a count announced by a header is
+ * never trusted for an allocation.  Decoded messages are then read as
+ * spans of that text: no tree, no allocation per value.  Encoding goes
  * through msgpack-c's packer, which picks the smallest integer and string
  * forms exactly as notepack.io (the adapter's codec) does, so a message we
  * publish is byte for byte what a socket.io server would publish.
@@ -46,6 +48,7 @@ typedef struct {
   const unsigned char *p, *end;
   sioc__sbuf_t *out;
   sio__bins_t *bins;
+  size_t out_max;                /* out->len may not pass this */
 } mp_reader_t;
 
 #define NEED(r, k) do { if ((size_t)((r)->end - (r)->p) < (size_t)(k)) return SIOC_EPROTO; } while (0)
@@ -114,7 +117,6 @@ static int read_seq(mp_reader_t *r, uint64_t n, int is_map, int depth) {
     if (!first && (err = sioc__sbuf_appendc(out, ','))) break;
     if (is_map) {
       /* Keys are strings in JavaScript: quote whatever is not one. */
-      const unsigned char *kp = r->p;
       size_t kstart = out->len;
       int kundef = 0;
       if ((err = read_value(r, depth + 1, &kundef))) break;
@@ -128,7 +130,6 @@ static int read_seq(mp_reader_t *r, uint64_t n, int is_map, int depth) {
         free(copy);
         if (err) break;
       }
-      (void)kp;
       if ((err = sioc__sbuf_appendc(out, ':'))) break;
     }
     if ((err = read_value(r, depth + 1, &undef))) break;
@@ -136,10 +137,7 @@ static int read_seq(mp_reader_t *r, uint64_t n, int is_map, int depth) {
       out->len = mark;   /* JSON.stringify leaves undefined members out */
       continue;
     }
-    if (undef) {
-      /* the element was written as null already */
-    }
-    first = 0;
+    first = 0;   /* an undefined array element was written as null */
   }
   if (err) return err;
   return sioc__sbuf_appendc(out, is_map ? '}' : ']');
@@ -177,7 +175,7 @@ static int read_ext(mp_reader_t *r, size_t len, int *undefined) {
 }
 
 static int read_value(mp_reader_t *r, int depth, int *undefined) {
-  if (depth > SIO_WIRE_MAX_DEPTH) return SIOC_EPROTO;
+  if (depth > SIO_WIRE_MAX_DEPTH || r->out->len > r->out_max) return SIOC_ELIMIT;
   NEED(r, 1);
   unsigned c = *r->p++;
   sioc__sbuf_t *out = r->out;
@@ -239,12 +237,13 @@ static int read_value(mp_reader_t *r, int depth, int *undefined) {
 
 int sio__mp_to_json(const char *data, size_t len, sioc__sbuf_t *json,
                     sio__bins_t *bins) {
-  mp_reader_t r = {(const unsigned char *)data, (const unsigned char *)data + len,
-                   json, bins};
   size_t start = json->len, nbins = bins->n;
+  mp_reader_t r = {(const unsigned char *)data, (const unsigned char *)data + len,
+                   json, bins, start + SIO_WIRE_JSON_BUDGET(len)};
   int undef = 0;
   int err = read_value(&r, 0, &undef);
   if (!err && r.p != r.end) err = SIOC_EPROTO;
+  if (!err && json->len > r.out_max) err = SIOC_ELIMIT;
   if (err) {
     json->len = start;
     bins->n = nbins;
@@ -321,25 +320,20 @@ int sio__json_to_mp(sioc__sbuf_t *out, const cJSON *v, const sioc_bin_t *atts,
   return 0;
 }
 
-cJSON *sio__wire_parse(const char *data, size_t len, sio__bins_t *bins) {
-  cJSON *root;
-  if (len && data[0] == '{') {
-    root = cJSON_ParseWithLength(data, len);
-  } else {
-    sioc__sbuf_t json;
-    sioc__sbuf_init(&json);
-    if (sio__mp_to_json(data, len, &json, bins) != 0) {
-      sioc__sbuf_reset(&json);
-      return NULL;
-    }
-    root = cJSON_ParseWithLength(json.data, json.len);
-    sioc__sbuf_reset(&json);
+int sio__wire_parse(const char *data, size_t len, sioc__sbuf_t *scratch,
+                    sio__bins_t *bins, sioc__json_span_t *obj) {
+  const char *text = data;
+  size_t n = len;
+  if (!len || data[0] != '{') {
+    size_t start = scratch->len;
+    int err = sio__mp_to_json(data, len, scratch, bins);
+    if (err) return err;
+    text = scratch->data + start;
+    n = scratch->len - start;
   }
-  if (root && !cJSON_IsObject(root)) {
-    cJSON_Delete(root);
-    root = NULL;
-  }
-  return root;
+  if (sioc__json_check(text, n) != SIOC_JSON_OBJECT) return SIOC_EPROTO;
+  *obj = sioc__json_span(text, n);
+  return 0;
 }
 
 /* ---- broadcasts ----------------------------------------------------------- */
@@ -349,43 +343,49 @@ void sio__wire_strv_free(char **v, size_t n) {
   free(v);
 }
 
-/* A room as socket.io keeps it: strings as they are, numbers as String(n). */
-static char *room_string(const cJSON *it) {
-  if (cJSON_IsString(it)) return strdup(it->valuestring);
-  if (cJSON_IsNumber(it)) {
-    sioc__sbuf_t b;
-    sioc__sbuf_init(&b);
-    if (append_double(&b, it->valuedouble) || sioc__sbuf_appendc(&b, '\0')) {
-      sioc__sbuf_reset(&b);
-      return NULL;
-    }
-    size_t l;
-    return sioc__sbuf_steal(&b, &l);
-  }
+/* A room as socket.io keeps it: strings as they are, numbers as String(n)
+ * (the number's text, as JSON.stringify or our msgpack reader wrote it). */
+static char *room_string(sioc__json_span_t it) {
+  int kind = sioc__json_kind(it);
+  if (kind == SIOC_JSON_STRING) return sioc__json_strdup(it);
+  if (kind == SIOC_JSON_NUMBER) return strndup(it.p, it.n);
   return NULL;
 }
 
-int sio__wire_strv(const cJSON *arr, char ***out, size_t *n) {
+int sio__wire_strv(sioc__json_span_t arr, char ***out, size_t *n) {
   *out = NULL;
   *n = 0;
-  if (!arr || cJSON_IsNull(arr)) return 0;
-  if (!cJSON_IsArray(arr)) return SIOC_EPROTO;
-  int count = cJSON_GetArraySize(arr);
-  if (count == 0) return 0;
-  char **v = calloc((size_t)count, sizeof(*v));
-  if (!v) return SIOC_ENOMEM;
-  size_t k = 0;
-  const cJSON *it;
-  cJSON_ArrayForEach(it, arr) {
+  int kind = sioc__json_kind(arr);
+  if (kind < 0 || kind == SIOC_JSON_NULL) return 0;
+  if (kind != SIOC_JSON_ARRAY) return SIOC_EPROTO;
+  size_t count = 0, pos = 0, cap = 0;
+  char **v = NULL;
+  sioc__json_span_t it;
+  while (sioc__json_next(arr, &pos, &it)) {
+    if (count == cap) {
+      size_t ncap = cap ? cap * 2 : 4;
+      char **nv = realloc(v, ncap * sizeof(*nv));
+      if (!nv) {
+        sio__wire_strv_free(v, count);
+        return SIOC_ENOMEM;
+      }
+      v = nv;
+      cap = ncap;
+    }
     char *s = room_string(it);
     if (!s) {
-      sio__wire_strv_free(v, k);
-      return cJSON_IsString(it) ? SIOC_ENOMEM : SIOC_EPROTO;
+      int k = sioc__json_kind(it);
+      sio__wire_strv_free(v, count);
+      return k == SIOC_JSON_STRING || k == SIOC_JSON_NUMBER ? SIOC_ENOMEM : SIOC_EPROTO;
     }
-    v[k++] = s;
+    v[count++] = s;
+  }
+  if (!count) {
+    free(v);
+    return 0;
   }
   *out = v;
-  *n = k;
+  *n = count;
   return 0;
 }
 
@@ -400,26 +400,19 @@ void sio__wire_bcast_free(sio__wire_bcast_t *b) {
   memset(b, 0, sizeof(*b));
 }
 
-int sio__wire_packet_split(const cJSON *packet, char **event, sioc__sbuf_t *args) {
-  const cJSON *data = cJSON_GetObjectItemCaseSensitive(packet, "data");
-  if (!cJSON_IsArray(data)) return SIOC_EPROTO;
-  const cJSON *name = data->child;
-  if (!cJSON_IsString(name)) return SIOC_EPROTO;
-  *event = strdup(name->valuestring);
-  if (!*event) return SIOC_ENOMEM;
+int sio__wire_packet_split(sioc__json_span_t packet, char **event, sioc__sbuf_t *args) {
+  sioc__json_span_t data = sioc__json_get(packet, "data"), name;
+  size_t pos = 0;
+  if (!sioc__json_next(data, &pos, &name) || sioc__json_kind(name) != SIOC_JSON_STRING)
+    return SIOC_EPROTO;
+  if (!(*event = sioc__json_strdup(name))) return SIOC_ENOMEM;
+  /* [event, a, b] -> [a, b]: the text after the name, as it is */
+  const char *rest = data.p + pos, *end = data.p + data.n - 1;
+  while (rest < end && (*rest == ' ' || *rest == '\t' || *rest == '\n' || *rest == '\r'))
+    rest++;
+  if (rest < end && *rest == ',') rest++;
   int err = sioc__sbuf_appendc(args, '[');
-  int first = 1;
-  for (const cJSON *it = name->next; !err && it; it = it->next) {
-    char *text = cJSON_PrintUnformatted(it);
-    if (!text) {
-      err = SIOC_ENOMEM;
-      break;
-    }
-    if (!first) err = sioc__sbuf_appendc(args, ',');
-    if (!err) err = sioc__sbuf_appends(args, text);
-    free(text);
-    first = 0;
-  }
+  if (!err) err = sioc__sbuf_append(args, rest, (size_t)(end - rest));
   if (!err) err = sioc__sbuf_appendc(args, ']');
   if (err) {
     free(*event);
@@ -428,60 +421,58 @@ int sio__wire_packet_split(const cJSON *packet, char **event, sioc__sbuf_t *args
   return err;
 }
 
+static int bcast_flags(sioc__json_span_t flags, sio__wire_bcast_t *out) {
+  if (sioc__json_kind(flags) != SIOC_JSON_OBJECT) return 0;
+  if (sioc__json_is_true(sioc__json_get(flags, "volatile"))) out->flags |= SIOC_BCAST_VOLATILE;
+  if (sioc__json_is_true(sioc__json_get(flags, "local"))) out->flags |= SIOC_BCAST_LOCAL;
+  if (sioc__json_is_true(sioc__json_get(flags, "compress"))) out->flags |= SIOC_BCAST_COMPRESS;
+  int ok;
+  double t = sioc__json_number(sioc__json_get(flags, "timeout"), &ok);
+  if (ok && t >= 0 && t < 4294967296.0) out->timeout_ms = (int64_t)t;
+  return 0;
+}
+
 int sio__wire_bcast_decode(const char *data, size_t len, sio__wire_bcast_t *out) {
   memset(out, 0, sizeof(*out));
   out->timeout_ms = -1;
   sioc__sbuf_t json;
   sioc__sbuf_init(&json);
   int err = sio__mp_to_json(data, len, &json, &out->atts);
-  cJSON *root = err ? NULL : cJSON_ParseWithLength(json.data, json.len);
-  sioc__sbuf_reset(&json);
-  if (!err && !root) err = SIOC_EPROTO;
   if (err) goto done;
-  const cJSON *uid = cJSON_GetArrayItem(root, 0);
-  const cJSON *packet = cJSON_GetArrayItem(root, 1);
-  const cJSON *opts = cJSON_GetArrayItem(root, 2);
-  const cJSON *type = cJSON_GetObjectItemCaseSensitive(packet, "type");
-  const cJSON *nsp = cJSON_GetObjectItemCaseSensitive(packet, "nsp");
-  if (!cJSON_IsArray(root) || !cJSON_IsString(uid) || !cJSON_IsObject(packet) ||
-      !cJSON_IsNumber(type) || (nsp && !cJSON_IsString(nsp) && !cJSON_IsNull(nsp)) ||
-      (opts && !cJSON_IsObject(opts) && !cJSON_IsNull(opts))) {
+  sioc__json_span_t root = sioc__json_span(json.data, json.len), uid, packet, opts = {0};
+  size_t pos = 0;
+  if (sioc__json_kind(root) != SIOC_JSON_ARRAY || !sioc__json_next(root, &pos, &uid) ||
+      !sioc__json_next(root, &pos, &packet)) {
     err = SIOC_EPROTO;
     goto done;
   }
-  out->type = (int)type->valuedouble;
-  if (out->type != 2 && out->type != 5) {
+  sioc__json_next(root, &pos, &opts);
+  sioc__json_span_t type = sioc__json_get(packet, "type");
+  sioc__json_span_t nsp = sioc__json_get(packet, "nsp");
+  int okt, nspk = sioc__json_kind(nsp), optk = sioc__json_kind(opts);
+  out->type = (int)sioc__json_number(type, &okt);
+  if (sioc__json_kind(uid) != SIOC_JSON_STRING || !okt ||
+      (out->type != 2 && out->type != 5) ||
+      (nspk >= 0 && nspk != SIOC_JSON_STRING && nspk != SIOC_JSON_NULL) ||
+      (optk >= 0 && optk != SIOC_JSON_OBJECT && optk != SIOC_JSON_NULL)) {
     err = SIOC_EPROTO;
     goto done;
   }
-  out->uid = strdup(uid->valuestring);
-  out->nsp = strdup(cJSON_IsString(nsp) ? nsp->valuestring : "/");
+  out->uid = sioc__json_strdup(uid);
+  out->nsp = nspk == SIOC_JSON_STRING ? sioc__json_strdup(nsp) : strdup("/");
   if (!out->uid || !out->nsp) {
     err = SIOC_ENOMEM;
     goto done;
   }
   if ((err = sio__wire_packet_split(packet, &out->event, &out->args))) goto done;
-  if (cJSON_IsObject(opts)) {
-    if ((err = sio__wire_strv(cJSON_GetObjectItemCaseSensitive(opts, "rooms"),
-                              &out->rooms, &out->n_rooms)) ||
-        (err = sio__wire_strv(cJSON_GetObjectItemCaseSensitive(opts, "except"),
-                              &out->except, &out->n_except)))
+  if (optk == SIOC_JSON_OBJECT) {
+    if ((err = sio__wire_strv(sioc__json_get(opts, "rooms"), &out->rooms, &out->n_rooms)) ||
+        (err = sio__wire_strv(sioc__json_get(opts, "except"), &out->except, &out->n_except)) ||
+        (err = bcast_flags(sioc__json_get(opts, "flags"), out)))
       goto done;
-    const cJSON *flags = cJSON_GetObjectItemCaseSensitive(opts, "flags");
-    if (cJSON_IsObject(flags)) {
-      if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(flags, "volatile")))
-        out->flags |= SIOC_BCAST_VOLATILE;
-      if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(flags, "local")))
-        out->flags |= SIOC_BCAST_LOCAL;
-      if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(flags, "compress")))
-        out->flags |= SIOC_BCAST_COMPRESS;
-      const cJSON *t = cJSON_GetObjectItemCaseSensitive(flags, "timeout");
-      if (cJSON_IsNumber(t) && t->valuedouble >= 0 && t->valuedouble < 4294967296.0)
-        out->timeout_ms = (int64_t)t->valuedouble;
-    }
   }
 done:
-  cJSON_Delete(root);
+  sioc__sbuf_reset(&json);
   if (err) sio__wire_bcast_free(out);
   return err;
 }

@@ -16,9 +16,11 @@
  *
  * Both forms are translated here to and from the core's own form: JSON text
  * whose binary values are {"_placeholder":true,"num":N} naming attachment
- * N.  Nothing here does I/O or keeps state, so every function can be fed
- * hostile bytes (tests/fuzz) and checked against vectors produced by the
- * real adapter (tests/vectors/cluster.json).
+ * N.  What arrives is read without building a tree (json_text.h spans), so
+ * its cost is linear in its size.  Nothing here does I/O or keeps state,
+ * so every function can be fed hostile bytes (tests/c/test_cluster_wire.c)
+ * and checked against vectors produced by the real adapter
+ * (tests/vectors/cluster.json).
  */
 #ifndef SIOC_CLUSTER_WIRE_H
 #define SIOC_CLUSTER_WIRE_H
@@ -29,6 +31,7 @@
 #include <cjson/cJSON.h>
 
 #include "buf.h"
+#include "json_text.h"
 #include "sioc.h"
 
 /* Request types, numbered as in @socket.io/redis-adapter. */
@@ -45,8 +48,16 @@ typedef enum {
   SIO_REQ_BROADCAST_ACK = 9
 } sio__req_type_t;
 
-/* Nesting deeper than this is refused by the msgpack reader. */
-#define SIO_WIRE_MAX_DEPTH 64
+/* Limits of the msgpack reader, so that a message costs memory in
+ * proportion to its size and nothing else: nesting deeper than this is
+ * refused (what the reader writes is then always accepted by
+ * sioc__json_check), and so is a message whose JSON text would be longer
+ * than SIO_WIRE_JSON_BUDGET(its size) (8 bytes per byte: more than any
+ * real message needs; many tiny bins are what could come near it).  The
+ * size of a message itself is bounded where it is received (the Redis
+ * link's max_message_bytes). */
+#define SIO_WIRE_MAX_DEPTH (SIOC_JSON_MAX_DEPTH - 1)
+#define SIO_WIRE_JSON_BUDGET(len) ((len) * 8 + 1024)
 
 /* Binary values met while converting msgpack to JSON; the bytes point into
  * the msgpack input (valid as long as it is). */
@@ -64,8 +75,9 @@ void sio__bins_free(sio__bins_t *b);
  * does); timestamps (ext -1) become ISO 8601 strings; other ext values
  * null; map keys that are not strings are written as strings; invalid
  * UTF-8 in strings becomes U+FFFD; NaN and infinities become null.
- * 0, SIOC_EPROTO (truncated, trailing bytes, too deep, reserved byte 0xc1),
- * SIOC_ENOMEM. */
+ * 0, SIOC_EPROTO (truncated, trailing bytes, reserved byte 0xc1),
+ * SIOC_ELIMIT (too deep, or JSON beyond the budget), SIOC_ENOMEM; on error
+ * json and bins are as they were. */
 int sio__mp_to_json(const char *data, size_t len, sioc__sbuf_t *json,
                     sio__bins_t *bins);
 
@@ -77,11 +89,12 @@ int sio__mp_to_json(const char *data, size_t len, sioc__sbuf_t *json,
 int sio__json_to_mp(sioc__sbuf_t *out, const cJSON *v, const sioc_bin_t *atts,
                     size_t n);
 
-/* Parses a request or response: JSON text when it starts with '{', else
- * msgpack (whose bins become placeholders + bins, pointing into data).
- * Returns the object tree (cJSON_Delete it) or NULL for anything that is not
- * an object. */
-cJSON *sio__wire_parse(const char *data, size_t len, sio__bins_t *bins);
+/* A request or response as an object span: JSON text when data starts
+ * with '{' (the span then points into data), else msgpack converted into
+ * scratch (whose bins become placeholders + bins, pointing into data).
+ * 0, SIOC_EPROTO (not an object, or malformed), SIOC_ELIMIT, SIOC_ENOMEM. */
+int sio__wire_parse(const char *data, size_t len, sioc__sbuf_t *scratch,
+                    sio__bins_t *bins, sioc__json_span_t *obj);
 
 /* ---- broadcasts ---------------------------------------------------------- */
 
@@ -106,8 +119,8 @@ typedef struct {
 void sio__wire_bcast_free(sio__wire_bcast_t *b);
 
 /* Decodes [uid, packet, opts] from msgpack.  0, SIOC_EPROTO (not that shape,
- * or data not an array starting with an event name), SIOC_ENOMEM.  On error
- * the struct is freed already. */
+ * or data not an array starting with an event name), SIOC_ELIMIT,
+ * SIOC_ENOMEM.  On error the struct is freed already. */
 int sio__wire_bcast_decode(const char *data, size_t len, sio__wire_bcast_t *out);
 
 /* Encodes the rooms/except/flags object (as socket.io's broadcast options:
@@ -127,12 +140,12 @@ int sio__wire_bcast_encode(sioc__sbuf_t *out, const char *uid, const char *nsp,
 
 /* From a packet object (as in a BROADCAST request): the event name and the
  * JSON array of the remaining arguments.  0 or SIOC_EPROTO / SIOC_ENOMEM. */
-int sio__wire_packet_split(const cJSON *packet, char **event, sioc__sbuf_t *args);
+int sio__wire_packet_split(sioc__json_span_t packet, char **event, sioc__sbuf_t *args);
 
 /* The rooms of a JSON array of strings/numbers (as socket.io sends them) as
- * NUL-terminated copies.  *out is NULL when n is 0; free with
- * sio__wire_strv_free. */
-int sio__wire_strv(const cJSON *arr, char ***out, size_t *n);
+ * NUL-terminated copies; absent or null is no room.  *out is NULL when n is
+ * 0; free with sio__wire_strv_free.  0, SIOC_EPROTO, SIOC_ENOMEM. */
+int sio__wire_strv(sioc__json_span_t arr, char ***out, size_t *n);
 void sio__wire_strv_free(char **v, size_t n);
 
 /* ---- channels ------------------------------------------------------------ */

@@ -35,7 +35,7 @@ struct sioc_server_s {
   sioc__list_t nsp_list;
   sioc_nsp_resolve_cb resolve_nsp;
   void *resolve_nsp_data;
-  struct cluster_s *cluster;     /* adapter_redis.c; NULL: one process */
+  struct sio__cluster_s *cluster; /* cluster.h; NULL: one process */
   /* loop turns, for "written during this turn" (eio__session_writable) */
   uv_check_t turn_check;
   uint32_t turn;                 /* 0 until the check handle runs */

@@ -143,18 +143,21 @@ int sio__register_ack(sioc_socket_t *s, sioc_ack_cb cb, void *data,
                       sio__bcast_ack_t *bcast, uint32_t timeout_ms,
                       int64_t *id_out);
 
-/* A broadcast with acks that other servers take part in (cluster
- * adapters).  It completes once every server it waits for reported its
- * client count and every counted client answered, or at its timeout.
- * wait_servers adds servers to wait for (held: a hold that release drops);
- * server_count is one server's report; response is one client's answer
- * (JSON text of its first ack argument); on_done runs once when the
- * broadcast completes, so that the adapter forgets it. */
-void sio__bcast_ack_wait_servers(sio__bcast_ack_t *b, size_t n);
-void sio__bcast_ack_server_count(sio__bcast_ack_t *b, size_t clients);
-void sio__bcast_ack_response(sio__bcast_ack_t *b, const char *json, size_t len);
-void sio__bcast_ack_stop_waiting(sio__bcast_ack_t *b);
-void sio__bcast_ack_on_done(sio__bcast_ack_t *b, void (*fn)(void *), void *data);
+/* A broadcast with acks that other servers take part in (the cluster
+ * adapter, cluster_request.c).  cluster_start: other servers take part;
+ * the broadcast then also waits until it knows how many (cluster_servers,
+ * once), until that many reported their client counts (cluster_count, one
+ * call per server) and until that many remote clients answered
+ * (cluster_answer: JSON text of one client's first ack argument; answers
+ * beyond the announced counts are dropped).  cluster_time_out ends it now
+ * with SIOC_ETIMEDOUT and the answers so far.  Each call may complete the
+ * broadcast: on_done(data) runs first, so that the adapter forgets it, and
+ * b is freed. */
+void sio__bcast_ack_cluster_start(sio__bcast_ack_t *b, void (*on_done)(void *), void *data);
+void sio__bcast_ack_cluster_servers(sio__bcast_ack_t *b, size_t n);
+void sio__bcast_ack_cluster_count(sio__bcast_ack_t *b, size_t clients);
+void sio__bcast_ack_cluster_answer(sio__bcast_ack_t *b, const char *json, size_t len);
+void sio__bcast_ack_cluster_time_out(sio__bcast_ack_t *b);
 
 /* Local delivery of a broadcast to the targets of t (used by adapters). */
 void sio__deliver_local(sioc_nsp_t *nsp, const sio__broadcast_t *b);

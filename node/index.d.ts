@@ -95,6 +95,10 @@ export interface RedisAdapterOptions {
   requestsTimeout?: number;
   /** answer requests on "<key>-response#<nsp>#<uid>#" instead of the shared channel */
   publishOnSpecificResponseChannel?: boolean;
+  /** longer messages on the cluster's channels are dropped (logged), 16 MiB */
+  maxMessageBytes?: number;
+  /** bytes waiting for a Redis that does not read; past it publishes are dropped (logged), 16 MiB */
+  maxBufferedBytes?: number;
 }
 
 /** What createRedisAdapter() returns: the value of the `adapter` option. */

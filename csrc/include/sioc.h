@@ -408,7 +408,12 @@ SIOC_EXTERN int sioc_nsp_emit(sioc_nsp_t *nsp, const sioc_target_t *target,
 
 /* Result of a broadcast with acknowledgements: `responses` is a JSON array
  * holding, per client that answered in time, its first ack argument (as
- * socket.io does); err is 0 or SIOC_ETIMEDOUT when some did not answer. */
+ * socket.io does); err is 0 or SIOC_ETIMEDOUT when some did not answer.
+ * timeout_ms 0: no timeout.  In a cluster (sioc_server_use_redis) the
+ * clients of every server of the namespace take part: the broadcast waits
+ * for each server PUBSUB NUMSUB counts to report its client count and for
+ * each reported client, and a broadcast without timeout ends after
+ * requests_timeout_ms (SIOC_ETIMEDOUT when answers are missing). */
 typedef void (*sioc_bcast_ack_cb)(sioc_nsp_t *nsp, int err,
                                   const char *responses, size_t len,
                                   void *user_data);
@@ -466,10 +471,21 @@ SIOC_EXTERN sioc_socket_t *sioc_nsp_socket(const sioc_nsp_t *nsp,
  * and resubscribes; cluster requests issued meanwhile fail with
  * SIOC_ETIMEDOUT after requests_timeout_ms.
  *
+ * What other processes publish on the cluster's channels is never trusted:
+ * a malformed message, or one of an unknown kind, is dropped with a log
+ * line (at most one a minute, with the count) and costs memory in
+ * proportion to its size only.
+ *
  * Behind a load balancer, clients that use HTTP long-polling must always
  * reach the same process (sticky sessions): a session lives in one process.
  */
-typedef void (*sioc_log_cb)(const char *line, void *user_data);
+/* A log line of the adapter (without a prefix or newline): a state change
+ * of the connection to Redis (SIOC_LOG_INFO when it comes up,
+ * SIOC_LOG_WARNING when it is lost or refused), or something dropped
+ * (SIOC_LOG_WARNING).  Without a callback lines go to stderr, prefixed
+ * with "sioc: redis adapter: ". */
+typedef enum { SIOC_LOG_INFO = 0, SIOC_LOG_WARNING = 1 } sioc_log_level_t;
+typedef void (*sioc_log_cb)(int level, const char *line, void *user_data);
 
 typedef struct {
   /* redis://[[user]:password@]host[:port][/db]; default port 6379 */
@@ -479,6 +495,14 @@ typedef struct {
   int publish_on_specific_response_channel; /* 0: "<key>-response#<nsp>#" */
   uint32_t reconnect_delay_ms;        /* 100: first retry */
   uint32_t reconnect_delay_max_ms;    /* 5000 */
+  /* 16 MiB: a message on the cluster's channels longer than this is
+   * dropped (logged); one still arriving past it resets the subscriber
+   * connection, the only way to skip it without holding it in memory. */
+  size_t max_message_bytes;
+  /* 16 MiB: commands waiting to be written to a Redis that does not read
+   * them; past it, what this server publishes is dropped (logged) until
+   * Redis reads again. */
+  size_t max_buffered_bytes;
   sioc_log_cb log;                    /* NULL: a line on stderr */
   void *log_data;
 } sioc_redis_options_t;
@@ -497,11 +521,14 @@ SIOC_EXTERN int sioc_server_cluster_connected(const sioc_server_t *server);
 
 /* The answer to a cluster query: err 0, SIOC_ETIMEDOUT (some server did not
  * answer within requests_timeout_ms; json then holds what did arrive) or
- * SIOC_ECLOSED (the namespace or server went away).  json is valid during
+ * SIOC_ECLOSED (the namespace or server went away).  `message` is NULL
+ * when err is 0, else the error's text as socket.io words it ("timeout
+ * reached while waiting for fetchSockets response", "timeout reached: only
+ * 1 responses received out of 2", ...).  message and json are valid during
  * the callback only.  Without a cluster the callback runs before the call
  * returns, with only this process's answer. */
-typedef void (*sioc_cluster_cb)(sioc_nsp_t *nsp, int err, const char *json,
-                                size_t len, void *user_data);
+typedef void (*sioc_cluster_cb)(sioc_nsp_t *nsp, int err, const char *message,
+                                const char *json, size_t len, void *user_data);
 
 /* fetchSockets on the OTHER servers: json is an array of
  * {"id","handshake","rooms","data"} objects (socket.io's RemoteSocket
@@ -517,6 +544,10 @@ SIOC_EXTERN int sioc_nsp_all_rooms(sioc_nsp_t *nsp, sioc_cluster_cb cb,
  * request channel): json is the number as text. */
 SIOC_EXTERN int sioc_nsp_server_count(sioc_nsp_t *nsp, sioc_cluster_cb cb,
                                       void *user_data);
+/* The three queries above (and sioc_nsp_server_side_emit) return 0 when the
+ * answer will come (cb runs exactly once, later or, without a cluster, at
+ * once), SIOC_EINVAL, SIOC_ENOMEM, or SIOC_ECLOSED once the server is
+ * closing (cb does not run). */
 
 /* The data of local sockets asked for by another server's fetchSockets
  * (socket.data).  `request` identifies the question: answer it, now or

@@ -7,7 +7,8 @@
  *                    [--ping-timeout MS] [--connect-timeout MS]
  *                    [--max-payload BYTES] [--cors-origin ORIGIN]...
  *                    [--redis redis://HOST:PORT] [--redis-key KEY]
- *                    [--requests-timeout MS] [--name NAME]
+ *                    [--requests-timeout MS] [--redis-max-message BYTES]
+ *                    [--redis-specific-response 0|1] [--name NAME]
  *
  * With --redis the server joins a cluster (the Redis adapter, compatible
  * with @socket.io/redis-adapter) and also implements the cluster contract
@@ -191,8 +192,8 @@ static char *sorted_strings_json(const char *json, size_t len, const char *also)
   return names_json(&v);
 }
 
-static void on_cluster_rooms(sioc_nsp_t *nsp, int err, const char *json, size_t len,
-                             void *data) {
+static void on_cluster_rooms(sioc_nsp_t *nsp, int err, const char *message,
+                             const char *json, size_t len, void *data) {
   char *out = err ? NULL : sorted_strings_json(json, len, NULL);
   pending_done(data, out ? out : "[null]");
   free(out);
@@ -212,8 +213,8 @@ static int add_id_at(sioc_socket_t *s, void *data) {
 }
 
 /* fetch: ack(sorted "id:server" of every socket in the room, cluster-wide) */
-static void on_fetched(sioc_nsp_t *nsp, int err, const char *json, size_t len,
-                       void *data) {
+static void on_fetched(sioc_nsp_t *nsp, int err, const char *message,
+                       const char *json, size_t len, void *data) {
   pending_ack_t *p = data;
   if (err) {
     pending_done(p, "[null]");
@@ -258,10 +259,10 @@ static void on_fetch_data(sioc_nsp_t *nsp, const char *request,
   free(lens);
 }
 
-static void on_ss_answers(sioc_nsp_t *nsp, int err, const char *json, size_t len,
-                          void *data) {
-  char *out = sorted_strings_json(json, len, NULL);
-  pending_done(data, out);
+static void on_ss_answers(sioc_nsp_t *nsp, int err, const char *message,
+                          const char *json, size_t len, void *data) {
+  char *out = err ? NULL : sorted_strings_json(json, len, NULL);
+  pending_done(data, out ? out : "[null]");
   free(out);
 }
 
@@ -289,8 +290,8 @@ static void on_server_side(sioc_nsp_t *nsp, const char *args, size_t len,
 
 static void on_emit_acks(sioc_nsp_t *nsp, int err, const char *responses, size_t len,
                          void *data) {
-  char *out = sorted_strings_json(responses, len, NULL);
-  pending_done(data, out);
+  char *out = err ? NULL : sorted_strings_json(responses, len, NULL);
+  pending_done(data, out ? out : "[null]");
   free(out);
 }
 
@@ -336,7 +337,7 @@ static int cluster_event(app_t *app, sioc_socket_t *s, const sioc_event_t *ev) {
     sioc_nsp_server_side_emit(nsp, json, strlen(json), 3000, on_ss_answers,
                               pending_new(s, ev, app));
   } else if (strcmp(name, "emit-ack") == 0) {
-    /* io.timeout(3000).emit("question", (err, answers) => ack(sorted)) */
+    /* io.timeout(3000).emit("question", (err, answers) => ack(err ? null : sorted)) */
     sioc_nsp_emit_with_ack(nsp, NULL, "question", "[]", 2, NULL, 0, 3000,
                            on_emit_acks, pending_new(s, ev, app));
   } else {
@@ -502,7 +503,8 @@ static void usage(void) {
           "usage: sioc-echo-server [--host H] [--port P] [--ping-interval MS]\n"
           "       [--ping-timeout MS] [--connect-timeout MS] [--max-payload BYTES]\n"
           "       [--cors-origin ORIGIN]... [--redis URL] [--redis-key KEY]\n"
-          "       [--requests-timeout MS] [--name NAME]\n");
+          "       [--requests-timeout MS] [--redis-max-message BYTES]\n"
+          "       [--redis-specific-response 0|1] [--name NAME]\n");
   exit(2);
 }
 
@@ -513,6 +515,8 @@ int main(int argc, char **argv) {
   int port = 3000;
   const char *redis_url = NULL, *redis_key = NULL, *name = "c";
   uint32_t requests_timeout = 0;
+  size_t redis_max_message = 0;
+  int redis_specific = 0;
   const char *origins[16];
   sioc_server_options_t opts;
   sioc_server_options_init(&opts);
@@ -533,6 +537,8 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--redis-key") == 0) redis_key = v;
     else if (strcmp(a, "--name") == 0) name = v;
     else if (strcmp(a, "--requests-timeout") == 0) requests_timeout = (uint32_t)atol(v);
+    else if (strcmp(a, "--redis-max-message") == 0) redis_max_message = (size_t)atoll(v);
+    else if (strcmp(a, "--redis-specific-response") == 0) redis_specific = atoi(v);
     else usage();
   }
   uv_loop_t *loop = uv_default_loop();
@@ -551,6 +557,8 @@ int main(int argc, char **argv) {
     ro.url = redis_url;
     if (redis_key) ro.key = redis_key;
     if (requests_timeout) ro.requests_timeout_ms = requests_timeout;
+    if (redis_max_message) ro.max_message_bytes = redis_max_message;
+    ro.publish_on_specific_response_channel = redis_specific;
     if ((r = sioc_server_use_redis(app.server, &ro))) {
       fprintf(stderr, "--redis %s: %s\n", redis_url, sioc_strerror(r));
       return 1;

@@ -52,7 +52,7 @@ enum {
   CB_ALLOW_REQUEST,   /* (serverObj, handshake, token): answer with requestDecide */
   CB_CORS,            /* (serverObj, origin) -> boolean */
   CB_CONN_ERROR,      /* (serverObj, {code, message, method, url, rawHeaders, address}) */
-  CB_CLUSTER,         /* (token, err, json): a cluster query's answer */
+  CB_CLUSTER,         /* (token, err, json, message|null): a cluster query's answer */
   CB_FETCH_DATA,      /* (nspObj, request, ids): reply with nspFetchDataReply */
   CB_SERVER_SIDE,     /* (nspObj, json, ack|null): another server's serverSideEmit */
   CB_UPGRADE,         /* (socket): its connection is on WebSocket now */
@@ -1283,8 +1283,8 @@ static napi_value js_nsp_disconnect(napi_env env, napi_callback_info info) {
 
 /* ---- the cluster (Redis adapter) ------------------------------------------------------- */
 
-static void on_cluster_answer(sioc_nsp_t *nsp, int err, const char *json, size_t len,
-                              void *ud) {
+static void on_cluster_answer(sioc_nsp_t *nsp, int err, const char *message,
+                              const char *json, size_t len, void *ud) {
   bcast_token_t *bt = ud;
   addon_t *a = bt->a;
   uint32_t token = bt->token;
@@ -1293,8 +1293,11 @@ static void on_cluster_answer(sioc_nsp_t *nsp, int err, const char *json, size_t
   napi_env env = a->env;
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
-  napi_value argv[3] = {num(env, token), num(env, err), str(env, json, len)};
-  call_js(a, CB_CLUSTER, NULL, 3, argv);
+  napi_value nul;
+  napi_get_null(env, &nul);
+  napi_value argv[4] = {num(env, token), num(env, err), str(env, json, len),
+                        message ? str(env, message, strlen(message)) : nul};
+  call_js(a, CB_CLUSTER, NULL, 4, argv);
   napi_close_handle_scope(env, scope);
 }
 
@@ -1339,9 +1342,10 @@ static bcast_token_t *cluster_token(addon_t *a, napi_env env, napi_value v) {
   return bt;
 }
 
-/* useRedis(srv, url, key, requestsTimeoutMs, publishOnSpecificResponseChannel) */
+/* useRedis(srv, url, key, requestsTimeoutMs, publishOnSpecificResponseChannel,
+ *          maxMessageBytes, maxBufferedBytes) */
 static napi_value js_use_redis(napi_env env, napi_callback_info info) {
-  ARGS(5);
+  ARGS(7);
   nserver_t *srv = get_server(env, argv[0]);
   if (!srv || !srv->server) return num(env, SIOC_ECLOSED);
   char *url = get_string(env, argv[1], NULL);
@@ -1358,6 +1362,11 @@ static napi_value js_use_redis(napi_env env, napi_callback_info info) {
   bool specific = false;
   napi_get_value_bool(env, argv[4], &specific);
   o.publish_on_specific_response_channel = specific;
+  int64_t max_message = 0, max_buffered = 0;
+  napi_get_value_int64(env, argv[5], &max_message);
+  napi_get_value_int64(env, argv[6], &max_buffered);
+  if (max_message > 0) o.max_message_bytes = (size_t)max_message;
+  if (max_buffered > 0) o.max_buffered_bytes = (size_t)max_buffered;
   int r = sioc_server_use_redis(srv->server, &o);
   free(url);
   free(key);
@@ -1388,23 +1397,23 @@ static napi_value js_nsp_fetch(napi_env env, napi_callback_info info) {
   return num(env, r);
 }
 
-/* nspAllRooms(nsp, token) / nspServerCount(nsp, token) */
-static napi_value js_nsp_all_rooms(napi_env env, napi_callback_info info) {
+/* nspAllRooms(nsp, token) / nspServerCount(nsp, token) -> 0 | error */
+static napi_value nsp_query(napi_env env, napi_callback_info info,
+                            int (*query)(sioc_nsp_t *, sioc_cluster_cb, void *)) {
   ARGS(2);
   NSP_OR(num(env, SIOC_ECLOSED));
   bcast_token_t *bt = cluster_token(a, env, argv[1]);
-  int r = bt ? sioc_nsp_all_rooms(n->nsp, on_cluster_answer, bt) : SIOC_ENOMEM;
+  int r = bt ? query(n->nsp, on_cluster_answer, bt) : SIOC_ENOMEM;
   if (r && bt) free(bt);
   return num(env, r);
 }
 
+static napi_value js_nsp_all_rooms(napi_env env, napi_callback_info info) {
+  return nsp_query(env, info, sioc_nsp_all_rooms);
+}
+
 static napi_value js_nsp_server_count(napi_env env, napi_callback_info info) {
-  ARGS(2);
-  NSP_OR(num(env, SIOC_ECLOSED));
-  bcast_token_t *bt = cluster_token(a, env, argv[1]);
-  int r = bt ? sioc_nsp_server_count(n->nsp, on_cluster_answer, bt) : SIOC_ENOMEM;
-  if (r && bt) free(bt);
-  return num(env, r);
+  return nsp_query(env, info, sioc_nsp_server_count);
 }
 
 /* nspServerSideEmit(nsp, json, timeoutMs, token | -1) */

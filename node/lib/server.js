@@ -43,6 +43,13 @@ function registerAck(fn) {
   return t;
 }
 
+// The callback registered for token, forgotten (it runs once), or undefined.
+function takeAck(token) {
+  const fn = pendingAcks.get(token);
+  pendingAcks.delete(token);
+  return fn;
+}
+
 function timeoutError() {
   return new Error('operation has timed out');
 }
@@ -103,12 +110,9 @@ binding.init({
   connectionError(server, e) {
     server.engine._onConnectionError(e);
   },
-  cluster(token, err, json) {
-    const fn = pendingAcks.get(token);
-    if (fn) {
-      pendingAcks.delete(token);
-      fn(err, json);
-    }
+  cluster(token, err, json, message) {
+    const fn = takeAck(token);
+    if (fn) fn(err, json, message);
   },
   fetchData(nsp, request, ids) {
     nsp._onFetchData(request, ids);
@@ -130,10 +134,10 @@ binding.init({
 const kRedis = Symbol('sioc.redisAdapter');
 
 /**
- * createRedisAdapter(url, { key, requestsTimeout, publishOnSpecificResponseChannel }):
- * the value of the `adapter` option that makes a server a member of the
- * cluster of `url`, in @socket.io/redis-adapter 8.x's wire format (the
- * adapter itself is the C core's).
+ * createRedisAdapter(url, { key, requestsTimeout, publishOnSpecificResponseChannel,
+ * maxMessageBytes, maxBufferedBytes }): the value of the `adapter` option that
+ * makes a server a member of the cluster of `url`, in @socket.io/redis-adapter
+ * 8.x's wire format (the adapter itself is the C core's).
  */
 function createRedisAdapter(url, opts = {}) {
   if (typeof url !== 'string' || !/^redis:\/\//.test(url)) {
@@ -142,7 +146,15 @@ function createRedisAdapter(url, opts = {}) {
   if (opts === null || typeof opts !== 'object') {
     throw new TypeError('sioc: createRedisAdapter() options must be an object');
   }
-  const conf = { url, key: 'socket.io', requestsTimeout: 5000, publishOnSpecificResponseChannel: false };
+  const MiB16 = 16 * 1024 * 1024;
+  const conf = { url, key: 'socket.io', requestsTimeout: 5000, publishOnSpecificResponseChannel: false,
+    maxMessageBytes: MiB16, maxBufferedBytes: MiB16 };
+  const positive = (k, v, max) => {
+    if (typeof v !== 'number' || !(v >= 1) || v > max) {
+      throw new TypeError(`sioc: redis adapter option "${k}" must be a positive number`);
+    }
+    return Math.floor(v);
+  };
   for (const [k, v] of Object.entries(opts)) {
     if (v === undefined) continue;
     switch (k) {
@@ -151,17 +163,18 @@ function createRedisAdapter(url, opts = {}) {
         conf.key = v;
         break;
       case 'requestsTimeout':
-        if (typeof v !== 'number' || !(v >= 1) || v > 0xffffffff) {
-          throw new TypeError('sioc: redis adapter option "requestsTimeout" must be a positive number of ms');
-        }
-        conf.requestsTimeout = Math.floor(v);
+        conf.requestsTimeout = positive(k, v, 0xffffffff);
+        break;
+      case 'maxMessageBytes':
+      case 'maxBufferedBytes':
+        conf[k] = positive(k, v, Number.MAX_SAFE_INTEGER);
         break;
       case 'publishOnSpecificResponseChannel':
         conf.publishOnSpecificResponseChannel = !!v;
         break;
       default:
         throw new TypeError(`sioc: redis adapter option "${k}" is not supported ` +
-          '(key, requestsTimeout, publishOnSpecificResponseChannel)');
+          '(key, requestsTimeout, publishOnSpecificResponseChannel, maxMessageBytes, maxBufferedBytes)');
     }
   }
   const factory = function sioc_redis_adapter() {
@@ -171,8 +184,9 @@ function createRedisAdapter(url, opts = {}) {
   return factory;
 }
 
-function clusterError(what) {
-  return new Error(`timeout reached while waiting for ${what} response`);
+// The core words cluster errors as socket.io does.
+function clusterError(err, message, what) {
+  return new Error(message || `${what}: ${binding.strerror(err)}`);
 }
 
 /** A socket of another server of the cluster (socket.io's RemoteSocket). */
@@ -211,9 +225,8 @@ class RemoteSocket {
 // Runs a cluster query; resolves with the parsed JSON answer.
 function clusterQuery(start, what) {
   return new Promise((resolve, reject) => {
-    const token = registerAck((err, json) => {
-      if (err === SIOC_ETIMEDOUT) return reject(clusterError(what));
-      if (err) return reject(new Error(`${what}: ${binding.strerror(err)}`));
+    const token = registerAck((err, json, message) => {
+      if (err) return reject(clusterError(err, message, what));
       try {
         resolve(JSON.parse(json));
       } catch (e) {
@@ -913,16 +926,12 @@ class Namespace extends EventEmitter {
       check(binding.nspServerSideEmit(this._core, text, 0, -1), 'serverSideEmit');
       return true;
     }
-    const token = registerAck((err, json) => {
+    const token = registerAck((err, json, message) => {
       let answers = [];
       try {
         answers = JSON.parse(json);
       } catch (_) { /* keep [] */ }
-      if (err === SIOC_ETIMEDOUT) {
-        ack(new Error(`timeout reached: only ${answers.length} responses received`), answers);
-      } else {
-        ack(err ? new Error(binding.strerror(err)) : null, answers);
-      }
+      ack(err ? clusterError(err, message, 'serverSideEmit') : null, answers);
     });
     const r = binding.nspServerSideEmit(this._core, text, 0, token);
     if (r) {
@@ -1653,7 +1662,7 @@ class Server {
     if (this._redis) {
       const c = this._redis;
       check(binding.useRedis(this._core, c.url, c.key, c.requestsTimeout,
-        c.publishOnSpecificResponseChannel), 'adapter');
+        c.publishOnSpecificResponseChannel, c.maxMessageBytes, c.maxBufferedBytes), 'adapter');
     }
     for (const nsp of this._nsps.values()) {
       if (!(nsp instanceof ParentNamespace)) nsp._attachCore();

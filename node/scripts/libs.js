@@ -12,7 +12,7 @@ const LIBS = [
   { pc: 'libcjson', lib: '-lcjson', header: 'cjson/cJSON.h', deb: 'libcjson-dev' },
   { pc: 'http-parser', lib: '-lhttp_parser', header: 'http_parser.h', deb: 'libhttp-parser-dev' },
   // The Redis adapter: hiredis is driven by our own libuv glue (csrc/
-  // adapter_redis.c), so it links no libuv of its own.
+  // redis_link.c), so it links no libuv of its own.
   { pc: 'hiredis', lib: '-lhiredis', header: 'hiredis/hiredis.h', deb: 'libhiredis-dev' },
   { pc: 'msgpack', lib: '-lmsgpackc', header: 'msgpack.h', deb: 'libmsgpack-dev' },
 ];

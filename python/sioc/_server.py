@@ -85,25 +85,37 @@ class RedisAdapter:
     Python) and socket.io servers with @socket.io/redis-adapter share rooms
     and broadcasts.  ``key`` is the channel prefix; ``requests_timeout``
     (seconds) bounds the cluster queries (fetch_sockets, all_rooms,
-    server_side_emit acks), which raise AckTimeoutError past it.  The
+    server_side_emit acks), which raise AckTimeoutError past it;
+    ``publish_on_specific_response_channel`` as socket.io's option.
+    ``max_message_bytes`` (16 MiB) drops longer messages from the cluster;
+    ``max_buffered_bytes`` (16 MiB) bounds what waits for a Redis that does
+    not read (past it, what this server publishes is dropped, logged).  The
     adapter itself runs in C: Redis outages never stop local delivery, and
     the core reconnects with backoff.  Polling clients behind a load
     balancer need sticky sessions."""
 
-    __slots__ = ("url", "key", "requests_timeout", "publish_on_specific_response_channel")
+    __slots__ = ("url", "key", "requests_timeout", "publish_on_specific_response_channel",
+                 "max_message_bytes", "max_buffered_bytes")
 
     def __init__(self, url: str, key: str = "socket.io", requests_timeout: float = 5.0,
-                 publish_on_specific_response_channel: bool = False):
+                 publish_on_specific_response_channel: bool = False,
+                 max_message_bytes: int = 16 << 20, max_buffered_bytes: int = 16 << 20):
         if not isinstance(url, str) or not url.startswith("redis://"):
             raise ValueError("RedisAdapter needs a redis:// URL, got %r" % (url,))
         if not isinstance(key, str) or not key:
             raise ValueError("RedisAdapter key must be a non-empty str")
         if not isinstance(requests_timeout, (int, float)) or requests_timeout <= 0:
             raise ValueError("RedisAdapter requests_timeout must be > 0 seconds")
+        for name, v in (("max_message_bytes", max_message_bytes),
+                        ("max_buffered_bytes", max_buffered_bytes)):
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError("RedisAdapter %s must be a positive int" % name)
         self.url = url
         self.key = key
         self.requests_timeout = float(requests_timeout)
         self.publish_on_specific_response_channel = bool(publish_on_specific_response_channel)
+        self.max_message_bytes = max_message_bytes
+        self.max_buffered_bytes = max_buffered_bytes
 
     def __repr__(self) -> str:
         return "RedisAdapter(%r, key=%r)" % (self.url, self.key)
@@ -111,22 +123,55 @@ class RedisAdapter:
 
 class RemoteSocket:
     """A socket of another server of the cluster, as fetch_sockets() returns
-    it: ``id``, ``handshake``, ``rooms``, ``data``; emit/join/leave/
-    disconnect go through the cluster."""
+    it: ``id`` (and ``sid``), ``handshake``, ``rooms``, ``data``;
+    emit/join/leave/disconnect go through the cluster.
 
-    def __init__(self, nsp: "Namespace", details: dict):
+    ``emit(event, *args, callback=cb)`` calls ``cb(value)`` with the
+    client's answer, as ``Socket.emit(callback=)`` and python-socketio's
+    ``emit(..., to=sid, callback=)`` call it with the client's ack
+    arguments -- but the cluster carries only the first one (socket.io's
+    RemoteSocket gives a single response too), so ``cb`` gets exactly one:
+    that argument, or None when the client sent none or has left.  After
+    ``timeout(seconds)`` (else the adapter's requests_timeout) without an
+    answer, ``cb(AckTimeoutError)``.  ``emit_with_ack`` returns that one
+    value or raises AckTimeoutError."""
+
+    def __init__(self, nsp: "Namespace", details: dict, timeout: Optional[float] = None):
         self.nsp = nsp
         self.id = details.get("id")
         self.sid = self.id
         self.handshake = details.get("handshake") or {}
         self.rooms: Set[str] = set(details.get("rooms") or ())
         self.data = details.get("data")
+        self._details = details
+        self._timeout = timeout
 
     def __repr__(self) -> str:
         return "<sioc.RemoteSocket %s>" % self.id
 
+    def _op(self) -> "BroadcastOperator":
+        op = self.nsp.to(self.id)
+        return op if self._timeout is None else op.timeout(self._timeout)
+
+    def timeout(self, seconds: float) -> "RemoteSocket":
+        """The same socket, with an ack timeout for emit/emit_with_ack."""
+        return RemoteSocket(self.nsp, self._details, seconds)
+
     def emit(self, event: str, *args: Any, callback: Optional[Callable] = None) -> None:
-        self.nsp.to(self.id).emit(event, *args, callback=callback)
+        _check_event(event)
+        if callback is None:
+            self._op().emit(event, *args)
+        else:
+            self._op()._emit_ack(event, args, ("remote-cb", callback))
+
+    def emit_with_ack(self, event: str, *args: Any) -> Any:
+        """The client's answer (its first ack argument), awaitable with
+        Server; AckTimeoutError past the timeout."""
+        _check_event(event)
+        srv = self.nsp.server
+        fut = srv._new_future()
+        self._op()._emit_ack(event, args, ("remote-fut", fut))
+        return srv._result(fut)
 
     def join(self, rooms: Union[str, Iterable[str]]) -> None:
         self.nsp.to(self.id).sockets_join(rooms)
@@ -139,10 +184,10 @@ class RemoteSocket:
         return self
 
 
-def _cluster_error(what: str, err: int) -> Exception:
-    if err == ETIMEDOUT:
-        return AckTimeoutError("timeout reached while waiting for %s response" % what)
-    return ClosedError("%s: %s" % (what, strerror(err)))
+def _cluster_error(what: str, err: int, message: Optional[str]) -> Exception:
+    """A cluster query's error, in the core's (socket.io's) words."""
+    text = message or "%s: %s" % (what, strerror(err))
+    return AckTimeoutError(text) if err == ETIMEDOUT else ClosedError(text)
 
 
 def _takes_ack(fn: Callable) -> bool:
@@ -246,15 +291,12 @@ class BroadcastOperator:
         it is called as callback(err, responses) once every client answered
         or the timeout passed (err is None or an AckTimeoutError)."""
         _check_event(event)
-        srv = self._nsp.server
-        text, bins = _codec.encode(args)
         if callback is None:
-            srv._post("emit", self._nsp.name, self._rooms, self._except, self._flags,
-                      event, text, bins)
+            text, bins = _codec.encode(args)
+            self._nsp.server._post("emit", self._nsp.name, self._rooms, self._except,
+                                   self._flags, event, text, bins)
             return
-        req = srv._new_request(("bcast-cb", callback))
-        srv._post("emit_ack", self._nsp.name, self._rooms, self._except, self._flags,
-                  event, text, bins, _ms(self._timeout), req)
+        self._emit_ack(event, args, ("bcast-cb", callback))
 
     def emit_with_ack(self, event: str, *args: Any) -> Any:
         """Broadcast expecting acks; resolves to the list of responses (first
@@ -263,12 +305,17 @@ class BroadcastOperator:
         with BlockingServer."""
         _check_event(event)
         srv = self._nsp.server
-        text, bins = _codec.encode(args)
         fut = srv._new_future()
-        req = srv._new_request(("bcast-fut", fut))
+        self._emit_ack(event, args, ("bcast-fut", fut))
+        return srv._result(fut)
+
+    def _emit_ack(self, event: str, args: tuple, what: tuple) -> None:
+        """The broadcast with acks; `what` says how the answers are given."""
+        srv = self._nsp.server
+        text, bins = _codec.encode(args)
+        req = srv._new_request(what)
         srv._post("emit_ack", self._nsp.name, self._rooms, self._except, self._flags,
                   event, text, bins, _ms(self._timeout), req)
-        return srv._result(fut)
 
     def send(self, *args: Any) -> None:
         """emit("message", *args)."""
@@ -355,6 +402,43 @@ class _Manager:
 
     roomClients = room_clients
 
+    def cluster(self) -> Any:
+        """``rooms`` and ``room_clients`` as above, with the sockets of every
+        server of the cluster (as Node's ``manager.cluster()``): a snapshot,
+        awaitable with Server, direct with BlockingServer; AckTimeoutError
+        when a server does not answer within requests_timeout.  Without a
+        cluster, this server's."""
+        nsp = self._nsp
+        srv = nsp.server
+        local = nsp._op()._fetch()
+        if srv._redis is None:
+            return srv._immediate(_ManagerSnapshot(local))
+        fut = srv._new_future()
+        req = srv._new_request(("cluster-manager", (fut, nsp, local)))
+        srv._post("cluster", _CL_FETCH, nsp.name, (), (), 0, None, 0, req)
+        return srv._result(fut)
+
+
+class _ManagerSnapshot:
+    """What ``manager.cluster()`` gives: rooms (room -> set of socket ids,
+    every socket id a room too) and room_clients (socket id -> its rooms) of
+    the given sockets, local and remote."""
+
+    __slots__ = ("rooms", "room_clients")
+
+    def __init__(self, sockets: Iterable[Any]):
+        self.rooms: Dict[str, Set[str]] = {}
+        self.room_clients: Dict[str, Set[str]] = {}
+        for s in sockets:
+            rooms = set(s.rooms)
+            self.room_clients[s.id] = rooms
+            for r in rooms:
+                self.rooms.setdefault(r, set()).add(s.id)
+
+    @property
+    def roomClients(self) -> Dict[str, Set[str]]:   # noqa: N802  (0.9's spelling)
+        return self.room_clients
+
 
 class Namespace:
     """A Socket.IO namespace (``io.of("/chat")``).  ``io`` itself forwards to
@@ -396,7 +480,7 @@ class Namespace:
         return middleware
 
     # targets
-    def _op(self) -> BroadcastOperator:
+    def _op(self) -> "BroadcastOperator":
         return BroadcastOperator(self)
 
     def to(self, room: Union[str, Iterable[str]]) -> BroadcastOperator:
@@ -515,11 +599,14 @@ class Namespace:
         """Classic ``io.sockets.socket(id)``: emit to one client by id."""
         return self.to(sid)
 
-    def clients(self, room: Optional[str] = None,
+    def clients(self, room: Union[None, str, Callable] = None,
                 callback: Optional[Callable] = None) -> Any:
         """Classic ``io.sockets.clients([room])``: this server's sockets
-        (synchronous).  With ``callback``, callback(err, ids) gets the ids of
-        the sockets on every server of the cluster (the 2.x form)."""
+        (synchronous).  With a callback, ``clients([room,] callback)``:
+        callback(err, ids) gets the ids of the sockets on every server of
+        the cluster (the 2.x form)."""
+        if callable(room) and callback is None:
+            room, callback = None, room
         op = self.to(room) if room is not None else self._op()
         if callback is None:
             return op._fetch()
@@ -874,7 +961,8 @@ class _ServerBase:
                                  "(the adapter is part of sioc's C core)")
             self._core.use_redis(value.url, value.key,
                                  max(1, int(value.requests_timeout * 1000)),
-                                 value.publish_on_specific_response_channel)
+                                 value.publish_on_specific_response_channel,
+                                 value.max_message_bytes, value.max_buffered_bytes)
             self._redis = value
             self._settings[name] = value
             return self
@@ -1145,7 +1233,7 @@ class _ServerBase:
         elif kind == _E_CLUSTER:
             what = self._requests.pop(ev[1], None)
             if what is not None:
-                self._on_cluster_answer(what, ev[2], ev[3])
+                self._on_cluster_answer(what, ev[2], ev[3], ev[4])
         elif kind == _E_FETCH_DATA:
             nsp = self._nsps.get(ev[1])
             ids = json.loads(ev[3]) if ev[3] else []
@@ -1161,40 +1249,42 @@ class _ServerBase:
         elif kind == _E_SERVER_SIDE:
             self._on_server_side(ev[1], ev[2], ev[3])
         elif kind == _E_LOG:
-            # the Redis adapter: outages are warnings, recoveries info
-            lost = "lost" in ev[1] or "cannot" in ev[1] or "answered" in ev[1]
-            logger.log(logging.WARNING if lost else logging.INFO, "sioc: redis adapter: %s", ev[1])
+            # the Redis adapter: outages and drops are warnings (level 1)
+            logger.log(logging.WARNING if ev[2] else logging.INFO, "sioc: redis adapter: %s", ev[1])
         elif kind == _E_ERROR:
             logger.warning("sioc: %s", ev[1])
         elif kind == _E_CLOSED:
             self._on_closed()
 
-    def _on_cluster_answer(self, what: tuple, err: int, text: Optional[str]) -> None:
+    def _on_cluster_answer(self, what: tuple, err: int, text: Optional[str],
+                           message: Optional[str]) -> None:
         kind, target = what
         try:
             value = json.loads(text) if text else []
         except ValueError:
             value = []
-        if kind == "cluster-fetch":
+        if kind in ("cluster-fetch", "cluster-manager"):
             fut, nsp, local = target
             if err:
-                self._set_future(fut, _cluster_error("fetchSockets", err), None)
-            else:
-                self._set_future(fut, None, list(local) + [RemoteSocket(nsp, d) for d in value])
+                self._set_future(fut, _cluster_error("fetchSockets", err, message), None)
+                return
+            found = list(local) + [RemoteSocket(nsp, d) for d in value]
+            self._set_future(fut, None, found if kind == "cluster-fetch" else _ManagerSnapshot(found))
         elif kind == "cluster-ids":
             callback, nsp, local = target
             if err:
-                self._spawn(None, callback, (_cluster_error("fetchSockets", err), None))
+                self._spawn(None, callback, (_cluster_error("fetchSockets", err, message), None))
             else:
                 self._spawn(None, callback, (None, [s.id for s in local] +
                                              [d.get("id") for d in value]))
         elif kind == "cluster-cb":
             callback, what_name = target
-            self._spawn(None, callback, (_cluster_error(what_name, err) if err else None, value))
+            error = _cluster_error(what_name, err, message) if err else None
+            self._spawn(None, callback, (error, value))
         else:   # cluster-fut
             fut, what_name = target
             if err:
-                self._set_future(fut, _cluster_error(what_name, err), None)
+                self._set_future(fut, _cluster_error(what_name, err, message), None)
             elif what_name == "allRooms":
                 self._set_future(fut, None, set(value))
             else:
@@ -1234,6 +1324,10 @@ class _ServerBase:
                 self._spawn(None, target, value)
         elif kind == "cb-timeout":
             self._spawn(None, target, (exc,) if exc else (None,) + tuple(value))
+        elif kind == "remote-fut":   # RemoteSocket: the one answer
+            self._set_future(target, exc, value[0] if exc is None and value else None)
+        elif kind == "remote-cb":
+            self._spawn(None, target, (exc,) if exc else (value[0] if value else None,))
         else:   # bcast-cb
             self._spawn(None, target, (exc, value))
 

@@ -62,10 +62,10 @@ enum {
   /* events */
   E_CONNECT = 1, E_MIDDLEWARE, E_EVENT, E_DISCONNECTING, E_DISCONNECT, E_ACK,
   E_BACK, E_CLOSED, E_ERROR, E_CL, E_CL_AUTH,
-  E_CLUSTER,      /* (req, err, json) */
+  E_CLUSTER,      /* (req, err, json, message | None) */
   E_FETCH_DATA,   /* (nsp, request, ids json) */
   E_SERVER_SIDE,  /* (nsp, args json, ack | None) */
-  E_LOG           /* (line): the Redis adapter's state changes */
+  E_LOG           /* (line, level): the Redis adapter's log lines */
 };
 
 typedef struct sync_s {
@@ -129,6 +129,7 @@ struct core_s {
   char *redis_url, *redis_key;   /* use_redis(), applied by start() */
   uint32_t redis_timeout_ms;
   int redis_specific;
+  size_t redis_max_message, redis_max_buffered;
 };
 
 typedef struct {
@@ -424,10 +425,11 @@ static void on_server_side(sioc_nsp_t *nsp, const char *args, size_t len,
 }
 
 /* The adapter's log lines go to Python's "sioc" logger. */
-static void on_redis_log(const char *line, void *ud) {
+static void on_redis_log(int level, const char *line, void *ud) {
   core_t *c = ud;
   msg_t *e = ev_new(E_LOG, NULL, NULL);
   if (!e) return;
+  e->err = level;
   if (!(e->str = dups(line))) {
     msg_free(e);
     return;
@@ -435,14 +437,15 @@ static void on_redis_log(const char *line, void *ud) {
   ev_push(c, e);
 }
 
-static void on_cluster_answer(sioc_nsp_t *nsp, int err, const char *json,
-                              size_t len, void *ud) {
+static void on_cluster_answer(sioc_nsp_t *nsp, int err, const char *message,
+                              const char *json, size_t len, void *ud) {
   ackreq_t *r = ud;
   msg_t *e = ev_new(E_CLUSTER, NULL, NULL);
   if (e) {
     e->num = r->req;
     e->err = err;
     if (json && !(e->json = dupn(json, len))) e->err = SIOC_ENOMEM;
+    if (message && !(e->str = dups(message))) e->err = SIOC_ENOMEM;
     e->json_len = e->json ? len : 0;
     ev_push(r->core, e);
   }
@@ -1288,6 +1291,8 @@ static PyObject *Core_start(core_t *c, PyObject *args) {
     if (c->redis_key) ro.key = c->redis_key;
     if (c->redis_timeout_ms) ro.requests_timeout_ms = c->redis_timeout_ms;
     ro.publish_on_specific_response_channel = c->redis_specific;
+    if (c->redis_max_message) ro.max_message_bytes = c->redis_max_message;
+    if (c->redis_max_buffered) ro.max_buffered_bytes = c->redis_max_buffered;
     ro.log = on_redis_log;
     ro.log_data = c;
     rc = sioc_server_use_redis(c->server, &ro);
@@ -1408,8 +1413,8 @@ static PyObject *build_event(const msg_t *e) {
     r = Py_BuildValue("(i)", e->op);
     break;
   case E_CLUSTER:
-    r = Py_BuildValue("(iLiN)", e->op, (long long)e->num, e->err,
-                      str_or_none(e->json, e->json_len));
+    r = Py_BuildValue("(iLiNz)", e->op, (long long)e->num, e->err,
+                      str_or_none(e->json, e->json_len), e->str);
     break;
   case E_FETCH_DATA:
     r = Py_BuildValue("(issN)", e->op, e->nsp, e->str, str_or_none(e->json, e->json_len));
@@ -1418,7 +1423,7 @@ static PyObject *build_event(const msg_t *e) {
     r = Py_BuildValue("(isNz)", e->op, e->nsp, str_or_none(e->json, e->json_len), e->str);
     break;
   case E_LOG:
-    r = Py_BuildValue("(is)", e->op, e->str);
+    r = Py_BuildValue("(isi)", e->op, e->str, e->err);
     break;
   case E_CL:
     /* (E_CL, kind, nsp|None, message|None, name_or_id|None, json|None,
@@ -1685,13 +1690,21 @@ static PyObject *Core_sockets_op(core_t *c, PyObject *args) {
 }
 
 PyDoc_STRVAR(use_redis_doc,
-"use_redis(url, key, requests_timeout_ms, specific_channel)\n\n"
+"use_redis(url, key, requests_timeout_ms, specific_channel, max_message_bytes,\n"
+"          max_buffered_bytes)\n\n"
 "Joins the cluster of a Redis server when start() runs (before start).");
 static PyObject *Core_use_redis(core_t *c, PyObject *args) {
   const char *url, *key;
   unsigned int tmo;
   int specific;
-  if (!PyArg_ParseTuple(args, "ssIp", &url, &key, &tmo, &specific)) return NULL;
+  Py_ssize_t max_message, max_buffered;
+  if (!PyArg_ParseTuple(args, "ssIpnn", &url, &key, &tmo, &specific, &max_message,
+                        &max_buffered))
+    return NULL;
+  if (max_message < 1 || max_buffered < 1) {
+    PyErr_SetString(PyExc_ValueError, "redis adapter limits must be positive");
+    return NULL;
+  }
   if (c->started || c->is_client) {
     PyErr_SetString(PyExc_RuntimeError, "the adapter must be set before the server listens");
     return NULL;
@@ -1707,6 +1720,8 @@ static PyObject *Core_use_redis(core_t *c, PyObject *args) {
   if (!c->redis_url || !c->redis_key) return PyErr_NoMemory();
   c->redis_timeout_ms = tmo;
   c->redis_specific = specific;
+  c->redis_max_message = (size_t)max_message;
+  c->redis_max_buffered = (size_t)max_buffered;
   Py_RETURN_NONE;
 }
 

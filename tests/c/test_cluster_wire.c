@@ -2,7 +2,8 @@
  * against tests/vectors/cluster.json, produced by @socket.io/redis-adapter
  * 8.3.0's own codec (notepack.io): msgpack -> JSON with placeholders,
  * JSON -> msgpack byte for byte, [uid, packet, opts] broadcasts both ways,
- * malformed input, channel names. */
+ * malformed input, the limits on hostile input (depth, expansion, lying
+ * counts, wrong types), channel names. */
 #include <string.h>
 
 #include "cluster_wire.h"
@@ -187,13 +188,26 @@ static int test_malformed(const cJSON *root) {
     ASSERT_EQ(bins.n, 0);
     sio__wire_bcast_t b;
     ASSERT_EQ(sio__wire_bcast_decode(mp, len, &b), SIOC_EPROTO);
-    ASSERT(sio__wire_parse(mp, len, &bins) == NULL);
+    sioc__json_span_t obj;
+    ASSERT(sio__wire_parse(mp, len, &json, &bins, &obj) < 0);
     sio__bins_free(&bins);
     sioc__sbuf_reset(&json);
     free(mp);
     count++;
   }
   return count;
+}
+
+/* sio__wire_bcast_decode of the msgpack in hex h (freed when r != 0). */
+static int decode_hex(const char *h, sio__wire_bcast_t *b) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "h", h);
+  size_t len;
+  char *mp = vec_bytes(o, NULL, "h", &len);
+  int r = sio__wire_bcast_decode(mp, len, b);
+  free(mp);   /* b keeps no pointer into it: these have no bins */
+  cJSON_Delete(o);
+  return r;
 }
 
 /* Well-formed msgpack that is not a broadcast is refused, not guessed at. */
@@ -206,37 +220,145 @@ static void test_not_a_broadcast(void) {
       "93a17582a474797065a4646174619101802a",
   };
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "h", cases[i]);
-    size_t len;
-    char *mp = vec_bytes(o, NULL, "h", &len);
     sio__wire_bcast_t b;
-    int r = sio__wire_bcast_decode(mp, len, &b);
+    int r = decode_hex(cases[i], &b);
     if (r != SIOC_EPROTO) FATAL("case %zu: got %d", i, r);
-    free(mp);
-    cJSON_Delete(o);
   }
 }
 
-/* Requests: JSON text and msgpack maps parse to the same tree. */
-static void test_requests(void) {
+/* The object a request parses to, as a tree (to compare). */
+static cJSON *parse_request(const char *data, size_t len) {
+  sioc__sbuf_t scratch;
+  sioc__sbuf_init(&scratch);
   sio__bins_t bins = {NULL, 0, 0};
+  sioc__json_span_t obj;
+  cJSON *r = NULL;
+  if (sio__wire_parse(data, len, &scratch, &bins, &obj) == 0)
+    r = cJSON_ParseWithLength(obj.p, obj.n);
+  sioc__sbuf_reset(&scratch);
+  sio__bins_free(&bins);
+  return r;
+}
+
+/* Requests: JSON text and msgpack maps parse to the same object. */
+static void test_requests(void) {
   const char *json = "{\"uid\":\"abc\",\"requestId\":\"r1\",\"type\":5,"
                      "\"opts\":{\"rooms\":[\"a\"],\"except\":[]}}";
-  cJSON *r = sio__wire_parse(json, strlen(json), &bins);
+  cJSON *r = parse_request(json, strlen(json));
   ASSERT(r != NULL);
   ASSERT_EQ(cJSON_GetObjectItemCaseSensitive(r, "type")->valuedouble, 5);
   sioc__sbuf_t mp;
   sioc__sbuf_init(&mp);
   ASSERT_EQ(sio__json_to_mp(&mp, r, NULL, 0), 0);
-  cJSON *back = sio__wire_parse(mp.data, mp.len, &bins);
+  cJSON *back = parse_request(mp.data, mp.len);
   ASSERT(back != NULL && cJSON_Compare(r, back, 1));
   cJSON_Delete(back);
   cJSON_Delete(r);
   sioc__sbuf_reset(&mp);
-  ASSERT(sio__wire_parse("[1]", 3, &bins) == NULL);      /* not an object */
-  ASSERT(sio__wire_parse("{bad", 4, &bins) == NULL);
+  ASSERT(parse_request("[1]", 3) == NULL);      /* not an object */
+  ASSERT(parse_request("{bad", 4) == NULL);
+  ASSERT(parse_request("{\"a\":1} x", 9) == NULL);   /* trailing bytes */
+  ASSERT(parse_request("", 0) == NULL);
+}
+
+/* n nested arrays around nil, in msgpack. */
+static char *nested(size_t n, size_t *len) {
+  char *b = malloc(n + 1);
+  memset(b, 0x91, n);
+  b[n] = (char)0xc0;
+  *len = n + 1;
+  return b;
+}
+
+/* What a hostile publisher can send costs a bounded, linear amount: the
+ * limits of cluster_wire.h are enforced, each with its own error. */
+static void test_limits(void) {
+  sioc__sbuf_t json;
+  sioc__sbuf_init(&json);
+  sio__bins_t bins = {NULL, 0, 0};
+  size_t len;
+  /* nesting: the deepest accepted is still valid JSON for the core */
+  char *deep = nested(SIO_WIRE_MAX_DEPTH + 1, &len);
+  ASSERT_EQ(sio__mp_to_json(deep, len, &json, &bins), SIOC_ELIMIT);
+  ASSERT_EQ(json.len, 0);
+  ASSERT_EQ(sio__mp_to_json(deep + 1, len - 1, &json, &bins), 0);
+  ASSERT(sioc__json_check(json.data, json.len) == SIOC_JSON_ARRAY);
+  sioc__sbuf_reset(&json);
+  free(deep);
+  /* announced counts are not trusted: 4G elements, none there */
+  static const char huge_array[] = "\xdd\xff\xff\xff\xff\xc0";
+  static const char huge_map[] = "\xdf\xff\xff\xff\xff\xa1k";
+  static const char huge_str[] = "\xdb\xff\xff\xff\xff" "abc";
+  static const char huge_bin[] = "\xc6\xff\xff\xff\xff" "abc";
+  ASSERT_EQ(sio__mp_to_json(huge_array, 6, &json, &bins), SIOC_EPROTO);
+  ASSERT_EQ(sio__mp_to_json(huge_map, 7, &json, &bins), SIOC_EPROTO);
+  ASSERT_EQ(sio__mp_to_json(huge_str, 8, &json, &bins), SIOC_EPROTO);
+  ASSERT_EQ(sio__mp_to_json(huge_bin, 8, &json, &bins), SIOC_EPROTO);
+  ASSERT_EQ(bins.n, 0);
+  /* expansion: 100000 empty bins (2 bytes each) would be 3 MB of JSON */
+  size_t n = 100000;
+  char *many = malloc(5 + 2 * n);
+  memcpy(many, "\xdd\x00\x01\x86\xa0", 5);
+  for (size_t i = 0; i < n; i++) memcpy(many + 5 + 2 * i, "\xc4\x00", 2);
+  ASSERT_EQ(sio__mp_to_json(many, 5 + 2 * n, &json, &bins), SIOC_ELIMIT);
+  ASSERT_EQ(json.len, 0);
+  ASSERT_EQ(bins.n, 0);
+  ASSERT(json.cap <= SIO_WIRE_JSON_BUDGET(5 + 2 * n) * 2 + 64);
+  free(many);
+  /* ... while 100000 nils (5 bytes of JSON each) are within the budget */
+  char *nils = malloc(5 + n);
+  memcpy(nils, "\xdd\x00\x01\x86\xa0", 5);
+  memset(nils + 5, 0xc0, n);
+  ASSERT_EQ(sio__mp_to_json(nils, 5 + n, &json, &bins), 0);
+  ASSERT(sioc__json_check(json.data, json.len) == SIOC_JSON_ARRAY);
+  free(nils);
+  sioc__sbuf_reset(&json);
   sio__bins_free(&bins);
+  /* JSON requests deeper than the core accepts */
+  char *djson = malloc(2 * 600 + 8);
+  size_t k = 0;
+  k += (size_t)sprintf(djson, "{\"a\":");
+  for (int i = 0; i < 600; i++) djson[k++] = '[';
+  for (int i = 0; i < 600; i++) djson[k++] = ']';
+  djson[k++] = '}';
+  ASSERT(parse_request(djson, k) == NULL);
+  free(djson);
+}
+
+/* Wrong types anywhere in a broadcast are refused, never guessed at. */
+static void test_wrong_types(void) {
+  static const char *const bad[] = {
+      /* [1, {type:2, data:["e"]}, {}]: uid a number */
+      "9301" "82a474797065" "02" "a464617461" "91a165" "80",
+      /* ["u", {type:2, data:[1]}, {}]: event not a string */
+      "93a175" "82a474797065" "02" "a464617461" "9101" "80",
+      /* ["u", {type:2, data:["e"], nsp:1}, {}]: nsp a number */
+      "93a175" "83a474797065" "02" "a464617461" "91a165" "a36e7370" "01" "80",
+      /* ["u", {type:2, data:["e"]}, 7]: opts a number */
+      "93a175" "82a474797065" "02" "a464617461" "91a165" "07",
+      /* ["u", {type:2, data:["e"]}, {rooms:{}}]: rooms an object */
+      "93a175" "82a474797065" "02" "a464617461" "91a165" "81a5726f6f6d73" "80",
+      /* ["u", {type:2, data:["e"]}, {except:[[]]}]: a room that is an array */
+      "93a175" "82a474797065" "02" "a464617461" "91a165" "81a6657863657074" "9190",
+      /* ["u", {type:3, data:["e"]}, {}]: not an event */
+      "93a175" "82a474797065" "03" "a464617461" "91a165" "80",
+  };
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    sio__wire_bcast_t b;
+    int r = decode_hex(bad[i], &b);
+    if (r != SIOC_EPROTO) FATAL("wrong type case %zu: got %d", i, r);
+  }
+  /* flags that are not an object, and numeric rooms, are fine */
+  sio__wire_bcast_t b;
+  ASSERT_EQ(decode_hex("93a175" "82a474797065" "02" "a464617461" "92a165c3"
+                       "82a5726f6f6d7392a1722aa5666c61677307", &b), 0);
+  ASSERT_STR_EQ(b.event, "e");
+  ASSERT_MEM_EQ(b.args.data, b.args.len, "[true]", 6);
+  ASSERT_EQ(b.n_rooms, 2);
+  ASSERT_STR_EQ(b.rooms[0], "r");
+  ASSERT_STR_EQ(b.rooms[1], "42");
+  ASSERT_EQ(b.flags, 0);
+  sio__wire_bcast_free(&b);
 }
 
 static void test_channels(const cJSON *root) {
@@ -295,8 +417,10 @@ static void feed(const char *data, size_t len) {
     ASSERT(sioc__json_check(b.args.data, b.args.len) == SIOC_JSON_ARRAY);
     sio__wire_bcast_free(&b);
   }
-  cJSON *r = sio__wire_parse(exact, len, &bins);
-  cJSON_Delete(r);
+  sioc__json_span_t obj;
+  if (sio__wire_parse(exact, len, &json, &bins, &obj) == 0)
+    ASSERT(sioc__json_check(obj.p, obj.n) == SIOC_JSON_OBJECT);
+  sioc__sbuf_reset(&json);
   sio__bins_free(&bins);
   free(exact);
 }
@@ -333,6 +457,8 @@ int main(void) {
   n += test_malformed(root);
   test_not_a_broadcast();
   test_requests();
+  test_limits();
+  test_wrong_types();
   test_channels(root);
   int m = test_mutations(root);
   cJSON_Delete(root);

@@ -287,9 +287,15 @@ describe('cluster: sioc (C, Node, Python) + socket.io on one Redis', function ()
         assert.deepStrictEqual(answers, NAMES.filter((n) => n !== from).sort());
       });
 
-      it('a broadcast with acks gathers every client of every server', async function () {
-        const answers = await ack(core[from].a.socket, 'emit-ack');
-        assert.deepStrictEqual(answers, clients.filter((c) => c.socket.connected).map((c) => c.socket.id).sort());
+      it('a broadcast with acks gathers every client of every server, without timing out', async function () {
+        // Repeated: the servers' client counts and Redis's server count
+        // (NUMSUB) race; whichever comes first, the broadcast must end with
+        // every answer and no error (ack(null) is the timeout error).
+        const want = clients.filter((c) => c.socket.connected).map((c) => c.socket.id).sort();
+        for (let i = 0; i < 20; i++) {
+          const answers = await ack(core[from].a.socket, 'emit-ack');
+          assert.deepStrictEqual(answers, want, `round ${i}`);
+        }
       });
 
       it('disconnectSockets disconnects exactly the targets on every server', async function () {
@@ -395,5 +401,226 @@ describe('cluster: Redis unreachable when the servers start', function () {
         (l) => Array.isArray(l) && l.length === want, 15000);
       assert.strictEqual(list && list.length, want);
     }
+  });
+});
+
+// What another process publishes on the cluster's channels is never
+// trusted: garbage, lying msgpack headers, deep nesting, wrong types,
+// unknown requests and oversized messages are dropped with a log line (at
+// most one a minute), and every sioc server goes on serving and
+// delivering.  (socket.io's adapter is left out: it throws on a broadcast
+// it cannot decode.)
+describe('cluster: hostile messages on the channels', function () {
+  this.timeout(60000);
+  const { createClient } = require('redis');
+  const HKEY = 'sioc-hostile';
+  const MAX = 65536;   // max_message_bytes of every server here
+  const names = NAMES.filter((n) => n !== 'socketio');
+  const redis = new Redis();
+  const servers = {};
+  const sockets = {};
+  let pub;
+
+  function serverFor(n, url) {
+    if (n === 'c') {
+      return new ServerProc('c', path.join(BUILD, 'sioc-echo-server'),
+        ['--port', '0', '--redis', url, '--redis-key', HKEY, '--name', 'c',
+          '--requests-timeout', TIMEOUT_MS, '--redis-max-message', String(MAX)]);
+    }
+    const script = n === 'node' ? [process.execPath, 'sioc_node_server.js'] : [PYTHON, 'sioc_python_server.py'];
+    return new ServerProc(n, script[0], [path.join(__dirname, 'servers', script[1]), url, n, HKEY,
+      TIMEOUT_MS, String(MAX)]);
+  }
+
+  before(async function () {
+    if (!names.length) this.skip();
+    await redis.start();
+    pub = createClient({ url: redis.url });
+    pub.on('error', () => {});
+    await pub.connect();
+    for (const n of names) {
+      servers[n] = await serverFor(n, redis.url).start();
+      const s = connect(servers[n].url, { transports: ['websocket'], forceNew: true });
+      s.inbox = [];
+      s.onAny((ev, ...args) => s.inbox.push([ev, ...args]));
+      sockets[n] = s;
+    }
+    await Promise.all(Object.values(sockets).map((s) => (s.connected ? null : once(s, 'connect'))));
+    for (const n of names) {
+      const list = await eventually(() => sockets[n].timeout(8000).emitWithAck('fetch', null),
+        (l) => Array.isArray(l) && l.length === names.length, 15000);
+      assert.strictEqual(list.length, names.length, `${n} sees the cluster`);
+    }
+  });
+
+  after(async function () {
+    for (const s of Object.values(sockets)) s.disconnect();
+    if (pub) await pub.quit().catch(() => {});
+    await Promise.all(Object.values(servers).map((s) => s.stop()));
+    await redis.cleanup();
+    for (const s of Object.values(servers)) {
+      assert.strictEqual(s.exitCode, 0, `${s.name} exited ${s.exitCode} (${s.exitSignal}):\n${s.log.slice(-3000)}`);
+    }
+  });
+
+  const hex = (h) => Buffer.from(h.replace(/\s+/g, ''), 'hex');
+  const bcast = `${HKEY}#/#`;
+  const request = `${HKEY}-request#/#`;
+  const response = `${HKEY}-response#/#`;
+  // [uid, {type: 2, data: [...], nsp: "/"}, opts] with a chosen tail
+  const packetHead = '93 a3657669 83 a474797065 02 a3 6e7370 a12f a464617461';
+
+  const garbage = [
+    [bcast, hex('c1')],                                      // reserved byte
+    [bcast, hex('dd ffffffff c0')],                          // 4G elements announced
+    [bcast, hex('df ffffffff a16b')],                        // 4G members announced
+    [bcast, hex('c6 ffffffff 00')],                          // 4 GB bin announced
+    [bcast, Buffer.concat([hex('91'.repeat(700)), hex('c0')])],          // nested 700 deep
+    // 30000 empty bins: 60 KB that would be 900 KB of JSON
+    [bcast, Buffer.concat([hex('dd 00007530'), Buffer.alloc(30000 * 2, Buffer.from([0xc4, 0]))])],
+    [`${bcast}r1#`, hex(`${packetHead} 91 01 80`)],          // event not a string
+    [bcast, hex(`${packetHead} 91 a165 81 a5726f6f6d73 80`)], // rooms an object
+    [bcast, hex(`${packetHead} 91 a165 07`)],                // opts a number
+    [bcast, Buffer.from('{"not":"msgpack"}')],
+    [bcast, require('crypto').randomBytes(5000)],
+    [request, Buffer.from('{')],
+    [request, Buffer.from('{"type":"7"}')],
+    [request, Buffer.from('{"type":99,"requestId":"x"}')],
+    [request, Buffer.from('{"type":7,"requestId":"x","packet":1}')],
+    [request, Buffer.from('{"type":2,"opts":{"rooms":{}},"rooms":["x"]}')],
+    [request, Buffer.from('{"type":4,"opts":{"rooms":[[]]}}')],
+    [request, Buffer.from('{"type":6,"data":{"0":"ss"}}')],
+    [request, Buffer.from(`{"a":${'['.repeat(600)}${']'.repeat(600)}}`)],
+    [request, hex('81 a474797065 cb 7ff8000000000000')],     // {type: NaN}
+    [response, Buffer.from('{"requestId":')],
+    [response, Buffer.from('{"requestId":5,"sockets":{}}')],
+    [response, require('crypto').randomBytes(3000)],
+    [bcast, Buffer.alloc(MAX + 1000, 0x41)],                 // over max_message_bytes
+  ];
+
+  it('drops garbage with a log line and goes on serving', async function () {
+    for (const [ch, msg] of garbage) await pub.publish(ch, msg);
+    // then a real broadcast from each server reaches every client, and
+    // nothing the garbage named was delivered
+    for (const n of names) {
+      const v = `after-garbage-${n}`;
+      const waits = Object.values(sockets).map((s) => once(s, 'bcast', 8000, `${v} on ${s.id}`));
+      sockets[n].emit('bcast', v);
+      for (const [got] of await Promise.all(waits)) assert.strictEqual(got, v);
+    }
+    for (const s of Object.values(sockets)) {
+      // (the C example greets with "auth")
+      assert.deepStrictEqual(s.inbox.map((e) => e[0]).filter((e) => e !== 'bcast' && e !== 'auth'), [],
+        'only the markers');
+    }
+    for (const n of names) {
+      const list = await sockets[n].timeout(8000).emitWithAck('fetch', null);
+      assert.strictEqual(list && list.length, names.length, `${n} still answers fetchSockets`);
+      const log = servers[n].log;
+      assert.match(log, /dropped a message on sioc-hostile/, `${n}:\n${log}`);
+      // throttled: the first line, then at most one a minute
+      assert.strictEqual((log.match(/dropped (a message|\d+ messages) on/g) || []).length, 1, `${n}:\n${log}`);
+      assert.doesNotMatch(log, /lost/, `${n}: no connection was reset:\n${log}`);
+    }
+  });
+
+  it('a message still arriving past max_message_bytes resets the subscription, which comes back', async function () {
+    await pub.publish(bcast, Buffer.alloc(4 * MAX, 0x42));
+    for (const n of names) {
+      await eventually(async () => servers[n].log,
+        (log) => /reconnected to redis:\S+; subscriptions restored/.test(log), 15000);
+      assert.match(servers[n].log, /lost \(a message longer than max_message_bytes \(65536\) was arriving\)/);
+    }
+    for (const n of names) {
+      const ok = await eventually(async () => {
+        const v = `after-reset-${n}-${Date.now()}`;
+        const waits = Object.values(sockets).map((s) => once(s, 'bcast', 3000, v).then(([x]) => x === v, () => false));
+        sockets[n].emit('bcast', v);
+        return (await Promise.all(waits)).every((x) => x);
+      }, (x) => x, 15000);
+      assert.ok(ok, `cluster delivery from ${n} after the reset`);
+    }
+  });
+});
+
+// publishOnSpecificResponseChannel on every server: answers go to the
+// requester's own "<key>-response#<nsp>#<uid>#" channel (serverSideEmit
+// answers stay on the shared one, as socket.io sends them), and every
+// request still completes, whoever asks.
+describe('cluster: publishOnSpecificResponseChannel', function () {
+  this.timeout(60000);
+  const { createClient } = require('redis');
+  const SKEY = 'sioc-specific';
+  const redis = new Redis();
+  const servers = {};
+  const sockets = {};
+  const shared = [];    // what arrives on the shared response channel
+  const specific = [];  // ... and on the servers' own ones
+  let sub;
+
+  function serverFor(n, url) {
+    const env = { CLUSTER_SPECIFIC_RESPONSE: '1' };
+    if (n === 'c') {
+      return new ServerProc('c', path.join(BUILD, 'sioc-echo-server'),
+        ['--port', '0', '--redis', url, '--redis-key', SKEY, '--name', 'c',
+          '--requests-timeout', TIMEOUT_MS, '--redis-specific-response', '1'], env);
+    }
+    if (n === 'socketio') {
+      return new ServerProc(n, process.execPath,
+        [path.join(__dirname, 'servers', 'socketio_server.js'), url, n, SKEY], env);
+    }
+    const script = n === 'node' ? [process.execPath, 'sioc_node_server.js'] : [PYTHON, 'sioc_python_server.py'];
+    return new ServerProc(n, script[0], [path.join(__dirname, 'servers', script[1]), url, n, SKEY,
+      TIMEOUT_MS], env);
+  }
+
+  before(async function () {
+    await redis.start();
+    sub = createClient({ url: redis.url });
+    sub.on('error', () => {});
+    await sub.connect();
+    await sub.subscribe(`${SKEY}-response#/#`, (m) => shared.push(m));
+    await sub.pSubscribe(`${SKEY}-response#/#?*#`, (m) => specific.push(m));
+    for (const n of NAMES) {
+      servers[n] = await serverFor(n, redis.url).start();
+      const s = connect(servers[n].url, { transports: ['websocket'], forceNew: true });
+      s.on('question', (cb) => cb(s.id));
+      sockets[n] = s;
+    }
+    await Promise.all(Object.values(sockets).map((s) => (s.connected ? null : once(s, 'connect'))));
+    for (const n of NAMES) {
+      await eventually(() => sockets[n].timeout(8000).emitWithAck('fetch', null),
+        (l) => Array.isArray(l) && l.length === NAMES.length, 15000);
+    }
+  });
+
+  after(async function () {
+    for (const s of Object.values(sockets)) s.disconnect();
+    if (sub) await sub.quit().catch(() => {});
+    await Promise.all(Object.values(servers).map((s) => s.stop()));
+    await redis.cleanup();
+    for (const s of Object.values(servers)) {
+      assert.strictEqual(s.exitCode, 0, `${s.name} exited ${s.exitCode} (${s.exitSignal}):\n${s.log.slice(-3000)}`);
+    }
+  });
+
+  it('every request completes, with its answers on the requester\'s own channel', async function () {
+    shared.length = 0;
+    specific.length = 0;
+    const ids = NAMES.map((n) => sockets[n].id).sort();
+    for (const n of NAMES) {
+      const s = sockets[n].timeout(8000);
+      const fetched = await s.emitWithAck('fetch', null);
+      assert.deepStrictEqual(fetched, NAMES.map((m) => `${sockets[m].id}:${m}`).sort(), `fetch on ${n}`);
+      const rooms = await s.emitWithAck('cluster-rooms');
+      for (const id of ids) assert.ok(rooms && rooms.includes(id), `allRooms on ${n}`);
+      assert.deepStrictEqual(await s.emitWithAck('emit-ack'), ids, `broadcast with acks on ${n}`);
+      assert.deepStrictEqual(await s.emitWithAck('ss-emit-ack'), NAMES.filter((m) => m !== n).sort(),
+        `serverSideEmit with acks on ${n}`);
+    }
+    // the shared channel carried serverSideEmit answers (type 6) only
+    assert.ok(shared.length >= NAMES.length * (NAMES.length - 1) - NAMES.length, 'serverSideEmit answers');
+    for (const m of shared) assert.match(m, /^\{"type":6,/, `on the shared channel: ${m.slice(0, 200)}`);
+    assert.ok(specific.length > 0, 'answers on the requesters\' own channels');
   });
 });

@@ -30,31 +30,42 @@ function freePort() {
   });
 }
 
+// A private redis-server on a free port, without persistence:
+// { url, stop() }.
+async function startRedis(prefix) {
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '',
+    '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'ignore'] });
+  await new Promise((resolve) => {
+    let buf = '';
+    proc.stdout.on('data', (d) => {
+      buf += d;
+      if (/Ready to accept connections/.test(buf)) resolve();
+    });
+  });
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    stop() {
+      proc.kill('SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 describe('Redis adapter (Node API)', function () {
   this.timeout(30000);
   let redis;
-  let dir;
   let url;
 
   before(async function () {
     if (!haveRedis()) this.skip();   // scripts/install-deps.sh installs it
-    const port = await freePort();
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sioc-node-redis-'));
-    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '',
-      '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'ignore'] });
-    await new Promise((resolve) => {
-      let buf = '';
-      redis.stdout.on('data', (d) => {
-        buf += d;
-        if (/Ready to accept connections/.test(buf)) resolve();
-      });
-    });
-    url = `redis://127.0.0.1:${port}`;
+    redis = await startRedis('sioc-node-redis-');
+    url = redis.url;
   });
 
   after(function () {
-    if (redis) redis.kill('SIGKILL');
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    if (redis) redis.stop();
   });
 
   afterEach(cleanup);
@@ -63,6 +74,8 @@ describe('Redis adapter (Node API)', function () {
     assert.throws(() => createRedisAdapter('http://x'), /redis:\/\//);
     assert.throws(() => createRedisAdapter('redis://x', { requestsTimeout: -1 }), /requestsTimeout/);
     assert.throws(() => createRedisAdapter('redis://x', { parser: {} }), /not supported/);
+    assert.throws(() => createRedisAdapter('redis://x', { maxMessageBytes: 0 }), /maxMessageBytes/);
+    assert.throws(() => createRedisAdapter('redis://x', { maxBufferedBytes: '1' }), /maxBufferedBytes/);
     assert.throws(() => new Server({ adapter: () => {} }), /createRedisAdapter/);
     const a = createRedisAdapter('redis://127.0.0.1:1', { key: 'k' });
     const io = new Server({ adapter: a });
@@ -139,6 +152,11 @@ describe('Redis adapter (Node API)', function () {
     const answers = await a.io.serverSideEmitWithAck('hello', 2);
     assert.deepStrictEqual(answers, [{ from: 'b' }]);
     assert.deepStrictEqual(got, [1, 2]);
+    // nobody answers "unheard": socket.io's error, counting the servers
+    const [err, partial] = await new Promise((resolve) =>
+      a.io.serverSideEmit('unheard', (e, r) => resolve([e, r])));
+    assert.strictEqual(err && err.message, 'timeout reached: only 0 responses received out of 1');
+    assert.deepStrictEqual(partial, []);
   });
 
   it('a broadcast with acks counts every server\'s clients', async function () {
@@ -167,26 +185,14 @@ describe('Redis adapter (Node API)', function () {
 describe('Redis adapter: a cluster of one', function () {
   this.timeout(20000);
   let redis;
-  let dir;
   let url;
   before(async function () {
     if (!haveRedis()) this.skip();
-    const port = await freePort();
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sioc-node-redis1-'));
-    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '',
-      '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'ignore'] });
-    await new Promise((resolve) => {
-      let buf = '';
-      redis.stdout.on('data', (d) => {
-        buf += d;
-        if (/Ready to accept connections/.test(buf)) resolve();
-      });
-    });
-    url = `redis://127.0.0.1:${port}`;
+    redis = await startRedis('sioc-node-redis1-');
+    url = redis.url;
   });
   after(function () {
-    if (redis) redis.kill('SIGKILL');
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    if (redis) redis.stop();
   });
   afterEach(cleanup);
 

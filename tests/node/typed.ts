@@ -70,7 +70,8 @@ void later;
 
 // ---- the Redis adapter (cluster) ----
 import { createRedisAdapter, RemoteSocket } from 'sioc';
-const clustered = new Server({ adapter: createRedisAdapter('redis://127.0.0.1:6379', { key: 'socket.io', requestsTimeout: 5000 }) });
+const clustered = new Server({ adapter: createRedisAdapter('redis://127.0.0.1:6379', { key: 'socket.io', requestsTimeout: 5000,
+  publishOnSpecificResponseChannel: false, maxMessageBytes: 1 << 20, maxBufferedBytes: 8 << 20 }) });
 async function clusterTypes(): Promise<void> {
   const all = await clustered.fetchSockets();
   for (const s of all) {

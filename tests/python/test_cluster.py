@@ -57,6 +57,11 @@ def test_adapter_option_is_checked():
     with pytest.raises(ValueError):
         sioc.RedisAdapter("redis://x", requests_timeout=0)
     with pytest.raises(ValueError):
+        sioc.RedisAdapter("redis://x", max_message_bytes=0)
+    with pytest.raises(ValueError):
+        sioc.RedisAdapter("redis://x", max_buffered_bytes=True)
+    assert sioc.RedisAdapter("redis://x").max_message_bytes == 16 << 20
+    with pytest.raises(ValueError):
         sioc.Server(adapter="redis://127.0.0.1:6379")
     with pytest.raises(ValueError):
         sioc.compat.AsyncServer(client_manager=object())
@@ -101,6 +106,26 @@ def test_cluster_operations(flavour, redis_url):
         assert remote[0].id in remote[0].rooms
         remote[0].emit("news", "direct")
         await eventually(lambda: ("direct",) in got)
+        # a remote socket's ack is one value, as Socket.emit(callback=) and
+        # python-socketio give the client's answer (socket.io: one response)
+        cb.on("ask", lambda *args: ["answer"] + list(args))
+        assert await a.call(remote[0].timeout(3).emit_with_ack, "ask", 1) == ["answer", 1]
+        answered = []
+        remote[0].timeout(3).emit("ask", 2, callback=lambda *v: answered.append(v))
+        await eventually(lambda: answered == [(["answer", 2],)])
+        cb.on("mute", lambda: None)   # an ack without arguments: None
+        assert await a.call(remote[0].timeout(3).emit_with_ack, "mute") is None
+        release = asyncio.Event()
+
+        async def never():
+            await release.wait()
+        cb.on("never", never)
+        with pytest.raises(sioc.AckTimeoutError):
+            await a.call(remote[0].timeout(0.3).emit_with_ack, "never")
+        late = []
+        remote[0].timeout(0.3).emit("never", callback=lambda *v: late.append(v))
+        await eventually(lambda: len(late) == 1)
+        assert isinstance(late[0][0], sioc.AckTimeoutError) and len(late[0]) == 1
         remote[0].join("joined-remotely")
         await eventually(lambda: "joined-remotely" in b.io.sockets.rooms)
 
@@ -112,6 +137,17 @@ def test_cluster_operations(flavour, redis_url):
         # server_side_emit with an answer
         answers = await a.call(a.io.server_side_emit_with_ack, "ping-servers", "a")
         assert answers == ["b-answers"] and seen == ["a"]
+        # nobody answers: socket.io's error, which counts the servers
+        with pytest.raises(sioc.AckTimeoutError,
+                           match=r"^timeout reached: only 0 responses received out of 1$"):
+            await a.call(a.io.server_side_emit_with_ack, "unheard")
+
+        # manager.cluster(): the classic rooms/room_clients of every server
+        snap = await a.call(a.io.sockets.manager.cluster)
+        assert snap.rooms["joined-remotely"] == {cb.get_sid("/")}
+        assert snap.room_clients[ca.get_sid("/")] == {ca.get_sid("/")}
+        assert snap.roomClients[cb.get_sid("/")] == {cb.get_sid("/"), "joined-remotely"}
+        assert set(a.io.sockets.manager.rooms) == {ca.get_sid("/")}   # local, as before
 
         # a broadcast with acks counts the other server's clients
         responses = await a.call(a.io.timeout(3).emit_with_ack, "question")
@@ -120,7 +156,9 @@ def test_cluster_operations(flavour, redis_url):
         # clients(room, callback): ids on every server
         ids = []
         a.io.sockets.clients(None, lambda err, v: ids.append(sorted(v)))
-        await eventually(lambda: ids == [sorted([ca.get_sid("/"), cb.get_sid("/")])])
+        a.io.sockets.clients(lambda err, v: ids.append(sorted(v)))   # clients(fn), as 2.x
+        both = sorted([ca.get_sid("/"), cb.get_sid("/")])
+        await eventually(lambda: ids == [both, both])
 
         # local stays local
         a.io.local.emit("news", "local-only")
@@ -128,6 +166,7 @@ def test_cluster_operations(flavour, redis_url):
         await eventually(lambda: ("marker",) in got)
         assert ("local-only",) not in got
 
+        release.set()
         await ca.disconnect()
         await cb.disconnect()
         await a.close()

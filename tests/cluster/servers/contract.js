@@ -41,10 +41,10 @@ function install(io, name) {
     });
     socket.on('ss-emit', (...args) => io.serverSideEmit('ss', name, ...args));
     socket.on('ss-emit-ack', (ack) => {
-      io.serverSideEmit('ss-ack', name, (err, answers) => ack(sorted(answers || [])));
+      io.serverSideEmit('ss-ack', name, (err, answers) => ack(err ? null : sorted(answers)));
     });
     socket.on('emit-ack', (ack) => {
-      io.timeout(3000).emit('question', (err, answers) => ack(sorted(answers || [])));
+      io.timeout(3000).emit('question', (err, answers) => ack(err ? null : sorted(answers)));
     });
   });
   io.on('ss', (from, ...args) => io.local.emit('ss-seen', name, from, ...args));

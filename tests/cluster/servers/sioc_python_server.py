@@ -1,10 +1,11 @@
 """sioc's Python package as a member of the cluster: the contract of
 CLUSTER-SERVER.md (as contract.js does for the Node servers).
 
-    python3 sioc_python_server.py <redis-url> <name> <key> <timeout-ms>
+    python3 sioc_python_server.py <redis-url> <name> <key> <timeout-ms> [max-message-bytes]
 """
 import asyncio
 import logging
+import os
 import sys
 
 import sioc
@@ -12,10 +13,14 @@ import sioc
 
 def main() -> None:
     url, name, key, timeout = sys.argv[1:5]
+    extra = {"max_message_bytes": int(sys.argv[5])} if len(sys.argv) > 5 else {}
+    if os.environ.get("CLUSTER_SPECIFIC_RESPONSE") == "1":
+        extra["publish_on_specific_response_channel"] = True
     # the adapter's state changes arrive on the "sioc" logger
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     io = sioc.Server(adapter=sioc.RedisAdapter(url, key=key,
-                                               requests_timeout=int(timeout) / 1000))
+                                               requests_timeout=int(timeout) / 1000,
+                                               **extra))
 
     @io.on("connection")
     def connection(socket):
@@ -64,14 +69,14 @@ def main() -> None:
             try:
                 return sorted(await io.server_side_emit_with_ack("ss-ack", name))
             except sioc.AckTimeoutError:
-                return []
+                return (None,)   # ack(null)
 
         @socket.on("emit-ack")
         async def emit_ack():
             try:
                 return sorted(await io.timeout(3).emit_with_ack("question"))
             except sioc.AckTimeoutError:
-                return []
+                return (None,)   # ack(null)
 
     @io.on("ss")
     def ss(source, *args):

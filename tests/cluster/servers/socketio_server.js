@@ -13,7 +13,8 @@ async function main() {
   pub.on('error', () => {});
   sub.on('error', () => {});
   await Promise.all([pub.connect(), sub.connect()]);
-  const io = new Server({ adapter: createAdapter(pub, sub, { key: key || 'socket.io', requestsTimeout: 3000 }) });
+  const io = new Server({ adapter: createAdapter(pub, sub, { key: key || 'socket.io', requestsTimeout: 3000,
+    publishOnSpecificResponseChannel: process.env.CLUSTER_SPECIFIC_RESPONSE === '1' }) });
   install(io, name);
   io.listen(0);
   const port = io.httpServer.address().port;
