@@ -1,6 +1,6 @@
 """Builds the sioc Python package: the CPython glue in python/sioc/_sioc.c
 plus every C source of the core (csrc/*.c), linked against the system
-libuv, wslay, cJSON, http-parser and libcrypto (Debian -dev packages)."""
+libuv, wslay, cJSON, http-parser, libcrypto, hiredis and msgpack-c (Debian -dev packages)."""
 import glob
 import os
 import shutil
@@ -19,6 +19,8 @@ DEPS = [
     ("libssl", "openssl/ssl.h", "ssl", "libssl-dev"),
     (None, "wslay/wslay.h", "wslay", "libwslay-dev"),
     (None, "http_parser.h", "http_parser", "libhttp-parser-dev"),
+    ("hiredis", "hiredis/hiredis.h", "hiredis", "libhiredis-dev"),
+    ("msgpack", "msgpack.h", "msgpackc", "libmsgpack-dev"),
 ]
 
 
@@ -81,7 +83,7 @@ def _extension():
         "sioc._sioc",
         sources=["python/sioc/_sioc.c"] + csrc,
         include_dirs=["csrc/include", "csrc"] + include_dirs,
-        libraries=libraries + ["pthread"],
+        libraries=libraries + ["pthread", "m"],
         library_dirs=library_dirs,
         define_macros=[("_GNU_SOURCE", "1")],
         extra_compile_args=["-std=gnu11", "-Wall", "-Wextra", "-Wshadow",

@@ -88,6 +88,8 @@ static struct {
   /* state */
   uv_loop_t *loop;
   struct sockaddr_in addr;
+  int port2;                   /* --port2: odd clients go there (a cluster) */
+  struct sockaddr_in addr2;
   conn_t *conns;
   int started, handshaking, ready, failed, closed;
   uint64_t t_origin, t_conn_start, t_conn_end;
@@ -804,7 +806,8 @@ static void on_connect(uv_connect_t *req, int status) {
   c->state = ST_HTTP;
   uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
   char req_buf[512];
-  int l = snprintf(req_buf, sizeof req_buf, UPGRADE_FMT, g.host, g.port);
+  int l = snprintf(req_buf, sizeof req_buf, UPGRADE_FMT, g.host,
+                   g.port2 && (c->idx & 1) ? g.port2 : g.port);
   conn_write(c, req_buf, (size_t)l);
 }
 
@@ -819,7 +822,8 @@ static void start_more(void) {
     c->creq.data = c;
     c->state = ST_TCP;
     g.handshaking++;
-    int r = uv_tcp_connect(&c->creq, &c->tcp, (struct sockaddr *)&g.addr, on_connect);
+    const struct sockaddr_in *to = g.port2 && (c->idx & 1) ? &g.addr2 : &g.addr;
+    int r = uv_tcp_connect(&c->creq, &c->tcp, (const struct sockaddr *)to, on_connect);
     if (r < 0) {
       /* conn_close() recurses into start_more(); bounded by g.clients */
       conn_close(c, uv_strerror(r));
@@ -1017,7 +1021,8 @@ static void on_timeout(uv_timer_t *t) {
 static void usage(void) {
   fprintf(stderr,
           "usage: loadgen --scenario connect|echo|echo-rate|bcast|bcast-rate|smoke\n"
-          "  [--host 127.0.0.1] [--port 3000] [--clients N] [--inflight K (handshakes)]\n"
+          "  [--host 127.0.0.1] [--port 3000] [--port2 P (odd clients: a 2nd server)]\n"
+          "  [--clients N] [--inflight K (handshakes)]\n"
           "  [--outstanding M (acks per client / broadcasts)] [--rate R (per s, total)]\n"
           "  [--size BYTES (payload JSON object)] [--warmup S] [--duration S] [--idle S]\n"
           "  [--timeout S (connect phase)] [--server-pid PID] [--label NAME] [-v]\n");
@@ -1044,12 +1049,14 @@ int main(int argc, char **argv) {
       {"rate", 1, 0, 'r'},     {"size", 1, 0, 'b'},     {"warmup", 1, 0, 'w'},
       {"duration", 1, 0, 'd'}, {"idle", 1, 0, 'i'},     {"timeout", 1, 0, 't'},
       {"server-pid", 1, 0, 'P'}, {"label", 1, 0, 'l'},  {"verbose", 0, 0, 'v'},
+      {"port2", 1, 0, '2'},
       {0, 0, 0, 0}};
   int ch;
-  while ((ch = getopt_long(argc, argv, "H:p:s:n:k:o:r:b:w:d:i:t:P:l:v", opts, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, "H:p:s:n:k:o:r:b:w:d:i:t:P:l:v2:", opts, NULL)) != -1) {
     switch (ch) {
     case 'H': g.host = optarg; break;
     case 'p': g.port = atoi(optarg); break;
+    case '2': g.port2 = atoi(optarg); break;
     case 's':
       if (!strcmp(optarg, "connect")) g.scenario = SC_CONNECT;
       else if (!strcmp(optarg, "echo")) g.scenario = SC_ECHO;
@@ -1088,6 +1095,7 @@ int main(int argc, char **argv) {
       die("%d clients need more than RLIMIT_NOFILE=%lu", g.clients, (unsigned long)rl.rlim_cur);
   }
   if (uv_ip4_addr(g.host, g.port, &g.addr)) die("bad address %s", g.host);
+  if (g.port2 && uv_ip4_addr(g.host, g.port2, &g.addr2)) die("bad address %s", g.host);
   make_template();
   g.loop = uv_default_loop();
   g.conns = calloc((size_t)g.clients, sizeof(conn_t));

@@ -18,6 +18,7 @@
 #include "sioc.h"
 
 typedef struct sio__adapter_s sio__adapter_t;
+typedef struct sio__bcast_ack_s sio__bcast_ack_t;
 
 /* A broadcast, encoded once for local delivery (msgs[0] is the packet text
  * as an Engine.IO message, msgs[1..] the attachments) and also given as
@@ -56,12 +57,31 @@ typedef struct {
                        const char *const *rooms, size_t n);
   int (*disconnect_sockets)(sio__adapter_t *a, const sioc_target_t *t, int close);
   void (*free)(sio__adapter_t *a);
+  /* A broadcast with acks (delivered locally by the caller): a cluster
+   * adapter asks the other servers to deliver it too and feeds their
+   * client counts and answers into `ack` (sio__bcast_ack_* in sio.h).
+   * NULL for the memory adapter. */
+  int (*broadcast_ack)(sio__adapter_t *a, const sio__broadcast_t *b,
+                       uint32_t timeout_ms, sio__bcast_ack_t *ack);
 } sio__adapter_ops_t;
 
 struct sio__adapter_s {
   const sio__adapter_ops_t *ops;
   sioc_nsp_t *nsp;
 };
+
+/* The local targets of t, each referenced (adapter_memory.c): what acts on
+ * targets walks a snapshot, since acting may change the very rooms being
+ * walked.  err is SIOC_ENOMEM when not every target fit. */
+typedef struct {
+  sioc_socket_t **items;
+  size_t n, cap;
+  int err;
+} sio__snapshot_t;
+
+void sio__snapshot_take(sio__adapter_t *a, const sioc_target_t *t, sio__snapshot_t *v);
+/* Drops the references and the array. */
+void sio__snapshot_free(sio__snapshot_t *v);
 
 /* The default: a new in-memory adapter for nsp, or NULL (SIOC_ENOMEM). */
 sio__adapter_t *sio__memory_adapter_new(sioc_nsp_t *nsp);

@@ -151,14 +151,8 @@ static int mem_broadcast(sio__adapter_t *a, const sio__broadcast_t *b) {
 
 /* The sockets_* operations act on a snapshot of the targets: acting may
  * change the very rooms being walked. */
-typedef struct {
-  sioc_socket_t **items;
-  size_t n, cap;
-  int err;
-} snapshot_t;
-
 static int snapshot_add(sioc_socket_t *s, void *data) {
-  snapshot_t *v = data;
+  sio__snapshot_t *v = data;
   if (v->n == v->cap) {
     size_t ncap = v->cap ? v->cap * 2 : 16;
     sioc_socket_t **n = realloc(v->items, ncap * sizeof(*n));
@@ -173,18 +167,28 @@ static int snapshot_add(sioc_socket_t *s, void *data) {
   return 0;
 }
 
+void sio__snapshot_take(sio__adapter_t *a, const sioc_target_t *t, sio__snapshot_t *v) {
+  memset(v, 0, sizeof(*v));
+  a->ops->apply(a, t, snapshot_add, v);
+}
+
+void sio__snapshot_free(sio__snapshot_t *v) {
+  for (size_t i = 0; i < v->n; i++) sioc_socket_unref(v->items[i]);
+  free(v->items);
+  memset(v, 0, sizeof(*v));
+}
+
 typedef int (*socket_op_fn)(sioc_socket_t *s, const void *arg);
 
 static int for_targets(sio__adapter_t *a, const sioc_target_t *t, socket_op_fn fn,
                        const void *arg) {
-  snapshot_t v = {NULL, 0, 0, 0};
-  mem_apply(a, t, snapshot_add, &v);
+  sio__snapshot_t v;
+  sio__snapshot_take(a, t, &v);
   int r = v.err;
-  for (size_t i = 0; i < v.n; i++) {
-    if (!r && sioc_socket_connected(v.items[i])) r = fn(v.items[i], arg);
-    sioc_socket_unref(v.items[i]);
+  for (size_t i = 0; !r && i < v.n; i++) {
+    if (sioc_socket_connected(v.items[i])) r = fn(v.items[i], arg);
   }
-  free(v.items);
+  sio__snapshot_free(&v);
   return r;
 }
 
@@ -249,7 +253,7 @@ static void mem_free(sio__adapter_t *a) {
 
 static const sio__adapter_ops_t memory_ops = {
   mem_join, mem_leave, mem_leave_all, mem_apply, mem_rooms, mem_broadcast,
-  mem_sockets_join, mem_sockets_leave, mem_disconnect_sockets, mem_free,
+  mem_sockets_join, mem_sockets_leave, mem_disconnect_sockets, mem_free, NULL,
 };
 
 sio__adapter_t *sio__memory_adapter_new(sioc_nsp_t *nsp) {

@@ -121,6 +121,7 @@ static void after_write(uv_write_t *req, int status) {
 
 int eio__conn_write(eio__conn_t *c, sioc__rbuf_t *buf, size_t off, size_t len) {
   if (c->closing == 2) return SIOC_ECLOSED;
+  c->last_write_turn = sioc__server_turn(c->server);
   if (eio__outq_idle(&c->outq)) {
     /* Nothing queued: hand the bytes to the kernel straight from the shared
      * buffer; only what it refuses is queued (the usual case costs no queue
@@ -217,6 +218,7 @@ int eio__conn_send(eio__conn_t *c, sioc__rbuf_t *buf, size_t off, size_t len) {
   if (c->closing == 2) return SIOC_ECLOSED;
   /* Closing: the flush handles are gone, and a close already flushed. */
   if (s->closing || c->closing) return eio__conn_write(c, buf, off, len);
+  c->last_write_turn = sioc__server_turn(s);
   const sioc_server_options_t *o = eio__options(s);
   if (o->max_buffered_bytes && c->outq.bytes + len > o->max_buffered_bytes) {
     /* The limit counts what the peer has not taken: offer the kernel what

@@ -33,7 +33,7 @@ static void raw_close(eio__session_t *s, const char *reason) {
     server->eio_on_close((sioc_eio_socket_t *)s, reason, server->eio_user_data);
 }
 
-const eio__handler_t eio__raw_handler = {raw_open, raw_message, raw_close};
+const eio__handler_t eio__raw_handler = {raw_open, raw_message, raw_close, NULL};
 
 int sioc_server_on_eio(sioc_server_t *server, sioc_eio_connection_cb on_connection,
                        sioc_eio_message_cb on_message, sioc_eio_close_cb on_close,

@@ -134,7 +134,8 @@ const char *eio__session_transport_name(const eio__session_t *s) {
 int eio__session_writable(const eio__session_t *s) {
   if (s->state != EIO_S_OPEN) return 0;
   if (s->transport == EIO_T_WEBSOCKET)
-    return s->ws && eio__outq_idle(&s->ws->outq);
+    return s->ws && eio__outq_idle(&s->ws->outq) &&
+           s->ws->last_write_turn != sioc__server_turn(s->engine->server);
   return s->poll != NULL && s->wbuf_len == 0;
 }
 
@@ -447,6 +448,9 @@ static int on_packet(eio__session_t *s, eio__packet_t *p) {
         s->engine->handler.on_message(s, p->data, p->len, p->binary);
       return s->state == EIO_S_OPEN ? 0 : -1;
     case EIO_CLOSE:
+      /* engine.io's polling onClose: the client asked for the close, so a
+       * parked GET ends with a noop rather than a close packet. */
+      if (s->poll) eio__polling_release(s, EIO_NOOP);
       eio__session_close(s, "transport close");
       return -1;
     case EIO_PING:
@@ -479,7 +483,13 @@ static void finish_upgrade(eio__session_t *s) {
   }
   s->wbuf_len = 0;
   s->wbuf_bytes = 0;
-  if (s->state == EIO_S_CLOSING) eio__session_close(s, "forced close");
+  if (s->state == EIO_S_CLOSING) {
+    eio__session_close(s, "forced close");
+    return;
+  }
+  /* engine.io's "upgrade" event; the last thing done here (the callback
+   * may close the session). */
+  if (s->engine->handler.on_upgrade) s->engine->handler.on_upgrade(s);
 }
 
 static void on_probe_message(eio__session_t *s, eio__conn_t *c, char *data,
@@ -874,10 +884,9 @@ void eio__engine_close_all(eio__engine_t *e, const char *reason) {
     r->session = NULL;
     r->engine = NULL;
   }
-  SIOC_LIST_FOREACH_SAFE(it, tmp, &e->session_list) {
-    eio__session_t *s = SIOC_CONTAINER_OF(it, eio__session_t, link);
-    eio__session_close(s, reason);
-  }
+  /* A close callback may close other sessions too: read the list again. */
+  while (!sioc__list_empty(&e->session_list))
+    eio__session_close(SIOC_CONTAINER_OF(e->session_list.next, eio__session_t, link), reason);
 }
 
 void eio__engine_free(eio__engine_t *e) {

@@ -73,6 +73,7 @@ struct eio__conn_s {
   eio__session_t *posting;     /* session whose POST body is being read */
   sioc_request_t *pending_req; /* handshake waiting for allow_request_async */
   char address[48];            /* peer IP */
+  uint32_t last_write_turn;    /* server loop turn of the last write (volatile) */
 };
 
 /* Queues bytes (a reference) and starts writing.  Over the buffered-bytes
@@ -123,6 +124,7 @@ typedef struct {
   void (*on_open)(eio__session_t *s);
   void (*on_message)(eio__session_t *s, char *data, size_t len, int binary);
   void (*on_close)(eio__session_t *s, const char *reason);
+  void (*on_upgrade)(eio__session_t *s);   /* now on WebSocket; may be NULL */
 } eio__handler_t;
 
 struct eio__engine_s {
@@ -171,7 +173,10 @@ void eio__session_close(eio__session_t *s, const char *reason);
 /* Server-initiated close: packets already queued are sent first. */
 void eio__session_shutdown(eio__session_t *s);
 /* 1 when a packet could go out now without queuing behind others
- * (socket.io's "transport.writable", used for volatile packets). */
+ * (socket.io's "transport.writable", used for volatile packets).  A
+ * WebSocket that was written to during this loop turn counts as busy: in
+ * engine.io it stays unwritable until the write's callback, so a volatile
+ * packet right behind another one is dropped there too. */
 int eio__session_writable(const eio__session_t *s);
 const char *eio__session_transport_name(const eio__session_t *s);
 

@@ -14,6 +14,7 @@
  * the end pointer, so unvalidated input can never read out of bounds.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "json_text.h"
@@ -616,4 +617,121 @@ int sioc__json_unquote(sioc__sbuf_t *out, const char *lit, size_t n) {
   }
   out->len = (size_t)(d - out->data);
   return 0;
+}
+
+/* ---- spans ----------------------------------------------------------------- */
+
+static const char *skip_ws(const char *p, const char *end) {
+  while (p < end && is_ws((unsigned char)*p))
+    p++;
+  return p;
+}
+
+sioc__json_span_t sioc__json_span(const char *s, size_t n) {
+  const char *end = s + n;
+  const char *p = skip_ws(s, end);
+  sioc__json_span_t v = {p, 0};
+  if (p < end)
+    v.n = sioc__json_value_len(p, (size_t)(end - p));
+  return v;
+}
+
+int sioc__json_kind(sioc__json_span_t v) {
+  if (!v.n)
+    return -1;
+  switch (v.p[0]) {
+  case '{': return SIOC_JSON_OBJECT;
+  case '[': return SIOC_JSON_ARRAY;
+  case '"': return SIOC_JSON_STRING;
+  case 't': return SIOC_JSON_TRUE;
+  case 'f': return SIOC_JSON_FALSE;
+  case 'n': return SIOC_JSON_NULL;
+  default: return SIOC_JSON_NUMBER;
+  }
+}
+
+/* The element or member after position *pos of container v (just inside
+ * the bracket when *pos is 0): its span, and *pos moved past it. */
+static int next_value(sioc__json_span_t v, size_t *pos, sioc__json_span_t *out) {
+  const char *end = v.p + v.n - 1;   /* the closing bracket */
+  const char *p = v.p + (*pos ? *pos : 1);
+  p = skip_ws(p, end);
+  if (p < end && *p == ',')
+    p = skip_ws(p + 1, end);
+  if (p >= end)
+    return 0;
+  out->p = p;
+  out->n = sioc__json_value_len(p, (size_t)(end - p));
+  if (!out->n)
+    return 0;
+  *pos = (size_t)(p + out->n - v.p);
+  return 1;
+}
+
+int sioc__json_next(sioc__json_span_t v, size_t *pos, sioc__json_span_t *elem) {
+  if (sioc__json_kind(v) != SIOC_JSON_ARRAY || v.n < 2)
+    return 0;
+  return next_value(v, pos, elem);
+}
+
+/* Whether string literal lit is key (escapes are decoded to compare). */
+static int key_equals(sioc__json_span_t lit, const char *key, size_t klen) {
+  if (!memchr(lit.p, '\\', lit.n))
+    return lit.n == klen + 2 && memcmp(lit.p + 1, key, klen) == 0;
+  sioc__sbuf_t b;
+  sioc__sbuf_init(&b);
+  int eq = sioc__json_unquote(&b, lit.p, lit.n) == 0 && b.len == klen &&
+           memcmp(b.data, key, klen) == 0;
+  sioc__sbuf_reset(&b);
+  return eq;
+}
+
+sioc__json_span_t sioc__json_get(sioc__json_span_t v, const char *key) {
+  sioc__json_span_t found = {NULL, 0}, k, val;
+  if (sioc__json_kind(v) != SIOC_JSON_OBJECT || v.n < 2)
+    return found;
+  size_t klen = strlen(key), pos = 0;
+  while (next_value(v, &pos, &k)) {
+    /* the key, then ':' and the value */
+    const char *end = v.p + v.n - 1;
+    const char *p = skip_ws(k.p + k.n, end);
+    if (p >= end || *p != ':')
+      break;
+    pos = (size_t)(p + 1 - v.p);
+    if (!next_value(v, &pos, &val))
+      break;
+    if (k.p[0] == '"' && key_equals(k, key, klen))
+      found = val;
+  }
+  return found;
+}
+
+int sioc__json_is_true(sioc__json_span_t v) {
+  return v.n == 4 && memcmp(v.p, "true", 4) == 0;
+}
+
+double sioc__json_number(sioc__json_span_t v, int *ok) {
+  char buf[64];
+  int good = sioc__json_kind(v) == SIOC_JSON_NUMBER && v.n < sizeof(buf);
+  double d = 0;
+  if (good) {
+    memcpy(buf, v.p, v.n);
+    buf[v.n] = '\0';
+    d = strtod(buf, NULL);
+  }
+  if (ok)
+    *ok = good;
+  return d;
+}
+
+char *sioc__json_strdup(sioc__json_span_t v) {
+  if (sioc__json_kind(v) != SIOC_JSON_STRING)
+    return NULL;
+  sioc__sbuf_t b;
+  sioc__sbuf_init(&b);
+  if (sioc__json_unquote(&b, v.p, v.n) != 0 || sioc__sbuf_appendc(&b, '\0') != 0) {
+    sioc__sbuf_reset(&b);
+    return NULL;
+  }
+  return sioc__sbuf_steal(&b, NULL);
 }

@@ -46,4 +46,39 @@ int sioc__json_quote(sioc__sbuf_t *out, const char *s, size_t n);
  * literal.  0 or SIOC_ENOMEM. */
 int sioc__json_unquote(sioc__sbuf_t *out, const char *lit, size_t n);
 
+/* ---- walking validated text, without a tree ------------------------------
+ * A span is one JSON value inside text that sioc__json_check accepted (no
+ * surrounding whitespace).  Looking a member up or stepping through an
+ * array costs no allocation, so a hostile value of any size costs one
+ * linear scan, never a node per element. */
+typedef struct {
+  const char *p;
+  size_t n;                      /* 0: no value */
+} sioc__json_span_t;
+
+/* The span of the single value of text s[0..n) (whitespace trimmed). */
+sioc__json_span_t sioc__json_span(const char *s, size_t n);
+
+/* The kind of v's value, or -1 for an empty span. */
+int sioc__json_kind(sioc__json_span_t v);
+
+/* The value of member `key` of object v (the last of equal keys, as
+ * JSON.parse keeps), or an empty span when v is no object or has none. */
+sioc__json_span_t sioc__json_get(sioc__json_span_t v, const char *key);
+
+/* Array elements in order: *pos starts at 0; returns 1 and the next element
+ * in *elem, 0 at the end (or when v is no array). */
+int sioc__json_next(sioc__json_span_t v, size_t *pos, sioc__json_span_t *elem);
+
+/* 1 when v is the literal true. */
+int sioc__json_is_true(sioc__json_span_t v);
+
+/* The number v, or 0 when v is no number (*ok set to 0/1 when non-NULL). */
+double sioc__json_number(sioc__json_span_t v, int *ok);
+
+/* A NUL-terminated copy of string v's value (JSON.parse's string, as UTF-8;
+ * an escaped NUL cuts it short), or NULL when v is no string or on
+ * SIOC_ENOMEM. */
+char *sioc__json_strdup(sioc__json_span_t v);
+
 #endif

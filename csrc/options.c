@@ -25,10 +25,10 @@
  *        credentials is true, and answers "*" otherwise, which browsers
  *        treat the same for requests without credentials.
  *      credentials: bool.
- *      methods, allowedHeaders (alias headers): checked (a string or an
- *        array of strings) and ignored; the server's preflight answers with
+ *      methods, allowedHeaders (alias headers): a string or an array of
+ *        strings (joined with ","), answered to preflights; without them
  *        the package defaults (GET,HEAD,PUT,PATCH,POST,DELETE and the
- *        requested headers), which cover what Engine.IO clients send.
+ *        requested headers).
  *      Any other key (exposedHeaders, maxAge, ...) is an error.
  *  - addTrailingSlash: a boolean, accepted either way; the server serves
  *    both "/socket.io" and "/socket.io/...".
@@ -71,6 +71,8 @@ struct sioc_options_s {
   char *path;                  /* owned; NULL while opts.path is the default */
   char **origins;              /* owned strings, n_origins of them */
   size_t n_origins;
+  char *cors_methods;          /* owned; NULL: the default */
+  char *cors_allowed_headers;  /* owned; NULL: the requested headers */
   uint32_t classic_hb_timeout_ms;    /* 0: "heartbeat timeout" not set */
   uint32_t classic_close_timeout_ms; /* 0: "close timeout" not set */
 };
@@ -270,6 +272,55 @@ static void commit_origins(sioc_options_t *o, strlist_t *l, int credentials) {
   l->n = l->cap = 0;
 }
 
+/* methods / allowedHeaders as one header value: a string or strings joined
+ * with ","; *out is NULL for an empty list.  Controls (CR, LF, ...) would
+ * split the response header: refused. */
+static int join_header_list(const cJSON *v, char **out) {
+  size_t n = 0;
+  const cJSON *e;
+  if (cJSON_IsString(v)) {
+    n = strlen(v->valuestring);
+  } else {
+    cJSON_ArrayForEach(e, v) n += strlen(e->valuestring) + 1;
+  }
+  char *s = malloc(n + 1), *p = s;
+  if (!s) return SIOC_ENOMEM;
+  if (cJSON_IsString(v)) {
+    memcpy(p, v->valuestring, n);
+    p += n;
+  } else {
+    cJSON_ArrayForEach(e, v) {
+      size_t l = strlen(e->valuestring);
+      if (p != s) *p++ = ',';
+      memcpy(p, e->valuestring, l);
+      p += l;
+    }
+  }
+  *p = '\0';
+  for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
+    if (*q < 0x20 || *q == 0x7f) {
+      free(s);
+      return SIOC_EINVAL;
+    }
+  }
+  if (!*s) {
+    free(s);
+    s = NULL;
+  }
+  *out = s;
+  return 0;
+}
+
+/* Replaces the preflight lists (taken over; NULL: the default). */
+static void commit_preflight(sioc_options_t *o, char *methods, char *headers) {
+  free(o->cors_methods);
+  free(o->cors_allowed_headers);
+  o->cors_methods = methods;
+  o->cors_allowed_headers = headers;
+  o->opts.cors_methods = methods;
+  o->opts.cors_allowed_headers = headers;
+}
+
 /* An origin string goes into response headers: no whitespace or controls. */
 static int origin_ok(const char *s) {
   if (!*s) return 0;
@@ -292,15 +343,17 @@ static int set_cors(sioc_options_t *o, const ctx_t *c, const cJSON *v) {
   int credentials = 0, rc = 0;
   if (cJSON_IsFalse(v) || cJSON_IsNull(v)) {
     commit_origins(o, &l, 0);
+    commit_preflight(o, NULL, NULL);
     return 0;
   }
   if (cJSON_IsTrue(v)) {
     if ((rc = strlist_push(&l, "*", 1))) return rc;
     commit_origins(o, &l, 0);
+    commit_preflight(o, NULL, NULL);
     return 0;
   }
   if (!cJSON_IsObject(v)) return bad(c, what);
-  const cJSON *origin = NULL, *e;
+  const cJSON *origin = NULL, *methods = NULL, *headers = NULL, *e;
   cJSON_ArrayForEach(e, v) {
     const char *k = e->string;
     if (strcmp(k, "origin") == 0) {
@@ -317,6 +370,8 @@ static int set_cors(sioc_options_t *o, const ctx_t *c, const cJSON *v) {
         msg(c, "option \"cors\": \"%s\" must be a string or an array of strings", k);
         return SIOC_EINVAL;
       }
+      if (k[0] == 'm') methods = e;
+      else headers = e;
     } else {
       msg(c, "option \"cors\": key \"%s\" is not supported (only origin, "
           "credentials, methods, allowedHeaders)", k);
@@ -339,11 +394,19 @@ static int set_cors(sioc_options_t *o, const ctx_t *c, const cJSON *v) {
   } else {
     goto bad_origin;
   }
+  char *mlist = NULL, *hlist = NULL;
+  const char *failed = NULL;
+  if (!rc && methods && (rc = join_header_list(methods, &mlist))) failed = "methods";
+  if (!rc && headers && (rc = join_header_list(headers, &hlist))) failed = "allowedHeaders";
   if (rc) {
+    if (rc == SIOC_EINVAL && failed)
+      msg(c, "option \"cors\": \"%s\" must not contain control characters", failed);
     strlist_free(&l);
+    free(mlist);
     return rc;
   }
   commit_origins(o, &l, credentials);
+  commit_preflight(o, mlist, hlist);
   return 0;
 
 bad_origin:
@@ -628,6 +691,8 @@ void sioc_options_free(sioc_options_t *o) {
   free(o->path);
   for (size_t i = 0; i < o->n_origins; i++) free(o->origins[i]);
   free(o->origins);
+  free(o->cors_methods);
+  free(o->cors_allowed_headers);
   free(o);
 }
 

@@ -33,10 +33,20 @@ static void respond_payload(eio__conn_t *c, const sioc__sbuf_t *body) {
   c->held_headers = NULL;
 }
 
-/* Builds the payload of every queued packet and answers the parked GET. */
+/* 1 when the last queued packet is the close packet. */
+static int close_queued(eio__session_t *s) {
+  if (s->wbuf_len == 0) return 0;
+  sioc__rbuf_t *m = s->wbuf[s->wbuf_len - 1];
+  return !eio__msg_binary(m) && eio__msg_payload_len(m) == 1 &&
+         eio__msg_payload(m)[0] == '0' + EIO_CLOSE;
+}
+
+/* Builds the payload of every queued packet and answers the parked GET.  A
+ * CLOSING session ends once its close packet went out. */
 void eio__polling_flush(eio__session_t *s) {
   eio__conn_t *c = s->poll;
   if (!c || s->wbuf_len == 0) return;
+  int closes = s->state == EIO_S_CLOSING && close_queued(s);
   sioc__sbuf_t body;
   sioc__sbuf_init(&body);
   int err = 0;
@@ -61,7 +71,7 @@ void eio__polling_flush(eio__session_t *s) {
   if (err) eio__conn_close(c, 0);
   else respond_payload(c, &body);
   sioc__sbuf_reset(&body);
-  if (s->state == EIO_S_CLOSING) eio__session_close(s, "forced close");
+  if (closes) eio__session_close(s, "forced close");
 }
 
 static void append_packet(eio__session_t *s, eio__type_t type) {
@@ -111,8 +121,10 @@ void eio__polling_park(eio__session_t *s, eio__conn_t *c, const char *h) {
   c->session = s;
   c->holding_poll = 1;
   if (s->state == EIO_S_CLOSING) {
+    /* engine.io's "shouldClose": what was queued before the close goes
+     * out first; the GET after it gets a noop and the close packet. */
     if (s->wbuf_len == 0) eio__polling_release(s, EIO_NOOP);
-    else eio__polling_flush(s);   /* flush closes the CLOSING session */
+    else eio__polling_flush(s);
     return;
   }
   if (s->wbuf_len) eio__polling_flush(s);

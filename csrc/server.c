@@ -61,6 +61,8 @@ static int copy_options(sioc_server_t *s, const sioc_server_options_t *in) {
   if (in->eio_path) total += normalised_path_len(in->eio_path) + 1;
   for (size_t i = 0; i < in->n_cors_origins; i++)
     total += strlen(in->cors_origins[i]) + 1 + sizeof(char *);
+  if (in->cors_methods) total += strlen(in->cors_methods) + 1;
+  if (in->cors_allowed_headers) total += strlen(in->cors_allowed_headers) + 1;
   s->opt_arena = malloc(total + sizeof(char *));
   if (!s->opt_arena) return SIOC_ENOMEM;
   char **origins = (char **)s->opt_arena;
@@ -77,6 +79,16 @@ static int copy_options(sioc_server_t *s, const sioc_server_options_t *in) {
   if (in->eio_path) {
     s->opts.eio_path = p;
     p = put_path(p, in->eio_path);
+  }
+  if (in->cors_methods) {
+    size_t l = strlen(in->cors_methods) + 1;
+    s->opts.cors_methods = memcpy(p, in->cors_methods, l);
+    p += l;
+  }
+  if (in->cors_allowed_headers) {
+    size_t l = strlen(in->cors_allowed_headers) + 1;
+    s->opts.cors_allowed_headers = memcpy(p, in->cors_allowed_headers, l);
+    p += l;
   }
   return 0;
 }
@@ -128,10 +140,10 @@ int sioc_server_new(uv_loop_t *loop, const sioc_server_options_t *opts,
     return SIOC_ENOMEM;
   }
   /* The server's own uv handles; nothing fails after this. */
-  uv_check_init(loop, &s->turn_check);
-  uv_prepare_init(loop, &s->turn_prepare);
+  uv_check_init(loop, &s->end_check);
+  uv_prepare_init(loop, &s->end_prepare);
   uv_timer_init(loop, &s->hb_timer);
-  s->turn_check.data = s->turn_prepare.data = s->hb_timer.data = s;
+  s->end_check.data = s->end_prepare.data = s->hb_timer.data = s;
   s->live_handles += 3;
   sioc__list_init(&s->graveyard);
   sioc__list_init(&s->hb_ping);
@@ -145,23 +157,45 @@ int sioc_server_new(uv_loop_t *loop, const sioc_server_options_t *opts,
 static void turn_end(sioc_server_t *s) {
   sioc__conn_flush_all(s);
   eio__sessions_reap(s);
-  uv_check_stop(&s->turn_check);
-  uv_prepare_stop(&s->turn_prepare);
+  uv_check_stop(&s->end_check);
+  uv_prepare_stop(&s->end_prepare);
 }
 
-static void on_turn_check(uv_check_t *h) { turn_end(h->data); }
-static void on_turn_prepare(uv_prepare_t *h) { turn_end(h->data); }
+static void on_end_check(uv_check_t *h) { turn_end(h->data); }
+static void on_end_prepare(uv_prepare_t *h) { turn_end(h->data); }
 
 void sioc__server_want_turn_end(sioc_server_t *s) {
   if (s->closing) return;   /* the handles are (being) closed: free_server reaps */
-  uv_check_start(&s->turn_check, on_turn_check);
-  uv_prepare_start(&s->turn_prepare, on_turn_prepare);
+  uv_check_start(&s->end_check, on_end_check);
+  uv_prepare_start(&s->end_prepare, on_end_prepare);
 }
 
 uv_loop_t *sioc_server_loop(const sioc_server_t *s) { return s->loop; }
 
 static void on_listener_closed(uv_handle_t *h) {
   sioc__server_handle_closed(h->data);
+}
+
+static void on_turn_check_closed(uv_handle_t *h) {
+  sioc__server_handle_closed(h->data);
+}
+
+static void on_turn(uv_check_t *h) {
+  sioc_server_t *s = h->data;
+  if (++s->turn == 0) s->turn = 1;   /* 0 means "never written" */
+}
+
+uint32_t sioc__server_turn(sioc_server_t *s) {
+  if (!s->turn_started && !s->closing) {
+    s->turn_started = 1;
+    s->turn = 1;
+    uv_check_init(s->loop, &s->turn_check);
+    s->turn_check.data = s;
+    uv_check_start(&s->turn_check, on_turn);
+    uv_unref((uv_handle_t *)&s->turn_check);
+    s->live_handles++;
+  }
+  return s->turn;
 }
 
 static void on_connection(uv_stream_t *listener, int status) {
@@ -254,12 +288,18 @@ static void respond_preflight(eio__conn_t *c, const eio__http_req_t *req) {
     eio__respond_error(c, req, 0, NULL);   /* no CORS: not a transport */
     return;
   }
-  const char *want = eio__http_req_header(req, "access-control-request-headers");
+  const sioc_server_options_t *o = &c->server->opts;
+  const char *methods = o->cors_methods ? o->cors_methods : "GET,HEAD,PUT,PATCH,POST,DELETE";
+  /* The configured list, or (the cors package's default) what was asked. */
+  const char *want = o->cors_allowed_headers;
+  int reflect = !want;
+  if (reflect) want = eio__http_req_header(req, "access-control-request-headers");
   int n = snprintf(all, sizeof(all),
-                   "%sAccess-Control-Allow-Methods: GET,HEAD,PUT,PATCH,POST,DELETE\r\n"
-                   "%s%s%s",
-                   h, want ? "Access-Control-Allow-Headers: " : "", want ? want : "",
-                   want ? "\r\nVary: Access-Control-Request-Headers\r\n" : "");
+                   "%sAccess-Control-Allow-Methods: %s\r\n"
+                   "%s%s%s%s",
+                   h, methods, want ? "Access-Control-Allow-Headers: " : "", want ? want : "",
+                   want ? "\r\n" : "",
+                   want && reflect ? "Vary: Access-Control-Request-Headers\r\n" : "");
   if (n < 0 || (size_t)n >= sizeof(all)) all[0] = '\0';
   eio__conn_respond(c, 204, NULL, all, NULL, 0);
 }
@@ -472,6 +512,7 @@ int sioc_server_close(sioc_server_t *s, sioc_server_close_cb cb, void *data) {
     s->listening = 0;
     uv_close((uv_handle_t *)&s->listener, on_listener_closed);
   }
+  if (s->turn_started) uv_close((uv_handle_t *)&s->turn_check, on_turn_check_closed);
   sio__server_close_all(s);
   eio__engine_close_all(&s->sio_engine, "forced server close");
   if (s->eio_engine) eio__engine_close_all(s->eio_engine, "forced server close");
@@ -484,8 +525,8 @@ int sioc_server_close(sioc_server_t *s, sioc_server_close_cb cb, void *data) {
   /* Connections were flushed by their close and every session is closed:
    * the server's own handles go (the graveyard waits for free_server). */
   sioc__conn_flush_all(s);
-  uv_close((uv_handle_t *)&s->turn_check, on_own_handle_closed);
-  uv_close((uv_handle_t *)&s->turn_prepare, on_own_handle_closed);
+  uv_close((uv_handle_t *)&s->end_check, on_own_handle_closed);
+  uv_close((uv_handle_t *)&s->end_prepare, on_own_handle_closed);
   uv_close((uv_handle_t *)&s->hb_timer, on_own_handle_closed);
   if (!sioc__list_empty(&s->conns)) {
     s->close_timer = malloc(sizeof(uv_timer_t));

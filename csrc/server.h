@@ -31,8 +31,8 @@ struct sioc_server_s {
    * (one writev each) and closed sessions to free.  Both run before any
    * close callback of the turn, so the corked list never names freed
    * memory. */
-  uv_check_t turn_check;
-  uv_prepare_t turn_prepare;
+  uv_check_t end_check;
+  uv_prepare_t end_prepare;
   eio__conn_t **corked;
   size_t n_corked, cap_corked;
   sioc__list_t graveyard;        /* closed sessions (eio__session_t.hb_link) */
@@ -65,6 +65,11 @@ struct sioc_server_s {
   sioc__list_t nsp_list;
   sioc_nsp_resolve_cb resolve_nsp;
   void *resolve_nsp_data;
+  struct sio__cluster_s *cluster; /* cluster.h; NULL: one process */
+  /* loop turns, for "written during this turn" (eio__session_writable) */
+  uv_check_t turn_check;
+  uint32_t turn;                 /* 0 until the check handle runs */
+  int turn_started;
   /* closing */
   int closing;
   int live_handles;              /* uv handles not yet closed (cb not run) */
@@ -74,12 +79,16 @@ struct sioc_server_s {
   void *close_data;
 };
 
+/* The current loop turn: it changes once per loop iteration (a check
+ * handle, started on the first call, unref'd so it keeps no loop alive). */
+uint32_t sioc__server_turn(sioc_server_t *s);
+
 /* Called when a handle owned by the server (connection, session timer)
  * finished closing; completes sioc_server_close() once none remain. */
 void sioc__server_handle_closed(sioc_server_t *s);
 
 /* The end-of-turn handles run until their work is done (see
- * sioc_server_s.turn_check). */
+ * sioc_server_s.end_check). */
 void sioc__server_want_turn_end(sioc_server_t *s);
 /* conn.c: writes every gathered connection's queue. */
 void sioc__conn_flush_all(sioc_server_t *s);

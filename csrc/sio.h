@@ -19,7 +19,6 @@ typedef struct sio__client_s sio__client_t;
 typedef struct sio__room_s sio__room_t;
 typedef struct sio__member_s sio__member_t;
 typedef struct sio__ack_s sio__ack_t;
-typedef struct sio__bcast_ack_s sio__bcast_ack_t;
 
 struct sio__client_s {
   eio__session_t *session;
@@ -76,6 +75,14 @@ struct sioc_nsp_s {
   void *on_disconnecting_data;
   sioc_disconnect_cb on_disconnect;
   void *on_disconnect_data;
+  sioc_fetch_data_cb on_fetch_data;      /* cluster: socket.data of ours */
+  void *on_fetch_data_data;
+  sioc_server_side_cb on_server_side;    /* cluster: serverSideEmit */
+  void *on_server_side_data;
+  sioc_upgrade_cb on_upgrade;
+  void *on_upgrade_data;
+  sioc_error_cb on_error;
+  void *on_error_data;
   size_t name_len;
   char name[];
 };
@@ -149,8 +156,32 @@ int sio__register_ack(sioc_socket_t *s, sioc_ack_cb cb, void *data,
                       sio__bcast_ack_t *bcast, uint32_t timeout_ms,
                       int64_t *id_out);
 
+/* A broadcast with acks that other servers take part in (the cluster
+ * adapter, cluster_request.c).  cluster_start: other servers take part;
+ * the broadcast then also waits until it knows how many (cluster_servers,
+ * once), until that many reported their client counts (cluster_count, one
+ * call per server) and until that many remote clients answered
+ * (cluster_answer: JSON text of one client's first ack argument; answers
+ * beyond the announced counts are dropped).  cluster_time_out ends it now
+ * with SIOC_ETIMEDOUT and the answers so far.  Each call may complete the
+ * broadcast: on_done(data) runs first, so that the adapter forgets it, and
+ * b is freed. */
+void sio__bcast_ack_cluster_start(sio__bcast_ack_t *b, void (*on_done)(void *), void *data);
+void sio__bcast_ack_cluster_servers(sio__bcast_ack_t *b, size_t n);
+void sio__bcast_ack_cluster_count(sio__bcast_ack_t *b, size_t clients);
+void sio__bcast_ack_cluster_answer(sio__bcast_ack_t *b, const char *json, size_t len);
+void sio__bcast_ack_cluster_time_out(sio__bcast_ack_t *b);
+
 /* Local delivery of a broadcast to the targets of t (used by adapters). */
 void sio__deliver_local(sioc_nsp_t *nsp, const sio__broadcast_t *b);
+
+/* The Redis cluster (adapter_redis.c): wraps a new namespace's memory
+ * adapter when the server is in a cluster (0 or SIOC_ENOMEM); starts
+ * closing the links when the server closes (the close waits for them);
+ * drops the server's reference once its namespaces are freed. */
+int sio__cluster_wrap(sioc_nsp_t *nsp);
+void sio__cluster_close(sioc_server_t *server);
+void sio__cluster_server_gone(sioc_server_t *server);
 
 /* Drops a reference; the namespace is freed with the last one. */
 void sio__nsp_unref(sioc_nsp_t *nsp);

@@ -744,3 +744,28 @@ nomem:
   out->len = start;
   return SIOC_ENOMEM;
 }
+
+const char *sio__packet_error_message(const char *s, size_t n, size_t max_attachments) {
+  const unsigned char *p = (const unsigned char *)s, *end = p + n, *q;
+  if (n == 0 || !((is_digit(*p) && *p <= '6') || js_space(p, end) != 0))
+    return "unknown packet type";
+  if (*p == '0' + SIO_BINARY_EVENT || *p == '0' + SIO_BINARY_ACK) {
+    double v;
+    int64_t iv;
+    q = memchr(p + 1, '-', n - 1);
+    if (q == NULL)
+      return "Illegal attachments";
+    iv = plain_int(p + 1, q);
+    if (iv >= 0)
+      v = (double)iv;
+    else if (js_to_number(p + 1, q, &v) != 0)
+      return "Illegal attachments";
+    if (!(v >= 1) || isinf(v))
+      return "Illegal attachments";
+    if (v >= 18446744073709551616.0 || (uint64_t)v > max_attachments)
+      return "too many attachments";
+    if ((double)(uint64_t)v != v)
+      return "Illegal attachments";
+  }
+  return "invalid payload";
+}

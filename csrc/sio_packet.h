@@ -55,6 +55,11 @@ typedef struct {
 int sio__packet_decode(char *s, size_t n, size_t max_attachments,
                        sio__packet_t *out);
 
+/* socket.io-parser's error message for a packet sio__packet_decode refused
+ * ("unknown packet type", "Illegal attachments", "too many attachments",
+ * "invalid payload"), for the host's 'error' event. */
+const char *sio__packet_error_message(const char *s, size_t n, size_t max_attachments);
+
 /* An EVENT's data split into name and arguments.  The split is done in
  * place: `args` is a JSON array of the arguments after the name, made by
  * overwriting the byte before them with '[', so the data is modified. */

@@ -33,7 +33,8 @@ sioc_nsp_t *sioc_server_of(sioc_server_t *server, const char *name) {
   sioc__strmap_init(&nsp->by_id);
   sioc__list_init(&nsp->link);
   nsp->adapter = sio__memory_adapter_new(nsp);
-  if (!nsp->adapter || sioc__strmap_put(&server->nsps, nsp->name, len, nsp)) {
+  if (!nsp->adapter || sio__cluster_wrap(nsp) ||
+      sioc__strmap_put(&server->nsps, nsp->name, len, nsp)) {
     if (nsp->adapter) nsp->adapter->ops->free(nsp->adapter);
     free(nsp);
     return NULL;
@@ -81,6 +82,14 @@ void sioc_nsp_on_disconnect(sioc_nsp_t *nsp, sioc_disconnect_cb cb, void *data) 
   nsp->on_disconnect = cb;
   nsp->on_disconnect_data = data;
 }
+void sioc_nsp_on_upgrade(sioc_nsp_t *nsp, sioc_upgrade_cb cb, void *data) {
+  nsp->on_upgrade = cb;
+  nsp->on_upgrade_data = data;
+}
+void sioc_nsp_on_error(sioc_nsp_t *nsp, sioc_error_cb cb, void *data) {
+  nsp->on_error = cb;
+  nsp->on_error_data = data;
+}
 
 void sio__nsp_unref(sioc_nsp_t *nsp) {
   if (--nsp->refs) return;
@@ -100,14 +109,15 @@ int sioc_nsp_free(sioc_nsp_t *nsp) {
 }
 
 void sio__server_close_all(sioc_server_t *s) {
+  sio__cluster_close(s);
   sioc__list_t *it;
   SIOC_LIST_FOREACH(it, &s->nsp_list) {
     sioc_nsp_t *nsp = SIOC_CONTAINER_OF(it, sioc_nsp_t, link);
-    sioc__list_t *si, *tmp;
-    SIOC_LIST_FOREACH_SAFE(si, tmp, &nsp->sockets) {
-      sioc_socket_t *sock = SIOC_CONTAINER_OF(si, sioc_socket_t, nsp_link);
-      sio__socket_onclose(sock, "server shutting down");
-    }
+    /* Each onclose removes its socket; a disconnect callback may remove
+     * others too, so the list is read again every time. */
+    while (!sioc__list_empty(&nsp->sockets))
+      sio__socket_onclose(SIOC_CONTAINER_OF(nsp->sockets.next, sioc_socket_t, nsp_link),
+                          "server shutting down");
   }
 }
 
@@ -118,6 +128,7 @@ void sio__server_free(sioc_server_t *s) {
     sioc__list_remove(&nsp->link);
     sio__nsp_unref(nsp);   /* sockets a host still holds keep theirs */
   }
+  sio__cluster_server_gone(s);
   sioc__strmap_free(&s->nsps);
 }
 
@@ -213,10 +224,11 @@ static void client_close(eio__session_t *session, const char *reason) {
   if (!c) return;
   c->session = NULL;
   stop_connect_timer(c);
-  sioc__list_t *it, *tmp;
-  SIOC_LIST_FOREACH_SAFE(it, tmp, &c->sockets) {
-    sio__socket_onclose(SIOC_CONTAINER_OF(it, sioc_socket_t, client_link), reason);
-  }
+  /* A disconnect callback may close the server, which closes this
+   * client's other sockets: the list is read again after each one. */
+  while (!sioc__list_empty(&c->sockets))
+    sio__socket_onclose(SIOC_CONTAINER_OF(c->sockets.next, sioc_socket_t, client_link),
+                        reason);
   drop_pending(c);
   sioc__sbuf_reset(&c->scratch);
   session->data = NULL;
@@ -251,8 +263,13 @@ static void on_connect(sio__client_t *c, sio__packet_t *p) {
   memcpy(name, p->nsp, p->nsp_len);
   name[p->nsp_len] = '\0';
   sioc_nsp_t *nsp = sioc__strmap_get(&server->nsps, p->nsp, p->nsp_len);
-  if (!nsp && server->resolve_nsp)
+  if (!nsp && server->resolve_nsp) {
+    /* The host's callback may close this connection or the server (which
+     * frees c); the session's memory lasts until a later loop turn. */
+    eio__session_t *session = c->session;
     nsp = server->resolve_nsp(server, name, server->resolve_nsp_data);
+    if (session->data != c || session->state != EIO_S_OPEN) return;
+  }
   if (!nsp) {
     connect_error(c, p->nsp, p->nsp_len, "Invalid namespace");
     return;
@@ -272,12 +289,12 @@ static void on_connect(sio__client_t *c, sio__packet_t *p) {
  * and the connection closes. */
 static void client_force_close(sio__client_t *c) {
   eio__session_t *session = c->session;
-  sioc__list_t *it, *tmp;
-  SIOC_LIST_FOREACH_SAFE(it, tmp, &c->sockets) {
-    sio__socket_onclose(SIOC_CONTAINER_OF(it, sioc_socket_t, client_link),
+  /* A disconnect callback may close the server and so free c: the session
+   * (freed on a later loop turn) tells whether c still exists. */
+  while (session->data == c && !sioc__list_empty(&c->sockets))
+    sio__socket_onclose(SIOC_CONTAINER_OF(c->sockets.next, sioc_socket_t, client_link),
                         "forced server close");
-  }
-  if (session) eio__session_shutdown(session);
+  if (session->data == c) eio__session_shutdown(session);
 }
 
 static void dispatch(sio__client_t *c, sio__packet_t *p, const sioc_bin_t *atts,
@@ -358,6 +375,8 @@ static int placeholders_valid(const char *data, size_t len, size_t n) {
   return ok;
 }
 
+static void client_error(eio__session_t *session, sio__client_t *c, const char *message);
+
 static void client_message(eio__session_t *session, char *data, size_t len,
                            int binary) {
   sio__client_t *c = session->data;
@@ -366,7 +385,7 @@ static void client_message(eio__session_t *session, char *data, size_t len,
   if (binary) {
     if (!c->want_attachments) {
       /* An attachment nobody announced. */
-      eio__session_shutdown(session);
+      client_error(session, c, "got binary data when not reconstructing a packet");
       return;
     }
     uint8_t *copy = malloc(len ? len : 1);
@@ -382,7 +401,7 @@ static void client_message(eio__session_t *session, char *data, size_t len,
     if (sio__packet_decode(c->pending, c->pending_len, o->max_attachments, &p) != 0 ||
         !placeholders_valid(p.data, p.data_len, c->n_attachments)) {
       drop_pending(c);
-      eio__session_shutdown(session);
+      client_error(session, c, "illegal attachments");
       return;
     }
     dispatch(c, &p, c->attachments, c->n_attachments);
@@ -390,12 +409,12 @@ static void client_message(eio__session_t *session, char *data, size_t len,
     return;
   }
   if (c->want_attachments) {
-    eio__session_shutdown(session);   /* text while reassembling */
+    client_error(session, c, "got plaintext data when reconstructing a packet");
     return;
   }
   sio__packet_t p;
   if (sio__packet_decode(data, len, o->max_attachments, &p) != 0) {
-    eio__session_shutdown(session);
+    client_error(session, c, sio__packet_error_message(data, len, o->max_attachments));
     return;
   }
   if ((p.type == SIO_BINARY_EVENT || p.type == SIO_BINARY_ACK) && p.attachments > 0) {
@@ -416,4 +435,44 @@ static void client_message(eio__session_t *session, char *data, size_t len,
   dispatch(c, &p, NULL, 0);
 }
 
-const eio__handler_t sio__engine_handler = {client_open, client_message, client_close};
+/* Tells each connected socket of c's connection (upgrade, or an error when
+ * message is set).  The sockets are taken (with a reference) before the
+ * first callback, which may disconnect any of them or close the server. */
+static void notify_sockets(sio__client_t *c, const char *message) {
+  size_t n = 0, i = 0;
+  sioc__list_t *it;
+  SIOC_LIST_FOREACH(it, &c->sockets) n++;
+  if (!n) return;
+  sioc_socket_t **v = malloc(n * sizeof(*v));
+  if (!v) return;
+  SIOC_LIST_FOREACH(it, &c->sockets) {
+    sioc_socket_t *s = SIOC_CONTAINER_OF(it, sioc_socket_t, client_link);
+    v[i++] = sioc_socket_ref(s);
+  }
+  for (i = 0; i < n; i++) {
+    sioc_socket_t *s = v[i];
+    sioc_nsp_t *nsp = s->nsp;
+    if (s->state == SOCK_CONNECTED) {
+      if (!message && nsp->on_upgrade) nsp->on_upgrade(s, nsp->on_upgrade_data);
+      if (message && nsp->on_error) nsp->on_error(s, message, nsp->on_error_data);
+    }
+    sioc_socket_unref(s);
+  }
+  free(v);
+}
+
+/* The transport is WebSocket now: each connected socket's namespace hears it. */
+static void client_upgrade(eio__session_t *session) {
+  sio__client_t *c = session->data;
+  if (c) notify_sockets(c, NULL);
+}
+
+/* socket.io's Client.onerror: every socket hears the decoder's message, then
+ * the connection closes (unless a callback already closed it). */
+static void client_error(eio__session_t *session, sio__client_t *c, const char *message) {
+  notify_sockets(c, message);
+  if (session->data == c) eio__session_shutdown(session);
+}
+
+const eio__handler_t sio__engine_handler = {client_open, client_message, client_close,
+                                            client_upgrade};

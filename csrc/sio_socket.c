@@ -166,10 +166,19 @@ int sioc_socket_reject(sioc_socket_t *s, const char *message,
 
 struct sio__bcast_ack_s {
   sioc_nsp_t *nsp;
-  size_t expected;
-  size_t received;
+  size_t expected;               /* local clients sent the packet (still here) */
+  size_t received;               /* their answers */
+  size_t n_responses;            /* answers in `responses`, local and remote */
   int sealed;                    /* every target has been sent the packet */
   int timed_out;
+  /* cluster: other servers take part (sio__bcast_ack_cluster_*) */
+  int cluster;
+  long servers_expected;         /* other servers; -1 until known */
+  size_t servers_reported;       /* client counts received */
+  size_t remote_expected;        /* their clients */
+  size_t remote_received;        /* their clients' answers */
+  void (*on_done)(void *);       /* the adapter forgets it */
+  void *done_data;
   sioc__sbuf_t responses;        /* "[r1,r2" ... closed on completion */
   uv_timer_t *timer;
   sioc_bcast_ack_cb cb;
@@ -189,15 +198,36 @@ static void close_timer(sioc_server_t *server, uv_timer_t **t) {
   *t = NULL;
 }
 
+/* Every server that takes part reported its client count and every
+ * client it counted answered. */
+static int cluster_complete(const sio__bcast_ack_t *b) {
+  return !b->cluster ||
+         (b->servers_expected >= 0 && b->servers_reported >= (size_t)b->servers_expected &&
+          b->remote_received >= b->remote_expected);
+}
+
+/* Completes b (and frees it) once every answer is in or it timed out.  A
+ * completion that did not time out leaves no local ack pointing at b:
+ * local answers are counted apart from remote ones. */
 static void bcast_ack_maybe_done(sio__bcast_ack_t *b) {
-  if (!b->sealed || (!b->timed_out && b->received < b->expected)) return;
+  if (!b->sealed || (!b->timed_out && (b->received < b->expected || !cluster_complete(b))))
+    return;
   close_timer(b->nsp->server, &b->timer);
+  if (b->on_done) b->on_done(b->done_data);
+  if (!b->n_responses) sioc__sbuf_appendc(&b->responses, '[');
   sioc__sbuf_appendc(&b->responses, ']');
   b->cb(b->nsp, b->timed_out ? SIOC_ETIMEDOUT : 0,
         b->responses.data ? b->responses.data : "[]",
         b->responses.data ? b->responses.len : 2, b->data);
   sioc__sbuf_reset(&b->responses);
   free(b);
+}
+
+static void bcast_ack_add(sio__bcast_ack_t *b, const char *json, size_t len) {
+  sioc__sbuf_appendc(&b->responses, b->n_responses ? ',' : '[');
+  if (json && len) sioc__sbuf_append(&b->responses, json, len);
+  else sioc__sbuf_appends(&b->responses, "null");
+  b->n_responses++;
 }
 
 /* The first element of a JSON array text, or NULL/0 when empty. */
@@ -212,10 +242,56 @@ static const char *first_arg(const char *args, size_t len, size_t *out_len) {
 static void bcast_ack_response(sio__bcast_ack_t *b, const char *args, size_t len) {
   size_t fl = 0;
   const char *f = args ? first_arg(args, len, &fl) : NULL;
-  sioc__sbuf_appendc(&b->responses, b->received ? ',' : '[');
-  if (f) sioc__sbuf_append(&b->responses, f, fl);
-  else sioc__sbuf_appends(&b->responses, "null");
+  bcast_ack_add(b, f, fl);
   b->received++;
+}
+
+static void ack_free(sio__ack_t *a);
+
+/* Ends b now as timed out, forgetting the acks still pending on sockets. */
+static void bcast_ack_time_out(sio__bcast_ack_t *b) {
+  b->timed_out = 1;
+  sioc__list_t *it, *tmp, *ai, *atmp;
+  SIOC_LIST_FOREACH_SAFE(it, tmp, &b->nsp->sockets) {
+    sioc_socket_t *s = SIOC_CONTAINER_OF(it, sioc_socket_t, nsp_link);
+    SIOC_LIST_FOREACH_SAFE(ai, atmp, &s->acks) {
+      sio__ack_t *a = SIOC_CONTAINER_OF(ai, sio__ack_t, link);
+      if (a->bcast == b) {
+        a->bcast = NULL;
+        ack_free(a);
+      }
+    }
+  }
+  bcast_ack_maybe_done(b);
+}
+
+void sio__bcast_ack_cluster_start(sio__bcast_ack_t *b, void (*on_done)(void *), void *data) {
+  b->cluster = 1;
+  b->servers_expected = -1;
+  b->on_done = on_done;
+  b->done_data = data;
+}
+
+void sio__bcast_ack_cluster_servers(sio__bcast_ack_t *b, size_t n) {
+  if (b->servers_expected < 0) b->servers_expected = (long)n;
+  bcast_ack_maybe_done(b);
+}
+
+void sio__bcast_ack_cluster_count(sio__bcast_ack_t *b, size_t clients) {
+  b->servers_reported++;
+  b->remote_expected += clients;
+  bcast_ack_maybe_done(b);
+}
+
+void sio__bcast_ack_cluster_answer(sio__bcast_ack_t *b, const char *json, size_t len) {
+  if (b->remote_received >= b->remote_expected) return;   /* not announced */
+  bcast_ack_add(b, json, len);
+  b->remote_received++;
+  bcast_ack_maybe_done(b);
+}
+
+void sio__bcast_ack_cluster_time_out(sio__bcast_ack_t *b) {
+  bcast_ack_time_out(b);
 }
 
 static void ack_free(sio__ack_t *a) {
@@ -469,21 +545,7 @@ static int send_with_ack(sioc_socket_t *s, void *data) {
 }
 
 static void on_bcast_timeout(uv_timer_t *t) {
-  sio__bcast_ack_t *b = t->data;
-  b->timed_out = 1;
-  /* Forget the acks still pending on the sockets. */
-  sioc__list_t *it, *tmp, *ai, *atmp;
-  SIOC_LIST_FOREACH_SAFE(it, tmp, &b->nsp->sockets) {
-    sioc_socket_t *s = SIOC_CONTAINER_OF(it, sioc_socket_t, nsp_link);
-    SIOC_LIST_FOREACH_SAFE(ai, atmp, &s->acks) {
-      sio__ack_t *a = SIOC_CONTAINER_OF(ai, sio__ack_t, link);
-      if (a->bcast == b) {
-        a->bcast = NULL;
-        ack_free(a);
-      }
-    }
-  }
-  bcast_ack_maybe_done(b);
+  bcast_ack_time_out(t->data);
 }
 
 int sioc_nsp_emit_with_ack(sioc_nsp_t *nsp, const sioc_target_t *t,
@@ -512,6 +574,10 @@ int sioc_nsp_emit_with_ack(sioc_nsp_t *nsp, const sioc_target_t *t,
   }
   bcast_ack_ctx_t x = {b, event, args, len, atts, n_atts,
                        t && (t->flags & SIOC_BCAST_VOLATILE)};
+  if (nsp->adapter->ops->broadcast_ack && !(t && (t->flags & SIOC_BCAST_LOCAL))) {
+    sio__broadcast_t bc = {t, event, args, len, atts, n_atts, NULL, 0};
+    nsp->adapter->ops->broadcast_ack(nsp->adapter, &bc, timeout_ms, b);
+  }
   nsp->adapter->ops->apply(nsp->adapter, t, send_with_ack, &x);
   b->sealed = 1;
   bcast_ack_maybe_done(b);
@@ -575,13 +641,26 @@ int sioc_socket_disconnect(sioc_socket_t *s, int close) {
   if (s->state != SOCK_CONNECTED) return SIOC_ECLOSED;
   sio__client_t *c = s->client;
   if (close && c && c->session) {
-    /* Every namespace of the connection leaves, then it closes. */
-    sioc__list_t *it, *tmp;
-    SIOC_LIST_FOREACH_SAFE(it, tmp, &c->sockets) {
-      sioc_socket_t *o = SIOC_CONTAINER_OF(it, sioc_socket_t, client_link);
-      if (o->state == SOCK_CONNECTED) sioc_socket_disconnect(o, 0);
+    /* Every namespace of the connection leaves, then it closes.  Each
+     * disconnect callback may close the connection or the whole server,
+     * which frees the client: the session (alive until its handles close,
+     * a later loop turn) says whether it still is, and the list is read
+     * again after every callback. */
+    eio__session_t *session = c->session;
+    while (session->data == c) {
+      sioc_socket_t *o = NULL;
+      sioc__list_t *it;
+      SIOC_LIST_FOREACH(it, &c->sockets) {
+        sioc_socket_t *x = SIOC_CONTAINER_OF(it, sioc_socket_t, client_link);
+        if (x->state == SOCK_CONNECTED) {
+          o = x;
+          break;
+        }
+      }
+      if (!o) break;
+      sioc_socket_disconnect(o, 0);
     }
-    if (c->session) eio__session_shutdown(c->session);
+    if (session->data == c) eio__session_shutdown(session);
     return 0;
   }
   sioc__sbuf_t b;

@@ -4,7 +4,9 @@
 # is built into node/build/Release/sioc.node (node/scripts/build.js).
 # libuv and OpenSSL come from the node binary itself (their headers from
 # node's include dir, which node-gyp puts first on the include path); wslay,
-# cJSON and http-parser are the system's, found by node/scripts/libs.js,
+# cJSON, http-parser, hiredis and msgpack-c are the system's (hiredis runs on
+# node's own loop through csrc/redis_link.c's glue: no second libuv), found
+# by node/scripts/libs.js,
 # which fails with the Debian package to install when one is missing.
 {
   "targets": [

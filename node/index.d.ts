@@ -83,6 +83,57 @@ export interface ServerOptions {
   maxConnections?: number;
   /** sioc: the address listen(port) binds (default "::", dual stack) */
   host?: string;
+  /** A cluster adapter: createRedisAdapter(url, opts) (the in-memory adapter otherwise) */
+  adapter?: RedisAdapterFactory;
+}
+
+/** Options of createRedisAdapter(), named as @socket.io/redis-adapter's. */
+export interface RedisAdapterOptions {
+  /** Channel prefix, "socket.io" */
+  key?: string;
+  /** ms a cluster request (fetchSockets, allRooms, serverSideEmit acks) waits, 5000 */
+  requestsTimeout?: number;
+  /** answer requests on "<key>-response#<nsp>#<uid>#" instead of the shared channel */
+  publishOnSpecificResponseChannel?: boolean;
+  /** longer messages on the cluster's channels are dropped (logged), 16 MiB */
+  maxMessageBytes?: number;
+  /** bytes waiting for a Redis that does not read; past it publishes are dropped (logged), 16 MiB */
+  maxBufferedBytes?: number;
+}
+
+/** What createRedisAdapter() returns: the value of the `adapter` option. */
+export interface RedisAdapterFactory {
+  (nsp: any): never;
+}
+
+/**
+ * Joins the server to the cluster of a Redis server (redis://[[user]:pass@]host[:port][/db]),
+ * in @socket.io/redis-adapter 8.x's wire format: sioc servers (C, Node,
+ * Python) and socket.io servers with @socket.io/redis-adapter share rooms
+ * and broadcasts.  Polling clients behind a load balancer need sticky sessions.
+ */
+export function createRedisAdapter(url: string, opts?: RedisAdapterOptions): RedisAdapterFactory;
+
+/** A socket of another server of the cluster, from fetchSockets(). */
+export class RemoteSocket<EmitEvents extends EventsMap = DefaultEventsMap, SocketData = any> {
+  readonly id: string;
+  readonly handshake: Handshake;
+  readonly rooms: Set<string>;
+  readonly data: SocketData;
+  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean;
+  timeout(timeout: number): BroadcastOperator<EmitEvents, SocketData>;
+  join(room: string | string[]): void;
+  leave(room: string): void;
+  disconnect(close?: boolean): this;
+}
+
+export interface ClassicRooms {
+  rooms: Record<string, string[]>;
+  roomClients: Record<string, Record<string, true>>;
+}
+
+export interface ClassicManager extends ClassicRooms {
+  cluster(): Promise<ClassicRooms>;
 }
 
 export interface ServerStats {
@@ -108,8 +159,10 @@ export class BroadcastOperator<EmitEvents extends EventsMap, SocketData = any> {
   timeout(timeout: number): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
   emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean;
   emitWithAck<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: AllButLast<EventParams<EmitEvents, Ev>>): Promise<any[]>;
+  /** ids of the targets on every server of the cluster */
   allSockets(): Promise<Set<string>>;
-  fetchSockets(): Promise<Array<Socket<any, EmitEvents, any, SocketData>>>;
+  /** the targets on every server: local Sockets and RemoteSockets */
+  fetchSockets(): Promise<Array<Socket<any, EmitEvents, any, SocketData> | RemoteSocket<EmitEvents, SocketData>>>;
   socketsJoin(room: string | string[]): void;
   socketsLeave(room: string | string[]): void;
   disconnectSockets(close?: boolean): void;
@@ -122,7 +175,13 @@ export class Adapter extends EventEmitter {
   /** socket id -> rooms (a snapshot) */
   get sids(): Map<string, Set<string>>;
   socketRooms(id: string): Set<string> | undefined;
+  /** servers of the cluster serving this namespace (1 without a cluster) */
   serverCount(): Promise<number>;
+  /** every room on every server of the cluster */
+  allRooms(): Promise<Set<string>>;
+  /** 2.x form: ids (in rooms) on every server */
+  clients(fn: (err: Error | null, ids?: string[]) => void): void;
+  clients(rooms: string | string[], fn: (err: Error | null, ids?: string[]) => void): void;
 }
 
 export class Socket<
@@ -141,7 +200,12 @@ export class Socket<
   connected: boolean;
   get disconnected(): boolean;
   get rooms(): Set<string>;
-  get conn(): { transport: { name: string }; readyState: string; remoteAddress: string; close(): void };
+  /** An EventEmitter: 'upgrade' (transport) when the connection moves to
+   * WebSocket, 'close' (reason) when it ends. */
+  get conn(): EventEmitter & { readonly id: string; transport: { name: string }; readyState: string;
+    remoteAddress: string; request: unknown; close(): void };
+  /** socket.io's Client: the parts that exist here. */
+  get client(): { conn: Socket['conn']; request: unknown; server: Server; id: string };
   get request(): { headers: IncomingHttpHeaders; url: string; method: string };
 
   on<Ev extends EventNames<ListenEvents>>(ev: Ev, listener: ListenEvents[Ev]): this;
@@ -165,7 +229,9 @@ export class Socket<
   except(room: string | string[]): BroadcastOperator<EmitEvents, SocketData>;
 
   join(rooms: string | string[]): void;
-  leave(room: string): void;
+  leave(rooms: string | string[]): void;
+  /** Leaves every room, its own id's included. */
+  leaveAll(): void;
   disconnect(close?: boolean): this;
 
   use(fn: (event: Event, next: (err?: Error) => void) => void): this;
@@ -208,7 +274,7 @@ export class Namespace<
   serverSideEmit<Ev extends EventNames<ServerSideEvents>>(ev: Ev, ...args: EventParams<ServerSideEvents, Ev>): boolean;
   serverSideEmitWithAck(ev: string, ...args: any[]): Promise<any[]>;
   allSockets(): Promise<Set<string>>;
-  fetchSockets(): Promise<Array<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>>;
+  fetchSockets(): Promise<Array<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | RemoteSocket<EmitEvents, SocketData>>>;
   socketsJoin(room: string | string[]): void;
   socketsLeave(room: string | string[]): void;
   disconnectSockets(close?: boolean): void;
@@ -219,10 +285,14 @@ export class Namespace<
 
   /** classic (0.9): the connected socket with this id, or a no-op target */
   socket(id: string): Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | BroadcastOperator<EmitEvents, SocketData>;
-  /** classic (0.9): local sockets (of a room), synchronously */
+  /** classic (0.9): this server's sockets (of a room), synchronously */
   clients(room?: string): Array<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>;
-  /** classic (0.9): rooms and roomClients in 0.9's shape ("" = the namespace, "/room") */
-  get manager(): { rooms: Record<string, string[]>; roomClients: Record<string, Record<string, true>> };
+  /** with a callback (2.x form): the ids on every server of the cluster */
+  clients(fn: (err: Error | null, ids?: string[]) => void): this;
+  clients(room: string, fn: (err: Error | null, ids?: string[]) => void): this;
+  /** classic (0.9): rooms and roomClients in 0.9's shape ("" = the namespace, "/room")
+   * of this server; cluster() resolves to the same for every server */
+  get manager(): ClassicManager;
 }
 
 export class ParentNamespace<
@@ -237,6 +307,13 @@ export class ParentNamespace<
 export type ParentNspNameMatchFn = (name: string, auth: { [key: string]: any },
   fn: (err: Error | null, success: boolean) => void) => void;
 
+/** io.httpServer when sioc listens itself (new Server(port)). */
+export interface CoreListener extends EventEmitter {
+  readonly listening: boolean;
+  address(): { address: string; family: string; port: number } | null;
+  close(cb?: (err?: Error) => void): this;
+}
+
 export class Server<
   ListenEvents extends EventsMap = DefaultEventsMap,
   EmitEvents extends EventsMap = ListenEvents,
@@ -247,8 +324,12 @@ export class Server<
   constructor(srv?: HttpServer | HttpsServer | number, opts?: ServerOptions);
   readonly sockets: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
   /** engine.io's events that exist here: "connection_error". */
-  readonly engine: EventEmitter & { readonly clientsCount: number };
-  httpServer: HttpServer | HttpsServer | null;
+  readonly engine: EventEmitter & { readonly clientsCount: number; readonly opts: Record<string, unknown> };
+  /** socket.io's alias of engine. */
+  readonly eio: Server['engine'];
+  /** The attached http(s).Server; in listen(port) mode a stand-in for the
+   * core's own listener (address(), listening, close()). */
+  httpServer: HttpServer | HttpsServer | CoreListener | null;
   /** sioc: the port of listen(port) */
   readonly port: number | undefined;
 
@@ -278,8 +359,9 @@ export class Server<
   send(...args: EventParams<EmitEvents, 'message'>): this;
   write(...args: EventParams<EmitEvents, 'message'>): this;
   serverSideEmit<Ev extends EventNames<ServerSideEvents>>(ev: Ev, ...args: EventParams<ServerSideEvents, Ev>): boolean;
+  serverSideEmitWithAck(ev: string, ...args: any[]): Promise<any[]>;
   allSockets(): Promise<Set<string>>;
-  fetchSockets(): Promise<Array<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>>;
+  fetchSockets(): Promise<Array<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | RemoteSocket<EmitEvents, SocketData>>>;
   socketsJoin(room: string | string[]): void;
   socketsLeave(room: string | string[]): void;
   disconnectSockets(close?: boolean): void;

@@ -152,6 +152,10 @@ typedef struct {
   const char *const *cors_origins;
   size_t n_cors_origins;
   int cors_credentials;           /* Access-Control-Allow-Credentials */
+  /* Preflight answers: NULL gives the cors package's defaults,
+   * "GET,HEAD,PUT,PATCH,POST,DELETE" and the headers the request asks for. */
+  const char *cors_methods;       /* Access-Control-Allow-Methods */
+  const char *cors_allowed_headers; /* Access-Control-Allow-Headers */
   sioc_cors_cb cors_cb;           /* overrides cors_origins when set */
   sioc_allow_request_cb allow_request;
   sioc_allow_request_async_cb allow_request_async;   /* wins over the above */
@@ -179,7 +183,8 @@ SIOC_EXTERN void sioc_options_free(sioc_options_t *o);
  * "websocket"), allowUpgrades, addTrailingSlash (bool; both forms are
  * served), cors (false | null | true | {origin: "*" | string | [strings] |
  * true (any origin) | false, credentials: bool, methods and allowedHeaders
- * checked and ignored}; a missing origin means "*", as in the cors
+ * (alias headers): a string or an array of strings, joined with ","}, the
+ * preflight's answer); a missing origin means "*", as in the cors
  * package), allowEIO3 (false only), perMessageDeflate / httpCompression /
  * cookie (false only: not supported), and sioc's own limits maxAttachments,
  * maxHeaderBytes, maxWebSocketFragments, maxBufferedBytes, maxConnections.
@@ -359,6 +364,21 @@ SIOC_EXTERN void sioc_nsp_on_disconnecting(sioc_nsp_t *nsp,
 SIOC_EXTERN void sioc_nsp_on_disconnect(sioc_nsp_t *nsp, sioc_disconnect_cb cb,
                                         void *user_data);
 
+/* The connection of `socket` moved from HTTP long-polling to WebSocket
+ * (engine.io's "upgrade" event): called once per connected socket of the
+ * connection, after the switch. */
+typedef void (*sioc_upgrade_cb)(sioc_socket_t *socket, void *user_data);
+SIOC_EXTERN void sioc_nsp_on_upgrade(sioc_nsp_t *nsp, sioc_upgrade_cb cb,
+                                     void *user_data);
+
+/* A packet on the connection of `socket` could not be decoded (socket.io's
+ * Client.onerror): called once per connected socket of the connection with
+ * socket.io-parser's message ("Illegal attachments", "invalid payload",
+ * ...), before the connection closes ("forced close"). */
+typedef void (*sioc_error_cb)(sioc_socket_t *socket, const char *message,
+                              void *user_data);
+SIOC_EXTERN void sioc_nsp_on_error(sioc_nsp_t *nsp, sioc_error_cb cb, void *user_data);
+
 /* ---- broadcasting ------------------------------------------------------ */
 
 enum {
@@ -388,7 +408,12 @@ SIOC_EXTERN int sioc_nsp_emit(sioc_nsp_t *nsp, const sioc_target_t *target,
 
 /* Result of a broadcast with acknowledgements: `responses` is a JSON array
  * holding, per client that answered in time, its first ack argument (as
- * socket.io does); err is 0 or SIOC_ETIMEDOUT when some did not answer. */
+ * socket.io does); err is 0 or SIOC_ETIMEDOUT when some did not answer.
+ * timeout_ms 0: no timeout.  In a cluster (sioc_server_use_redis) the
+ * clients of every server of the namespace take part: the broadcast waits
+ * for each server PUBSUB NUMSUB counts to report its client count and for
+ * each reported client, and a broadcast without timeout ends after
+ * requests_timeout_ms (SIOC_ETIMEDOUT when answers are missing). */
 typedef void (*sioc_bcast_ack_cb)(sioc_nsp_t *nsp, int err,
                                   const char *responses, size_t len,
                                   void *user_data);
@@ -433,6 +458,133 @@ SIOC_EXTERN size_t sioc_nsp_socket_count(const sioc_nsp_t *nsp);
 /* A connected socket by id, or NULL. */
 SIOC_EXTERN sioc_socket_t *sioc_nsp_socket(const sioc_nsp_t *nsp,
                                            const char *id);
+
+/* ---- cluster: the Redis adapter ----------------------------------------
+ * Many server processes -- sioc ones in C, Node or Python, and socket.io
+ * 4.x servers with @socket.io/redis-adapter 8.x -- share rooms and
+ * broadcasts through Redis pub/sub, in @socket.io/redis-adapter's wire
+ * format.  Once sioc_server_use_redis() is called, every namespace of the
+ * server (existing and future) publishes its broadcasts and namespace-wide
+ * operations to the cluster and applies those of the other servers; local
+ * delivery never waits for Redis.  While Redis is unreachable the adapter
+ * reconnects with exponential backoff (each state change is logged once)
+ * and resubscribes; cluster requests issued meanwhile fail with
+ * SIOC_ETIMEDOUT after requests_timeout_ms.
+ *
+ * What other processes publish on the cluster's channels is never trusted:
+ * a malformed message, or one of an unknown kind, is dropped with a log
+ * line (at most one a minute, with the count) and costs memory in
+ * proportion to its size only.
+ *
+ * Behind a load balancer, clients that use HTTP long-polling must always
+ * reach the same process (sticky sessions): a session lives in one process.
+ */
+/* A log line of the adapter (without a prefix or newline): a state change
+ * of the connection to Redis (SIOC_LOG_INFO when it comes up,
+ * SIOC_LOG_WARNING when it is lost or refused), or something dropped
+ * (SIOC_LOG_WARNING).  Without a callback lines go to stderr, prefixed
+ * with "sioc: redis adapter: ". */
+typedef enum { SIOC_LOG_INFO = 0, SIOC_LOG_WARNING = 1 } sioc_log_level_t;
+typedef void (*sioc_log_cb)(int level, const char *line, void *user_data);
+
+typedef struct {
+  /* redis://[[user]:password@]host[:port][/db]; default port 6379 */
+  const char *url;
+  const char *key;                    /* channel prefix, "socket.io" */
+  uint32_t requests_timeout_ms;       /* 5000 */
+  int publish_on_specific_response_channel; /* 0: "<key>-response#<nsp>#" */
+  uint32_t reconnect_delay_ms;        /* 100: first retry */
+  uint32_t reconnect_delay_max_ms;    /* 5000 */
+  /* 16 MiB: a message on the cluster's channels longer than this is
+   * dropped (logged); one still arriving past it resets the subscriber
+   * connection, the only way to skip it without holding it in memory. */
+  size_t max_message_bytes;
+  /* 16 MiB: commands waiting to be written to a Redis that does not read
+   * them; past it, what this server publishes is dropped (logged) until
+   * Redis reads again. */
+  size_t max_buffered_bytes;
+  sioc_log_cb log;                    /* NULL: a line on stderr */
+  void *log_data;
+} sioc_redis_options_t;
+
+/* Fills opts with the defaults above (url NULL). */
+SIOC_EXTERN void sioc_redis_options_init(sioc_redis_options_t *opts);
+
+/* Makes `server` a member of the cluster of opts->url (copied).  Returns
+ * at once; the connection is made in the background.  0, SIOC_EINVAL (no
+ * or bad URL), SIOC_EBUSY (already in a cluster, or closing), SIOC_ENOMEM. */
+SIOC_EXTERN int sioc_server_use_redis(sioc_server_t *server,
+                                      const sioc_redis_options_t *opts);
+
+/* 1 while the Redis links are up, 0 otherwise (or without a cluster). */
+SIOC_EXTERN int sioc_server_cluster_connected(const sioc_server_t *server);
+
+/* The answer to a cluster query: err 0, SIOC_ETIMEDOUT (some server did not
+ * answer within requests_timeout_ms; json then holds what did arrive) or
+ * SIOC_ECLOSED (the namespace or server went away).  `message` is NULL
+ * when err is 0, else the error's text as socket.io words it ("timeout
+ * reached while waiting for fetchSockets response", "timeout reached: only
+ * 1 responses received out of 2", ...).  message and json are valid during
+ * the callback only.  Without a cluster the callback runs before the call
+ * returns, with only this process's answer. */
+typedef void (*sioc_cluster_cb)(sioc_nsp_t *nsp, int err, const char *message,
+                                const char *json, size_t len, void *user_data);
+
+/* fetchSockets on the OTHER servers: json is an array of
+ * {"id","handshake","rooms","data"} objects (socket.io's RemoteSocket
+ * details), the local sockets are not in it (use sioc_nsp_foreach_socket). */
+SIOC_EXTERN int sioc_nsp_fetch_sockets(sioc_nsp_t *nsp,
+                                       const sioc_target_t *target,
+                                       sioc_cluster_cb cb, void *user_data);
+/* Every room of the namespace on every server (this one included): a JSON
+ * array of names. */
+SIOC_EXTERN int sioc_nsp_all_rooms(sioc_nsp_t *nsp, sioc_cluster_cb cb,
+                                   void *user_data);
+/* The number of servers of the cluster serving nsp (PUBSUB NUMSUB of the
+ * request channel): json is the number as text. */
+SIOC_EXTERN int sioc_nsp_server_count(sioc_nsp_t *nsp, sioc_cluster_cb cb,
+                                      void *user_data);
+/* The three queries above (and sioc_nsp_server_side_emit) return 0 when the
+ * answer will come (cb runs exactly once, later or, without a cluster, at
+ * once), SIOC_EINVAL, SIOC_ENOMEM, or SIOC_ECLOSED once the server is
+ * closing (cb does not run). */
+
+/* The data of local sockets asked for by another server's fetchSockets
+ * (socket.data).  `request` identifies the question: answer it, now or
+ * later, with sioc_nsp_fetch_data_reply(); an unanswered one only makes the
+ * asking server time out.  Without this callback data is {}. */
+typedef void (*sioc_fetch_data_cb)(sioc_nsp_t *nsp, const char *request,
+                                   const char *const *socket_ids, size_t n,
+                                   void *user_data);
+SIOC_EXTERN void sioc_nsp_on_fetch_data(sioc_nsp_t *nsp, sioc_fetch_data_cb cb,
+                                        void *user_data);
+/* data_json[i] (JSON text of length lens[i]) is the data of socket ids[i];
+ * sockets that left meanwhile are skipped.  0, SIOC_EINVAL, SIOC_ENOMEM. */
+SIOC_EXTERN int sioc_nsp_fetch_data_reply(sioc_nsp_t *nsp, const char *request,
+                                          const char *const *ids,
+                                          const char *const *data_json,
+                                          const size_t *lens, size_t n);
+
+/* serverSideEmit: args is a JSON array [event, ...args] sent to the other
+ * servers of the namespace (never to clients, never to this server).  With
+ * cb, every other server is expected to answer once (its handler's ack) and
+ * cb gets the array of answers; timeout_ms 0 means requests_timeout_ms.
+ * Without a cluster cb gets [] at once. */
+SIOC_EXTERN int sioc_nsp_server_side_emit(sioc_nsp_t *nsp, const char *args,
+                                          size_t len, uint32_t timeout_ms,
+                                          sioc_cluster_cb cb, void *user_data);
+/* A serverSideEmit from another server: args is [event, ...args]; when the
+ * sender wants an answer, `ack` is non-NULL: pass it (once) to
+ * sioc_nsp_server_side_ack() with the answer. */
+typedef void (*sioc_server_side_cb)(sioc_nsp_t *nsp, const char *args,
+                                    size_t len, const char *ack,
+                                    void *user_data);
+SIOC_EXTERN void sioc_nsp_on_server_side_emit(sioc_nsp_t *nsp,
+                                              sioc_server_side_cb cb,
+                                              void *user_data);
+/* arg: JSON text of the one answer value.  0, SIOC_EINVAL, SIOC_EJSON. */
+SIOC_EXTERN int sioc_nsp_server_side_ack(sioc_nsp_t *nsp, const char *ack,
+                                         const char *arg, size_t len);
 
 /* ---- sockets ----------------------------------------------------------- */
 

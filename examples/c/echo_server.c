@@ -6,6 +6,13 @@
  *   sioc-echo-server [--host H] [--port P] [--ping-interval MS]
  *                    [--ping-timeout MS] [--connect-timeout MS]
  *                    [--max-payload BYTES] [--cors-origin ORIGIN]...
+ *                    [--redis redis://HOST:PORT] [--redis-key KEY]
+ *                    [--requests-timeout MS] [--redis-max-message BYTES]
+ *                    [--redis-specific-response 0|1] [--name NAME]
+ *
+ * With --redis the server joins a cluster (the Redis adapter, compatible
+ * with @socket.io/redis-adapter) and also implements the cluster contract
+ * of tests/cluster/CLUSTER-SERVER.md.
  */
 #include <cjson/cJSON.h>
 #include <regex.h>
@@ -19,6 +26,7 @@
 typedef struct {
   sioc_server_t *server;
   sioc_nsp_t *root;
+  const char *name;              /* --name: this server in cluster answers */
   uv_signal_t sigint, sigterm;
   regex_t dyn_re;
 } app_t;
@@ -145,8 +153,202 @@ static void on_ack_response(sioc_socket_t *s, int err, const char *args, size_t 
   free(wrapped);
 }
 
+/* ---- cluster contract (tests/cluster/CLUSTER-SERVER.md) ------------------ */
+
+/* An ack waiting for a cluster answer: the socket is held until then. */
+typedef struct {
+  sioc_socket_t *socket;
+  int64_t ack_id;
+  app_t *app;
+  char *room;                    /* fetch: the target room, or NULL */
+} pending_ack_t;
+
+static pending_ack_t *pending_new(sioc_socket_t *s, const sioc_event_t *ev, app_t *app) {
+  pending_ack_t *p = calloc(1, sizeof(*p));
+  p->socket = sioc_socket_ref(s);
+  p->ack_id = ev->ack_id;
+  p->app = app;
+  return p;
+}
+
+static void pending_done(pending_ack_t *p, const char *json) {
+  if (json && p->ack_id >= 0 && sioc_socket_connected(p->socket))
+    sioc_socket_ack(p->socket, p->ack_id, json, strlen(json), NULL, 0);
+  sioc_socket_unref(p->socket);
+  free(p->room);
+  free(p);
+}
+
+/* "[sorted strings]" from a JSON array of strings (or of answers). */
+static char *sorted_strings_json(const char *json, size_t len, const char *also) {
+  names_t v = {0};
+  cJSON *a = cJSON_ParseWithLength(json, len);
+  cJSON *it;
+  cJSON_ArrayForEach(it, a) {
+    if (cJSON_IsString(it)) names_add(&v, it->valuestring);
+  }
+  cJSON_Delete(a);
+  if (also) names_add(&v, also);
+  return names_json(&v);
+}
+
+static void on_cluster_rooms(sioc_nsp_t *nsp, int err, const char *message,
+                             const char *json, size_t len, void *data) {
+  char *out = err ? NULL : sorted_strings_json(json, len, NULL);
+  pending_done(data, out ? out : "[null]");
+  free(out);
+}
+
+typedef struct {
+  names_t *v;
+  const char *server;
+} id_at_t;
+
+static int add_id_at(sioc_socket_t *s, void *data) {
+  id_at_t *x = data;
+  char buf[128];
+  snprintf(buf, sizeof(buf), "%s:%s", sioc_socket_id(s), x->server);
+  names_add(x->v, buf);
+  return 0;
+}
+
+/* fetch: ack(sorted "id:server" of every socket in the room, cluster-wide) */
+static void on_fetched(sioc_nsp_t *nsp, int err, const char *message,
+                       const char *json, size_t len, void *data) {
+  pending_ack_t *p = data;
+  if (err) {
+    pending_done(p, "[null]");
+    return;
+  }
+  names_t v = {0};
+  cJSON *a = cJSON_ParseWithLength(json, len);
+  cJSON *it;
+  cJSON_ArrayForEach(it, a) {
+    cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "id");
+    cJSON *d = cJSON_GetObjectItemCaseSensitive(it, "data");
+    cJSON *srv = cJSON_GetObjectItemCaseSensitive(d, "server");
+    char buf[128];
+    snprintf(buf, sizeof(buf), "%s:%s", cJSON_IsString(id) ? id->valuestring : "?",
+             cJSON_IsString(srv) ? srv->valuestring : "?");
+    names_add(&v, buf);
+  }
+  cJSON_Delete(a);
+  const char *rooms[1] = {p->room};
+  sioc_target_t t = {rooms, p->room ? 1 : 0, NULL, 0, 0};
+  id_at_t x = {&v, p->app->name};
+  sioc_nsp_foreach_socket(nsp, &t, add_id_at, &x);
+  char *out = names_json(&v);
+  pending_done(p, out);
+  free(out);
+}
+
+/* What another server's fetchSockets learns about ours: {"server": NAME}. */
+static void on_fetch_data(sioc_nsp_t *nsp, const char *request,
+                          const char *const *ids, size_t n, void *data) {
+  app_t *app = data;
+  char json[160];
+  snprintf(json, sizeof(json), "{\"server\":\"%s\"}", app->name);
+  const char **datas = malloc((n ? n : 1) * sizeof(*datas));
+  size_t *lens = malloc((n ? n : 1) * sizeof(*lens));
+  for (size_t i = 0; i < n; i++) {
+    datas[i] = json;
+    lens[i] = strlen(json);
+  }
+  sioc_nsp_fetch_data_reply(nsp, request, ids, datas, lens, n);
+  free(datas);
+  free(lens);
+}
+
+static void on_ss_answers(sioc_nsp_t *nsp, int err, const char *message,
+                          const char *json, size_t len, void *data) {
+  char *out = err ? NULL : sorted_strings_json(json, len, NULL);
+  pending_done(data, out ? out : "[null]");
+  free(out);
+}
+
+/* serverSideEmit from another server: "ss" (from, ...args) is shown to our
+ * own clients as "ss-seen" (me, from, ...args); "ss-ack" (from) is
+ * answered with our name. */
+static void on_server_side(sioc_nsp_t *nsp, const char *args, size_t len,
+                           const char *ack, void *data) {
+  app_t *app = data;
+  cJSON *a = cJSON_ParseWithLength(args, len);
+  cJSON *ev = cJSON_GetArrayItem(a, 0);
+  if (cJSON_IsString(ev) && strcmp(ev->valuestring, "ss") == 0) {
+    cJSON_ReplaceItemInArray(a, 0, cJSON_CreateString(app->name));
+    char *json = cJSON_PrintUnformatted(a);
+    sioc_target_t t = {NULL, 0, NULL, 0, SIOC_BCAST_LOCAL};
+    sioc_nsp_emit(nsp, &t, "ss-seen", json, strlen(json), NULL, 0);
+    free(json);
+  } else if (cJSON_IsString(ev) && strcmp(ev->valuestring, "ss-ack") == 0 && ack) {
+    char json[160];
+    snprintf(json, sizeof(json), "\"%s\"", app->name);
+    sioc_nsp_server_side_ack(nsp, ack, json, strlen(json));
+  }
+  cJSON_Delete(a);
+}
+
+static void on_emit_acks(sioc_nsp_t *nsp, int err, const char *responses, size_t len,
+                         void *data) {
+  char *out = err ? NULL : sorted_strings_json(responses, len, NULL);
+  pending_done(data, out ? out : "[null]");
+  free(out);
+}
+
+/* Returns 1 when the event was one of the cluster contract's. */
+static int cluster_event(app_t *app, sioc_socket_t *s, const sioc_event_t *ev) {
+  sioc_nsp_t *nsp = sioc_socket_nsp(s);
+  const char *name = ev->name;
+  if (strcmp(name, "to-id") == 0) {
+    char *id = string_arg(ev->args, ev->args_len, 0);
+    size_t rl = 0;
+    char *rest = id ? args_rest(ev->args, ev->args_len, 1, &rl) : NULL;
+    if (rest) {
+      const char *rooms[1] = {id};
+      sioc_target_t t = {rooms, 1, NULL, 0, 0};
+      sioc_nsp_emit(nsp, &t, "direct", rest, rl, ev->attachments, ev->n_attachments);
+    }
+    free(rest);
+    free(id);
+  } else if (strcmp(name, "local-emit") == 0) {
+    sioc_target_t t = {NULL, 0, NULL, 0, SIOC_BCAST_LOCAL};
+    sioc_nsp_emit(nsp, &t, "local", ev->args, ev->args_len, ev->attachments,
+                  ev->n_attachments);
+  } else if (strcmp(name, "fetch") == 0) {
+    pending_ack_t *p = pending_new(s, ev, app);
+    p->room = string_arg(ev->args, ev->args_len, 0);
+    const char *rooms[1] = {p->room};
+    sioc_target_t t = {rooms, p->room ? 1 : 0, NULL, 0, 0};
+    sioc_nsp_fetch_sockets(nsp, &t, on_fetched, p);
+  } else if (strcmp(name, "cluster-rooms") == 0) {
+    sioc_nsp_all_rooms(nsp, on_cluster_rooms, pending_new(s, ev, app));
+  } else if (strcmp(name, "ss-emit") == 0) {
+    /* ["ss", me, ...args] */
+    cJSON *a = cJSON_ParseWithLength(ev->args, ev->args_len);
+    cJSON_InsertItemInArray(a, 0, cJSON_CreateString(app->name));
+    cJSON_InsertItemInArray(a, 0, cJSON_CreateString("ss"));
+    char *json = cJSON_PrintUnformatted(a);
+    sioc_nsp_server_side_emit(nsp, json, strlen(json), 0, NULL, NULL);
+    free(json);
+    cJSON_Delete(a);
+  } else if (strcmp(name, "ss-emit-ack") == 0) {
+    char json[160];
+    snprintf(json, sizeof(json), "[\"ss-ack\",\"%s\"]", app->name);
+    sioc_nsp_server_side_emit(nsp, json, strlen(json), 3000, on_ss_answers,
+                              pending_new(s, ev, app));
+  } else if (strcmp(name, "emit-ack") == 0) {
+    /* io.timeout(3000).emit("question", (err, answers) => ack(err ? null : sorted)) */
+    sioc_nsp_emit_with_ack(nsp, NULL, "question", "[]", 2, NULL, 0, 3000,
+                           on_emit_acks, pending_new(s, ev, app));
+  } else {
+    return 0;
+  }
+  return 1;
+}
+
 static void on_event(sioc_socket_t *s, const sioc_event_t *ev, void *data) {
   app_t *app = data;
+  if (cluster_event(app, s, ev)) return;
   sioc_nsp_t *nsp = sioc_socket_nsp(s);
   const char *name = ev->name;
   if (strcmp(name, "message") == 0) {
@@ -300,7 +502,9 @@ static void usage(void) {
   fprintf(stderr,
           "usage: sioc-echo-server [--host H] [--port P] [--ping-interval MS]\n"
           "       [--ping-timeout MS] [--connect-timeout MS] [--max-payload BYTES]\n"
-          "       [--cors-origin ORIGIN]...\n");
+          "       [--cors-origin ORIGIN]... [--redis URL] [--redis-key KEY]\n"
+          "       [--requests-timeout MS] [--redis-max-message BYTES]\n"
+          "       [--redis-specific-response 0|1] [--name NAME]\n");
   exit(2);
 }
 
@@ -309,6 +513,10 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   const char *host = "127.0.0.1";
   int port = 3000;
+  const char *redis_url = NULL, *redis_key = NULL, *name = "c";
+  uint32_t requests_timeout = 0;
+  size_t redis_max_message = 0;
+  int redis_specific = 0;
   const char *origins[16];
   sioc_server_options_t opts;
   sioc_server_options_init(&opts);
@@ -325,6 +533,12 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--max-payload") == 0) opts.max_http_buffer_size = (size_t)atoll(v);
     else if (strcmp(a, "--cors-origin") == 0 && opts.n_cors_origins < 16)
       origins[opts.n_cors_origins++] = v;
+    else if (strcmp(a, "--redis") == 0) redis_url = v;
+    else if (strcmp(a, "--redis-key") == 0) redis_key = v;
+    else if (strcmp(a, "--name") == 0) name = v;
+    else if (strcmp(a, "--requests-timeout") == 0) requests_timeout = (uint32_t)atol(v);
+    else if (strcmp(a, "--redis-max-message") == 0) redis_max_message = (size_t)atoll(v);
+    else if (strcmp(a, "--redis-specific-response") == 0) redis_specific = atoi(v);
     else usage();
   }
   uv_loop_t *loop = uv_default_loop();
@@ -336,7 +550,23 @@ int main(int argc, char **argv) {
     fprintf(stderr, "sioc_server_new: %s\n", sioc_strerror(r));
     return 1;
   }
+  app.name = name;
+  if (redis_url) {
+    sioc_redis_options_t ro;
+    sioc_redis_options_init(&ro);
+    ro.url = redis_url;
+    if (redis_key) ro.key = redis_key;
+    if (requests_timeout) ro.requests_timeout_ms = requests_timeout;
+    if (redis_max_message) ro.max_message_bytes = redis_max_message;
+    ro.publish_on_specific_response_channel = redis_specific;
+    if ((r = sioc_server_use_redis(app.server, &ro))) {
+      fprintf(stderr, "--redis %s: %s\n", redis_url, sioc_strerror(r));
+      return 1;
+    }
+  }
   app.root = sioc_server_of(app.server, "/");
+  sioc_nsp_on_fetch_data(app.root, on_fetch_data, &app);
+  sioc_nsp_on_server_side_emit(app.root, on_server_side, &app);
   sioc_nsp_on_connection(app.root, on_connection, &app);
   sioc_nsp_on_event(app.root, on_event, &app);
   sioc_nsp_on_connection(sioc_server_of(app.server, "/custom"), on_connection, &app);

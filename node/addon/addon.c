@@ -55,12 +55,18 @@ enum {
   CB_ALLOW_REQUEST,   /* (serverObj, handshake, token): answer with requestDecide */
   CB_CORS,            /* (serverObj, origin) -> boolean */
   CB_CONN_ERROR,      /* (serverObj, {code, message, method, url, rawHeaders, address}) */
+  CB_CLUSTER,         /* (token, err, json, message|null): a cluster query's answer */
+  CB_FETCH_DATA,      /* (nspObj, request, ids): reply with nspFetchDataReply */
+  CB_SERVER_SIDE,     /* (nspObj, json, ack|null): another server's serverSideEmit */
+  CB_UPGRADE,         /* (handle): its connection is on WebSocket now */
+  CB_ERROR,           /* (handle, message): an undecodable packet, before the close */
   CB_COUNT
 };
 
 static const char *const cb_names[CB_COUNT] = {
     "socketNew", "connection", "event", "disconnecting", "disconnect", "ack",
-    "bcastAck", "newNsp", "closed", "allowRequest", "cors", "connectionError"};
+    "bcastAck", "newNsp", "closed", "allowRequest", "cors", "connectionError",
+    "cluster", "fetchData", "serverSide", "upgrade", "error"};
 
 typedef struct nserver_s nserver_t;
 
@@ -333,6 +339,12 @@ static void on_disconnect(sioc_socket_t *s, const char *reason, void *ud) {
   sock_cb(s, CB_DISCONNECT, reason);
 }
 
+static void on_upgrade(sioc_socket_t *s, void *ud) { sock_cb(s, CB_UPGRADE, NULL); }
+
+static void on_error(sioc_socket_t *s, const char *message, void *ud) {
+  sock_cb(s, CB_ERROR, message);
+}
+
 static void on_event(sioc_socket_t *s, const sioc_event_t *ev, void *ud) {
   nsock_t *ns = sioc_socket_get_data(s);
   nnsp_t *n = ud;
@@ -349,12 +361,21 @@ static void on_event(sioc_socket_t *s, const sioc_event_t *ev, void *ud) {
   napi_close_handle_scope(env, scope);
 }
 
+static void on_fetch_data(sioc_nsp_t *nsp, const char *request,
+                          const char *const *ids, size_t n, void *ud);
+static void on_server_side(sioc_nsp_t *nsp, const char *args, size_t len,
+                           const char *ack, void *ud);
+
 static void setup_nsp(nnsp_t *n) {
+  sioc_nsp_on_fetch_data(n->nsp, on_fetch_data, n);
+  sioc_nsp_on_server_side_emit(n->nsp, on_server_side, n);
   sioc_nsp_use(n->nsp, on_middleware, n);
   sioc_nsp_on_connection(n->nsp, on_connection, n);
   sioc_nsp_on_event(n->nsp, on_event, n);
   sioc_nsp_on_disconnecting(n->nsp, on_disconnecting, n);
   sioc_nsp_on_disconnect(n->nsp, on_disconnect, n);
+  sioc_nsp_on_upgrade(n->nsp, on_upgrade, n);
+  sioc_nsp_on_error(n->nsp, on_error, n);
 }
 
 /* ---- C -> JS: acks ------------------------------------------------------------------------ */
@@ -786,6 +807,27 @@ static napi_value js_nsp_of(napi_env env, napi_callback_info info) {
   napi_value ext;
   CHECK(napi_create_external(env, n, NULL, NULL, &ext));
   return ext;
+}
+
+/* nspFree(nsp) -> 0 | error: removes an empty namespace (socket.io's
+ * cleanupEmptyChildNamespaces); on success the external is dead, the JS
+ * side drops it. */
+static napi_value js_nsp_free(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  nnsp_t *n = get_nsp(env, argv[0]);
+  if (!n || !n->nsp) return num(env, SIOC_ECLOSED);
+  int r = sioc_nsp_free(n->nsp);
+  if (r) return num(env, r);
+  nserver_t *srv = n->srv;
+  for (size_t i = 0; i < srv->n_nsps; i++) {
+    if (srv->nsps[i] == n) {
+      srv->nsps[i] = srv->nsps[--srv->n_nsps];
+      break;
+    }
+  }
+  del_ref(srv->a, &n->js);
+  free(n);
+  return num(env, 0);
 }
 
 /* close(srv) -> 0 | error */
@@ -1241,6 +1283,210 @@ static napi_value js_nsp_disconnect(napi_env env, napi_callback_info info) {
   return num(env, r);
 }
 
+
+/* ---- the cluster (Redis adapter) ------------------------------------------------------- */
+
+static void on_cluster_answer(sioc_nsp_t *nsp, int err, const char *message,
+                              const char *json, size_t len, void *ud) {
+  bcast_token_t *bt = ud;
+  addon_t *a = bt->a;
+  uint32_t token = bt->token;
+  free(bt);
+  if (a->gone) return;
+  napi_env env = a->env;
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  napi_value nul;
+  napi_get_null(env, &nul);
+  napi_value argv[4] = {num(env, token), num(env, err), str(env, json, len),
+                        message ? str(env, message, strlen(message)) : nul};
+  call_js(a, CB_CLUSTER, NULL, 4, argv);
+  napi_close_handle_scope(env, scope);
+}
+
+static void on_fetch_data(sioc_nsp_t *nsp, const char *request,
+                          const char *const *ids, size_t n, void *ud) {
+  nnsp_t *nn = ud;
+  addon_t *a = nn->srv->a;
+  if (a->gone || !nn->js) return;
+  napi_env env = a->env;
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  napi_value arr;
+  napi_create_array_with_length(env, n, &arr);
+  for (size_t i = 0; i < n; i++) napi_set_element(env, arr, (uint32_t)i, str(env, ids[i], strlen(ids[i])));
+  napi_value argv[3] = {ref_value(env, nn->js), str(env, request, strlen(request)), arr};
+  call_js(a, CB_FETCH_DATA, NULL, 3, argv);
+  napi_close_handle_scope(env, scope);
+}
+
+static void on_server_side(sioc_nsp_t *nsp, const char *args, size_t len,
+                           const char *ack, void *ud) {
+  nnsp_t *nn = ud;
+  addon_t *a = nn->srv->a;
+  if (a->gone || !nn->js) return;
+  napi_env env = a->env;
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  napi_value nul;
+  napi_get_null(env, &nul);
+  napi_value argv[3] = {ref_value(env, nn->js), str(env, args, len),
+                        ack ? str(env, ack, strlen(ack)) : nul};
+  call_js(a, CB_SERVER_SIDE, NULL, 3, argv);
+  napi_close_handle_scope(env, scope);
+}
+
+static bcast_token_t *cluster_token(addon_t *a, napi_env env, napi_value v) {
+  bcast_token_t *bt = malloc(sizeof(*bt));
+  if (!bt) return NULL;
+  bt->a = a;
+  bt->token = 0;
+  napi_get_value_uint32(env, v, &bt->token);
+  return bt;
+}
+
+/* useRedis(srv, url, key, requestsTimeoutMs, publishOnSpecificResponseChannel,
+ *          maxMessageBytes, maxBufferedBytes) */
+static napi_value js_use_redis(napi_env env, napi_callback_info info) {
+  ARGS(7);
+  nserver_t *srv = get_server(env, argv[0]);
+  if (!srv || !srv->server) return num(env, SIOC_ECLOSED);
+  char *url = get_string(env, argv[1], NULL);
+  char *key = url ? get_string(env, argv[2], NULL) : NULL;
+  if (!url || !key) {
+    free(url);
+    return NULL;
+  }
+  sioc_redis_options_t o;
+  sioc_redis_options_init(&o);
+  o.url = url;
+  o.key = key;
+  napi_get_value_uint32(env, argv[3], &o.requests_timeout_ms);
+  bool specific = false;
+  napi_get_value_bool(env, argv[4], &specific);
+  o.publish_on_specific_response_channel = specific;
+  int64_t max_message = 0, max_buffered = 0;
+  napi_get_value_int64(env, argv[5], &max_message);
+  napi_get_value_int64(env, argv[6], &max_buffered);
+  if (max_message > 0) o.max_message_bytes = (size_t)max_message;
+  if (max_buffered > 0) o.max_buffered_bytes = (size_t)max_buffered;
+  int r = sioc_server_use_redis(srv->server, &o);
+  free(url);
+  free(key);
+  return num(env, r);
+}
+
+/* clusterConnected(srv) -> boolean */
+static napi_value js_cluster_connected(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  nserver_t *srv = get_server(env, argv[0]);
+  napi_value b;
+  napi_get_boolean(env, srv && srv->server && sioc_server_cluster_connected(srv->server), &b);
+  return b;
+}
+
+/* nspFetch(nsp, rooms, except, flags, token) -> 0 | error; answer via cluster() */
+static napi_value js_nsp_fetch(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  NSP_OR(num(env, SIOC_ECLOSED));
+  target_t t;
+  int r = SIOC_EINVAL;
+  if (get_target(env, argv[1], argv[2], argv[3], &t) == 0) {
+    bcast_token_t *bt = cluster_token(a, env, argv[4]);
+    r = bt ? sioc_nsp_fetch_sockets(n->nsp, &t.t, on_cluster_answer, bt) : SIOC_ENOMEM;
+    if (r && bt) free(bt);
+  }
+  target_free(&t);
+  return num(env, r);
+}
+
+/* nspAllRooms(nsp, token) / nspServerCount(nsp, token) -> 0 | error */
+static napi_value nsp_query(napi_env env, napi_callback_info info,
+                            int (*query)(sioc_nsp_t *, sioc_cluster_cb, void *)) {
+  ARGS(2);
+  NSP_OR(num(env, SIOC_ECLOSED));
+  bcast_token_t *bt = cluster_token(a, env, argv[1]);
+  int r = bt ? query(n->nsp, on_cluster_answer, bt) : SIOC_ENOMEM;
+  if (r && bt) free(bt);
+  return num(env, r);
+}
+
+static napi_value js_nsp_all_rooms(napi_env env, napi_callback_info info) {
+  return nsp_query(env, info, sioc_nsp_all_rooms);
+}
+
+static napi_value js_nsp_server_count(napi_env env, napi_callback_info info) {
+  return nsp_query(env, info, sioc_nsp_server_count);
+}
+
+/* nspServerSideEmit(nsp, json, timeoutMs, token | -1) */
+static napi_value js_nsp_server_side_emit(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  NSP_OR(num(env, SIOC_ECLOSED));
+  sbuf_t json;
+  if (get_sbuf(env, argv[1], &json)) return NULL;
+  uint32_t timeout = 0;
+  napi_get_value_uint32(env, argv[2], &timeout);
+  int32_t tok = -1;
+  napi_get_value_int32(env, argv[3], &tok);
+  int r;
+  if (tok < 0) {
+    r = sioc_nsp_server_side_emit(n->nsp, json.p, json.len, timeout, NULL, NULL);
+  } else {
+    bcast_token_t *bt = cluster_token(a, env, argv[3]);
+    r = bt ? sioc_nsp_server_side_emit(n->nsp, json.p, json.len, timeout, on_cluster_answer, bt)
+           : SIOC_ENOMEM;
+    if (r && bt) free(bt);
+  }
+  sbuf_free(&json);
+  return num(env, r);
+}
+
+/* nspServerSideAck(nsp, ack, json) */
+static napi_value js_nsp_server_side_ack(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  NSP_OR(num(env, SIOC_ECLOSED));
+  sbuf_t ack, json;
+  if (get_sbuf(env, argv[1], &ack)) return NULL;
+  if (get_sbuf(env, argv[2], &json)) {
+    sbuf_free(&ack);
+    return NULL;
+  }
+  int r = sioc_nsp_server_side_ack(n->nsp, ack.p, json.p, json.len);
+  sbuf_free(&ack);
+  sbuf_free(&json);
+  return num(env, r);
+}
+
+/* nspFetchDataReply(nsp, request, ids, datas) */
+static napi_value js_nsp_fetch_data_reply(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  NSP_OR(num(env, SIOC_ECLOSED));
+  char *request = get_string(env, argv[1], NULL);
+  if (!request) return NULL;
+  target_t ids, datas;
+  memset(&ids, 0, sizeof(ids));
+  memset(&datas, 0, sizeof(datas));
+  const char **iv = NULL, **dv = NULL;
+  size_t ni = 0, nd = 0;
+  int r = SIOC_EINVAL;
+  if (get_strings(env, argv[2], &ids, &iv, &ni) == 0 &&
+      get_strings(env, argv[3], &datas, &dv, &nd) == 0 && ni == nd) {
+    size_t *lens = malloc((nd ? nd : 1) * sizeof(*lens));
+    r = SIOC_ENOMEM;
+    if (lens) {
+      for (size_t i = 0; i < nd; i++) lens[i] = strlen(datas.strs[i]);
+      r = sioc_nsp_fetch_data_reply(n->nsp, request, (const char *const *)ids.strs,
+                                    (const char *const *)datas.strs, lens, ni);
+      free(lens);
+    }
+  }
+  target_free(&ids);
+  target_free(&datas);
+  free(request);
+  return num(env, r);
+}
+
 /* ---- lifecycle -------------------------------------------------------------------------------------------- */
 
 static void on_async_cleanup(napi_async_cleanup_hook_handle h, void *arg) {
@@ -1295,6 +1541,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       FN("serve", js_serve),
       FN("requestDecide", js_request_decide),
       FN("nspOf", js_nsp_of),
+      FN("nspFree", js_nsp_free),
       FN("close", js_close),
       FN("stats", js_stats),
       FN("addonStats", js_addon_stats),
@@ -1316,6 +1563,14 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       FN("nspRooms", js_nsp_rooms),
       FN("nspJoin", js_nsp_join),
       FN("nspDisconnect", js_nsp_disconnect),
+      FN("useRedis", js_use_redis),
+      FN("clusterConnected", js_cluster_connected),
+      FN("nspFetch", js_nsp_fetch),
+      FN("nspAllRooms", js_nsp_all_rooms),
+      FN("nspServerCount", js_nsp_server_count),
+      FN("nspServerSideEmit", js_nsp_server_side_emit),
+      FN("nspServerSideAck", js_nsp_server_side_ack),
+      FN("nspFetchDataReply", js_nsp_fetch_data_reply),
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return sioc__node_client_init(env, exports);

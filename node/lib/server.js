@@ -30,6 +30,9 @@ const RESERVED_EVENTS = new Set([
 const emitLocal = EventEmitter.prototype.emit;
 const NO_FLAGS = Object.freeze({});
 
+// Disconnect reasons that leave the connection open (only the namespace goes).
+const NAMESPACE_REASONS = new Set(['client namespace disconnect', 'server namespace disconnect']);
+
 // ---- acks: the C side carries integer tokens, the callbacks stay here ----
 
 const pendingAcks = new Map();
@@ -39,6 +42,13 @@ function registerAck(fn) {
   nextToken = nextToken >= 0xfffffff0 ? 1 : nextToken + 1;
   pendingAcks.set(t, fn);
   return t;
+}
+
+// The callback registered for token, forgotten (it runs once), or undefined.
+function takeAck(token) {
+  const fn = pendingAcks.get(token);
+  pendingAcks.delete(token);
+  return fn;
 }
 
 function timeoutError() {
@@ -117,7 +127,138 @@ binding.init({
   connectionError(server, e) {
     server.engine._onConnectionError(e);
   },
+  cluster(token, err, json, message) {
+    const fn = takeAck(token);
+    if (fn) fn(err, json, message);
+  },
+  fetchData(nsp, request, ids) {
+    nsp._onFetchData(request, ids);
+  },
+  serverSide(nsp, json, ack) {
+    nsp._onServerSide(json, ack);
+  },
+  upgrade(h) {
+    const socket = byHandle[h];
+    if (socket && socket._conn) socket._conn.emit('upgrade', socket._conn.transport);
+  },
+  error(h, message) {
+    // socket.io's Client.onerror: the decoder's error, then the close
+    const socket = byHandle[h];
+    if (socket) socket._onerror(new Error(message));
+  },
 });
+
+// ---- the cluster: createRedisAdapter() ---------------------------------------------------
+
+const kRedis = Symbol('sioc.redisAdapter');
+
+/**
+ * createRedisAdapter(url, { key, requestsTimeout, publishOnSpecificResponseChannel,
+ * maxMessageBytes, maxBufferedBytes }): the value of the `adapter` option that
+ * makes a server a member of the cluster of `url`, in @socket.io/redis-adapter
+ * 8.x's wire format (the adapter itself is the C core's).
+ */
+function createRedisAdapter(url, opts = {}) {
+  if (typeof url !== 'string' || !/^redis:\/\//.test(url)) {
+    throw new TypeError(`sioc: createRedisAdapter() needs a redis:// URL, got ${typeName(url)}`);
+  }
+  if (opts === null || typeof opts !== 'object') {
+    throw new TypeError('sioc: createRedisAdapter() options must be an object');
+  }
+  const MiB16 = 16 * 1024 * 1024;
+  const conf = { url, key: 'socket.io', requestsTimeout: 5000, publishOnSpecificResponseChannel: false,
+    maxMessageBytes: MiB16, maxBufferedBytes: MiB16 };
+  const positive = (k, v, max) => {
+    if (typeof v !== 'number' || !(v >= 1) || v > max) {
+      throw new TypeError(`sioc: redis adapter option "${k}" must be a positive number`);
+    }
+    return Math.floor(v);
+  };
+  for (const [k, v] of Object.entries(opts)) {
+    if (v === undefined) continue;
+    switch (k) {
+      case 'key':
+        if (typeof v !== 'string' || !v) throw new TypeError('sioc: redis adapter option "key" must be a non-empty string');
+        conf.key = v;
+        break;
+      case 'requestsTimeout':
+        conf.requestsTimeout = positive(k, v, 0xffffffff);
+        break;
+      case 'maxMessageBytes':
+      case 'maxBufferedBytes':
+        conf[k] = positive(k, v, Number.MAX_SAFE_INTEGER);
+        break;
+      case 'publishOnSpecificResponseChannel':
+        conf.publishOnSpecificResponseChannel = !!v;
+        break;
+      default:
+        throw new TypeError(`sioc: redis adapter option "${k}" is not supported ` +
+          '(key, requestsTimeout, publishOnSpecificResponseChannel, maxMessageBytes, maxBufferedBytes)');
+    }
+  }
+  const factory = function sioc_redis_adapter() {
+    throw new TypeError('sioc: pass createRedisAdapter() as the "adapter" option of a sioc Server');
+  };
+  factory[kRedis] = Object.freeze(conf);
+  return factory;
+}
+
+// The core words cluster errors as socket.io does.
+function clusterError(err, message, what) {
+  return new Error(message || `${what}: ${binding.strerror(err)}`);
+}
+
+/** A socket of another server of the cluster (socket.io's RemoteSocket). */
+class RemoteSocket {
+  constructor(nsp, details) {
+    this.id = details.id;
+    this.handshake = details.handshake;
+    this.rooms = new Set(details.rooms);
+    this.data = details.data;
+    this._operator = new BroadcastOperator(nsp, new Set([this.id]), new Set(),
+      { expectSingleResponse: true });
+  }
+
+  timeout(ms) {
+    return this._operator.timeout(ms);
+  }
+
+  emit(ev, ...args) {
+    return this._operator.emit(ev, ...args);
+  }
+
+  join(room) {
+    return this._operator.socketsJoin(room);
+  }
+
+  leave(room) {
+    return this._operator.socketsLeave(room);
+  }
+
+  disconnect(close = false) {
+    this._operator.disconnectSockets(close);
+    return this;
+  }
+}
+
+// Runs a cluster query; resolves with the parsed JSON answer.
+function clusterQuery(start, what) {
+  return new Promise((resolve, reject) => {
+    const token = registerAck((err, json, message) => {
+      if (err) return reject(clusterError(err, message, what));
+      try {
+        resolve(JSON.parse(json));
+      } catch (e) {
+        reject(e);
+      }
+    });
+    const r = start(token);
+    if (r) {
+      pendingAcks.delete(token);
+      reject(new Error(`${what}: ${binding.strerror(r)}`));
+    }
+  });
+}
 
 // ---- handshake -----------------------------------------------------------------------
 
@@ -209,17 +350,36 @@ class Socket extends EventEmitter {
     return !this.connected;
   }
 
-  /** The underlying connection, in engine.io's shape (the parts that exist). */
+  /** The underlying connection, in engine.io's shape (the parts that
+   * exist): an EventEmitter that emits 'upgrade' (the new transport) when
+   * it moves to WebSocket and 'close' (reason) when it ends; engine.io's
+   * packet-level events are not emitted. */
   get conn() {
+    if (this._conn) return this._conn;
     const h = this._h;
     const self = this;
-    return {
-      get transport() { return { name: binding.transport(h) }; },
-      get readyState() { return self.connected ? 'open' : 'closed'; },
-      remoteAddress: this.handshake.address,
-      request: this.request,
-      close() { self.disconnect(true); },
+    const conn = new EventEmitter();
+    Object.defineProperties(conn, {
+      id: { value: this.id, enumerable: true },
+      transport: { get() { return { name: self._h >= 0 ? binding.transport(h) : undefined }; } },
+      readyState: { get() { return self.connected ? 'open' : 'closed'; } },
+      remoteAddress: { value: this.handshake.address, enumerable: true },
+      request: { value: this.request, enumerable: true },
+    });
+    conn.close = () => {
+      self.disconnect(true);
+      return conn;
     };
+    this._conn = conn;
+    return conn;
+  }
+
+  /** socket.io's Client (one per connection): here the parts code reads. */
+  get client() {
+    if (!this._client) {
+      this._client = { conn: this.conn, request: this.request, server: this.server, id: this.id };
+    }
+    return this._client;
   }
 
   /** The first HTTP request of the session, as far as the core keeps it. */
@@ -347,8 +507,15 @@ class Socket extends EventEmitter {
     }
   }
 
-  leave(room) {
-    if (this._h >= 0) check(binding.join(this._h, String(room), true), 'leave');
+  leave(rooms) {
+    for (const room of [].concat(rooms)) {
+      if (this._h >= 0) check(binding.join(this._h, String(room), true), 'leave');
+    }
+  }
+
+  /** Leaves every room, its own id's included (socket.io's leaveAll). */
+  leaveAll() {
+    this.leave(Array.from(this.rooms));
   }
 
   disconnect(close = false) {
@@ -494,6 +661,8 @@ class Socket extends EventEmitter {
     this.nsp._outgoing.delete(this);
     emitLocal.call(this, 'disconnect', reason, undefined);
     this._h = -1;
+    if (this._conn && !NAMESPACE_REASONS.has(reason)) this._conn.emit('close', reason);
+    this.nsp._maybeCleanup();
   }
 }
 
@@ -579,13 +748,14 @@ class BroadcastOperator {
       return true;
     }
     const timeout = this.flags.timeout;
+    const single = !!this.flags.expectSingleResponse;
     const token = registerAck((err, rjson) => {
       let responses = [];
       try {
         responses = JSON.parse(rjson);
       } catch (_) { /* keep [] */ }
-      if (err === SIOC_ETIMEDOUT) ack(timeoutError(), responses);
-      else ack(null, responses);
+      if (err === SIOC_ETIMEDOUT) ack(timeoutError(), single ? null : responses);
+      else ack(null, single ? responses[0] : responses);
     });
     const ms = timeout === undefined ? 0 : Math.max(1, Math.floor(Number(timeout)) || 1);
     const r = binding.nspEmitAck(nsp._core, rooms, except, flags, String(ev), json, bins, ms, token);
@@ -598,7 +768,11 @@ class BroadcastOperator {
 
   emitWithAck(ev, ...args) {
     return new Promise((resolve, reject) => {
-      args.push((err, responses) => (err ? reject(err) : resolve(responses)));
+      args.push((err, responses) => {
+        if (!err) return resolve(responses);
+        err.responses = responses;   /* the acks that did arrive (socket.io) */
+        return reject(err);
+      });
       this.emit(ev, ...args);
     });
   }
@@ -617,12 +791,24 @@ class BroadcastOperator {
     return socketsOf(binding.nspSockets(nsp._core, rooms, except));
   }
 
-  allSockets() {
-    return Promise.resolve(new Set(this._sockets().map((s) => s.id)));
+  /** Ids of the targets on every server of the cluster. */
+  async allSockets() {
+    return new Set((await this.fetchSockets()).map((s) => s.id));
   }
 
-  fetchSockets() {
-    return Promise.resolve(this._sockets());
+  /** The targets on every server: this server's Socket objects, and a
+   * RemoteSocket for each socket of another server (rejects after the
+   * adapter's requestsTimeout when a server does not answer). */
+  async fetchSockets() {
+    const local = this._sockets();
+    const nsp = this.nsp;
+    if (nsp instanceof ParentNamespace || !nsp._core || this.flags.local || !nsp.server._redis) {
+      return local;
+    }
+    const [rooms, except, flags] = this._target();
+    const remote = await clusterQuery((t) => binding.nspFetch(nsp._core, rooms, except, flags, t),
+      'fetchSockets');
+    return local.concat(remote.map((d) => new RemoteSocket(nsp, d)));
   }
 
   socketsJoin(room) {
@@ -693,8 +879,28 @@ class Adapter extends EventEmitter {
     return s ? s.rooms : undefined;
   }
 
+  /** Number of servers of the cluster serving this namespace (1 alone). */
   serverCount() {
-    return Promise.resolve(1);
+    const nsp = this.nsp;
+    if (!nsp._core || !nsp.server._redis) return Promise.resolve(1);
+    return clusterQuery((t) => binding.nspServerCount(nsp._core, t), 'serverCount');
+  }
+
+  /** Every room of the namespace on every server: a Promise of a Set. */
+  async allRooms() {
+    const nsp = this.nsp;
+    if (!nsp._core || !nsp.server._redis) return new Set(this.rooms.keys());
+    return new Set(await clusterQuery((t) => binding.nspAllRooms(nsp._core, t), 'allRooms'));
+  }
+
+  /** The 2.x form adapter.clients(rooms, fn): ids on every server. */
+  clients(rooms, fn) {
+    if (typeof rooms === 'function') {
+      fn = rooms;
+      rooms = [];
+    }
+    const op = new BroadcastOperator(this.nsp, new Set([].concat(rooms || [])));
+    op.allSockets().then((ids) => fn(null, Array.from(ids)), (err) => fn(err));
   }
 }
 
@@ -753,16 +959,74 @@ class Namespace extends EventEmitter {
     return this;
   }
 
-  /** One process: there is no other server to reach; acks get []. */
+  /** Emits to the other servers of the cluster (their namespace's
+   * listeners, not clients).  With an ack, ack(err, answers) gets one answer
+   * per other server, or a timeout error and the answers so far.  Alone,
+   * nothing is sent and acks get []. */
   serverSideEmit(ev, ...args) {
     if (RESERVED_EVENTS.has(ev)) throw new Error(`"${String(ev)}" is a reserved event name`);
     const ack = typeof args[args.length - 1] === 'function' ? args.pop() : null;
-    if (ack) process.nextTick(() => ack(null, []));
+    if (!this._core || !this.server._redis) {
+      if (ack) process.nextTick(() => ack(null, []));
+      return true;
+    }
+    const text = JSON.stringify([ev, ...args]);
+    if (!ack) {
+      check(binding.nspServerSideEmit(this._core, text, 0, -1), 'serverSideEmit');
+      return true;
+    }
+    const token = registerAck((err, json, message) => {
+      let answers = [];
+      try {
+        answers = JSON.parse(json);
+      } catch (_) { /* keep [] */ }
+      ack(err ? clusterError(err, message, 'serverSideEmit') : null, answers);
+    });
+    const r = binding.nspServerSideEmit(this._core, text, 0, token);
+    if (r) {
+      pendingAcks.delete(token);
+      check(r, 'serverSideEmit');
+    }
     return true;
   }
 
-  serverSideEmitWithAck() {
-    return Promise.resolve([]);
+  serverSideEmitWithAck(ev, ...args) {
+    return new Promise((resolve, reject) => {
+      this.serverSideEmit(ev, ...args, (err, answers) => (err ? reject(err) : resolve(answers)));
+    });
+  }
+
+  // -- from the cluster --
+
+  _onServerSide(json, ackId) {
+    let args;
+    try {
+      args = JSON.parse(json);
+    } catch (_) {
+      return;
+    }
+    if (!Array.isArray(args) || !args.length) return;
+    if (ackId !== null) {
+      let called = false;
+      args.push((arg) => {
+        if (called || !this._core) return;
+        called = true;
+        binding.nspServerSideAck(this._core, ackId, JSON.stringify(arg === undefined ? null : arg));
+      });
+    }
+    emitLocal.apply(this, args);
+  }
+
+  _onFetchData(request, ids) {
+    const datas = ids.map((id) => {
+      const s = this.sockets.get(id);
+      try {
+        return JSON.stringify(s && s.data !== undefined ? s.data : {}) || '{}';
+      } catch (_) {
+        return '{}';
+      }
+    });
+    binding.nspFetchDataReply(this._core, request, ids, datas);
   }
 
   allSockets() {
@@ -808,10 +1072,20 @@ class Namespace extends EventEmitter {
     return this.sockets.get(id) || this.to(id);
   }
 
-  /** io.sockets.clients([room]): the local sockets, synchronously. */
-  clients(room) {
-    return room === undefined ? new BroadcastOperator(this)._sockets()
-      : new BroadcastOperator(this).to(room)._sockets();
+  /** io.sockets.clients([room]): this server's sockets, synchronously
+   * (0.9).  With a callback, clients([room,] fn) gives fn(err, ids) with the
+   * ids on every server of the cluster (the 2.x form). */
+  clients(room, fn) {
+    if (typeof room === 'function') {
+      fn = room;
+      room = undefined;
+    }
+    const op = room === undefined ? new BroadcastOperator(this) : new BroadcastOperator(this).to(room);
+    if (typeof fn === 'function') {
+      op.allSockets().then((ids) => fn(null, Array.from(ids)), (err) => fn(err));
+      return this;
+    }
+    return op._sockets();
   }
 
   /** io.sockets.manager: rooms and roomClients in 0.9's shape. */
@@ -843,6 +1117,7 @@ class Namespace extends EventEmitter {
         byHandle[h] = undefined;
         binding.reject(h, String((err && err.message) || err), data === undefined ? null : data);
         socket._h = -1;
+        this._maybeCleanup();
         return;
       }
       if (socket._h < 0) return;
@@ -883,6 +1158,20 @@ class Namespace extends EventEmitter {
     emitLocal.call(this, 'connect', socket);
     emitLocal.call(this, 'connection', socket);
   }
+
+  /** cleanupEmptyChildNamespaces: a child of a dynamic namespace goes once
+   * its last socket left (on the next tick, out of the core's callback). */
+  _maybeCleanup() {
+    if (!this._parent || !this.server.opts.cleanupEmptyChildNamespaces) return;
+    process.nextTick(() => {
+      if (this.sockets.size || !this._core || this.server._nsps.get(this.name) !== this) return;
+      if (binding.nspFree(this._core) !== 0) return;   /* a socket is still joining */
+      debugNsp('closing child namespace %s', this.name);
+      this._core = null;
+      this.server._nsps.delete(this.name);
+      this._parent.children.delete(this);
+    });
+  }
 }
 
 class ParentNamespace extends Namespace {
@@ -921,6 +1210,15 @@ class Engine extends EventEmitter {
     return core ? binding.stats(core).sessions : 0;
   }
 
+  /** engine.io's effective options (socket.io's defaults, then the ones given). */
+  get opts() {
+    return Object.assign({
+      pingTimeout: 20000, pingInterval: 25000, upgradeTimeout: 10000, maxHttpBufferSize: 1e6,
+      transports: ['polling', 'websocket'], allowUpgrades: true, perMessageDeflate: false,
+      httpCompression: false, cors: false, allowEIO3: false, path: this._server._path + '/',
+    }, this._server.opts);
+  }
+
   /** engine.io's "connection_error": a refused handshake or request. */
   _onConnectionError(e) {
     if (this.listenerCount('connection_error') === 0) return;
@@ -936,6 +1234,39 @@ class Engine extends EventEmitter {
   }
 }
 
+// ---- io.httpServer in listen(port) mode -----------------------------------------------------
+
+/** `io.httpServer` when sioc listens itself (new Server(port), listen(port)):
+ * the listening socket belongs to the C core, so this is no http.Server; it
+ * has the parts of net.Server that code reads: address(), listening,
+ * close([cb]) (closes the io server) and the 'close' event. */
+class CoreListener extends EventEmitter {
+  constructor(server, host, port) {
+    super();
+    this._server = server;
+    this._address = { address: host, family: host.includes(':') ? 'IPv6' : 'IPv4', port };
+    this.listening = true;
+  }
+
+  address() {
+    return this.listening ? Object.assign({}, this._address) : null;
+  }
+
+  close(cb) {
+    this._server.close(cb);
+    return this;
+  }
+
+  ref() { return this; }
+
+  unref() { return this; }
+
+  _onClosed() {
+    this.listening = false;
+    this.emit('close');
+  }
+}
+
 // ---- options ------------------------------------------------------------------------------
 
 const JS_OPTIONS = new Set(['serveClient', 'allowRequest', 'adapter', 'parser',
@@ -948,7 +1279,70 @@ const CLIENT_FILES = {
   'socket.io.min.js.map': 'application/json; charset=utf-8',
   'socket.io.esm.min.js': 'application/javascript; charset=utf-8',
   'socket.io.esm.min.js.map': 'application/json; charset=utf-8',
+  'socket.io.msgpack.min.js': 'application/javascript; charset=utf-8',
+  'socket.io.msgpack.min.js.map': 'application/json; charset=utf-8',
 };
+
+/** The encoding socket.io's sendFile picks (the accepts package): the
+ * highest q, then the first in the header, among br, gzip and deflate ("*"
+ * stands for them in that order); null for identity. */
+function pickEncoding(header) {
+  if (!header) return null;
+  const supported = ['br', 'gzip', 'deflate'];
+  let best = null;
+  let bestQ = 0;
+  let wildQ = 0;
+  const explicit = new Set();
+  for (const part of String(header).split(',')) {
+    const [name, ...params] = part.trim().toLowerCase().split(';');
+    let q = 1;
+    for (const p of params) {
+      const m = /^\s*q=([0-9.]+)\s*$/.exec(p);
+      if (m) q = Number(m[1]);
+    }
+    if (name === '*') wildQ = q;
+    else if (supported.includes(name)) {
+      explicit.add(name);
+      if (q > bestQ) {
+        best = name;
+        bestQ = q;
+      }
+    }
+  }
+  if (wildQ > bestQ) {
+    const rest = supported.find((e) => !explicit.has(e));
+    if (rest) best = rest;
+  }
+  return best;
+}
+
+/** socket.io-client's dist file `name`: its bytes, its version and its
+ * compressed forms (made on first use), or null when not installed. */
+const clientFiles = new Map();
+function clientFile(name) {
+  if (clientFiles.has(name)) return clientFiles.get(name);
+  let f = null;
+  try {
+    const pkg = require.resolve('socket.io-client/package.json');
+    const data = fs.readFileSync(path.join(path.dirname(pkg), 'dist', name));
+    const version = JSON.parse(fs.readFileSync(pkg, 'utf8')).version;
+    const zlib = require('zlib');
+    const made = new Map();
+    const make = { br: zlib.brotliCompressSync, gzip: zlib.gzipSync, deflate: zlib.deflateSync };
+    f = {
+      version,
+      encoded(enc) {
+        if (!enc) return data;
+        if (!made.has(enc)) made.set(enc, make[enc](data));
+        return made.get(enc);
+      },
+    };
+  } catch (_) {
+    f = null;
+  }
+  clientFiles.set(name, f);
+  return f;
+}
 
 function typeName(v) {
   return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
@@ -970,6 +1364,7 @@ class Server {
       throw new TypeError(`sioc: options must be an object, got ${typeName(opts)}`);
     }
     this._core = null;
+    this._redis = null;           // createRedisAdapter()'s settings
     this._pairs = new Map();      // option name -> JSON text (for the core)
     this._values = new Map();     // option name -> value as given (io.get)
     this._path = '/socket.io';
@@ -1020,6 +1415,12 @@ class Server {
         this._classicAuth = classicAuthorization(value);
         break;
       case 'adapter':
+        if (typeof value !== 'function' || !value[kRedis]) {
+          throw new TypeError('sioc: option "adapter" takes createRedisAdapter(url, opts) ' +
+            "from 'sioc' (the adapter is part of sioc's C core)");
+        }
+        this._redis = value[kRedis];
+        break;
       case 'parser':
       case 'wsEngine':
         throw new TypeError(`sioc: option "${name}" is not supported: the ${name} is part of sioc's C core`);
@@ -1109,8 +1510,9 @@ class Server {
   }
 
   adapter(v) {
-    if (v === undefined) return Adapter;
-    throw new TypeError('sioc: custom adapters are not supported: the adapter is part of the C core');
+    if (v === undefined) return this._redis ? this.opts.adapter : Adapter;
+    this._setOption('adapter', v, false);
+    return this;
   }
 
   // -- classic (0.9) configuration --
@@ -1151,7 +1553,36 @@ class Server {
     return this;
   }
 
+  /** io.sockets.manager (0.9): rooms and roomClients of this server,
+   * synchronously; manager.cluster() resolves to the same shape with the
+   * sockets of every server of the cluster. */
   _manager() {
+    const m = this._managerLocal();
+    Object.defineProperty(m, 'cluster', { value: () => this._managerCluster() });
+    return m;
+  }
+
+  async _managerCluster() {
+    const rooms = {};
+    const roomClients = {};
+    for (const nsp of this._nsps.values()) {
+      if (!nsp._core) continue;
+      const prefix = nsp.name === '/' ? '' : nsp.name;
+      const sockets = await nsp.fetchSockets();
+      rooms[prefix] = sockets.map((s) => s.id);
+      for (const s of sockets) {
+        (roomClients[s.id] = roomClients[s.id] || {})[prefix] = true;
+        for (const room of s.rooms) {
+          if (room === s.id) continue;
+          (rooms[prefix + '/' + room] = rooms[prefix + '/' + room] || []).push(s.id);
+          roomClients[s.id][prefix + '/' + room] = true;
+        }
+      }
+    }
+    return { rooms, roomClients };
+  }
+
+  _managerLocal() {
     const rooms = {};
     const roomClients = {};
     for (const nsp of this._nsps.values()) {
@@ -1179,6 +1610,7 @@ class Server {
         this._parentNsps.set(name, parent);
       } else {
         const re = name;
+        parent._regex = re;
         this._parentNsps.set((nsp, auth, next) => next(null, re.test(nsp)), parent);
       }
       if (fn) parent.on('connect', fn);
@@ -1188,6 +1620,16 @@ class Server {
     if (name[0] !== '/') name = '/' + name;
     let nsp = this._nsps.get(name);
     if (!nsp) {
+      // socket.io: a name that a RegExp parent matches becomes its child
+      for (const parent of this._parentNsps.values()) {
+        if (parent._regex && parent._regex.test(name)) {
+          nsp = parent._createChild(name);
+          this._nsps.set(name, nsp);
+          emitLocal.call(this.sockets, 'new_namespace', nsp);
+          if (fn) nsp.on('connect', fn);
+          return nsp;
+        }
+      }
       debug('initializing namespace %s', name);
       nsp = new Namespace(this, name);
       this._nsps.set(name, nsp);
@@ -1271,9 +1713,15 @@ class Server {
 
   _ensureCore() {
     if (this._core) return this._core;
-    if (this._closed) throw new Error('sioc: the server is closed');
+    // socket.io can listen again once close() finished (its callback ran).
+    this._closed = false;
     this._core = binding.serverNew(this, Array.from(this._pairs),
       !!this._allowRequestFn, !!this._corsFn);
+    if (this._redis) {
+      const c = this._redis;
+      check(binding.useRedis(this._core, c.url, c.key, c.requestsTimeout,
+        c.publishOnSpecificResponseChannel, c.maxMessageBytes, c.maxBufferedBytes), 'adapter');
+    }
     for (const nsp of this._nsps.values()) {
       if (!(nsp instanceof ParentNamespace)) nsp._attachCore();
     }
@@ -1298,6 +1746,11 @@ class Server {
       }
       binding.serve(this._core, `${this._path}/${file}`, type, data);
     }
+  }
+
+  /** socket.io's name for io.engine. */
+  get eio() {
+    return this.engine;
   }
 
   /** The port sioc listens on itself (listen(port) mode), else undefined. */
@@ -1331,6 +1784,7 @@ class Server {
         }
       }
       debug('listening on port %d', this._port);
+      this.httpServer = new CoreListener(this, this._host || '::', this._port);
       return this;
     }
     if (!isHttpServer(srv)) {
@@ -1352,6 +1806,7 @@ class Server {
     const previous = srv.listeners('request').slice(0);
     srv.removeAllListeners('request');
     const onRequest = (req, res) => {
+      if (this._serveClient && this._core && this._serveClientFile(req, res)) return;
       if (this._core && this._matches(req.url)) {
         this._adoptRequest(req, res);
       } else {
@@ -1375,6 +1830,55 @@ class Server {
       srv.removeListener('upgrade', onUpgrade);
       for (const l of previous) srv.on('request', l);
     };
+  }
+
+  /** In attach mode the client bundle is served here, as socket.io's
+   * serve() does: ETag (the client's version) and 304, br/gzip/deflate,
+   * CORS headers.  false when req is not for one of its files. */
+  _serveClientFile(req, res) {
+    if (req.method !== 'GET' || typeof req.url !== 'string') return false;
+    const prefix = this._path + '/';
+    if (!req.url.startsWith(prefix)) return false;
+    const name = req.url.slice(prefix.length).replace(/\?.*$/, '');
+    const type = CLIENT_FILES[name];
+    if (!type) return false;
+    const file = clientFile(name);
+    if (!file) return false;
+    for (const [k, v] of this._corsHeadersFor(req.headers.origin)) res.setHeader(k, v);
+    const etag = `"${file.version}"`;
+    const inm = req.headers['if-none-match'];
+    if (inm && (inm === etag || inm === 'W/' + etag)) {
+      res.writeHead(304);
+      res.end();
+      return true;
+    }
+    res.setHeader('Cache-Control', 'public, max-age=0');
+    res.setHeader('Content-Type', type);
+    res.setHeader('ETag', etag);
+    const enc = pickEncoding(req.headers['accept-encoding']);
+    if (enc) res.setHeader('Content-Encoding', enc);
+    res.writeHead(200);
+    res.end(file.encoded(enc));
+    return true;
+  }
+
+  /** CORS headers for a client-bundle answer (the cors package's rules). */
+  _corsHeadersFor(origin) {
+    const cors = this._values.get('cors');
+    const out = [];
+    if (!cors) return out;
+    const o = cors === true ? {} : cors;
+    let allow = null;
+    if (this._corsFn) allow = origin && this._corsFn(origin) ? origin : null;
+    else if (o.origin === undefined || o.origin === '*') allow = '*';
+    else if (o.origin === true) allow = origin || null;
+    else if (typeof o.origin === 'string') allow = o.origin;
+    else if (Array.isArray(o.origin)) allow = origin && o.origin.includes(origin) ? origin : null;
+    if (!allow) return out;
+    out.push(['Access-Control-Allow-Origin', allow]);
+    if (allow !== '*') out.push(['Vary', 'Origin']);
+    if (o.credentials) out.push(['Access-Control-Allow-Credentials', 'true']);
+    return out;
   }
 
   _adoptRequest(req, res) {
@@ -1452,7 +1956,12 @@ class Server {
         return;
       }
       this._closed = true;
-      const http = this.httpServer;
+      let http = this.httpServer;
+      if (http instanceof CoreListener) {
+        const own = http;   /* the core's own listener: closed with the core */
+        this._closeWaiters.push(() => own._onClosed());
+        http = null;
+      }
       let pending = 1 + (http ? 1 : 0);
       let error;
       const one = (err) => {
@@ -1468,8 +1977,8 @@ class Server {
       }
       if (http) {
         if (this._detachHttp) this._detachHttp();
-        if (http.listening) http.close((err) => one(err));
-        else one();
+        // as socket.io: httpServer.close(fn), ERR_SERVER_NOT_RUNNING included
+        http.close((err) => one(err));
       }
     });
     return p;
@@ -1552,4 +2061,4 @@ function classicAuthorization(fn) {
 }
 
 module.exports = { Server, Namespace, Socket, BroadcastOperator, ParentNamespace, Adapter,
-  RESERVED_EVENTS };
+  RemoteSocket, createRedisAdapter, RESERVED_EVENTS };

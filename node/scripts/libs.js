@@ -1,5 +1,5 @@
 // Prints the linker flags for the system libraries of the C core (wslay,
-// cJSON, http-parser), from pkg-config where a .pc file exists, else the
+// cJSON, http-parser, hiredis, msgpack-c), from pkg-config where a .pc file exists, else the
 // plain -l flag once the header is found.  A missing library stops the
 // build with one line naming the Debian package.  libuv and libcrypto are
 // deliberately absent: the node binary provides both.
@@ -11,6 +11,10 @@ const LIBS = [
   { pc: 'libwslay', lib: '-lwslay', header: 'wslay/wslay.h', deb: 'libwslay-dev' },
   { pc: 'libcjson', lib: '-lcjson', header: 'cjson/cJSON.h', deb: 'libcjson-dev' },
   { pc: 'http-parser', lib: '-lhttp_parser', header: 'http_parser.h', deb: 'libhttp-parser-dev' },
+  // The Redis adapter: hiredis is driven by our own libuv glue (csrc/
+  // redis_link.c), so it links no libuv of its own.
+  { pc: 'hiredis', lib: '-lhiredis', header: 'hiredis/hiredis.h', deb: 'libhiredis-dev' },
+  { pc: 'msgpack', lib: '-lmsgpackc', header: 'msgpack.h', deb: 'libmsgpack-dev' },
 ];
 const INCLUDE_DIRS = ['/usr/include', '/usr/local/include'];
 
@@ -31,4 +35,5 @@ for (const l of LIBS) {
   }
   flags.push(...got);
 }
+flags.push('-lm');   // cluster_wire.c: floor()
 process.stdout.write(flags.join('\n') + '\n');

@@ -24,12 +24,15 @@ from ._server import (
     ClosedError,
     MiddlewareError,
     Namespace,
+    RedisAdapter,
+    RemoteSocket,
     Server,
     SiocError,
     Socket,
 )
 
 __all__ = ["Server", "BlockingServer", "Namespace", "Socket", "BroadcastOperator",
+           "RedisAdapter", "RemoteSocket",
            "SiocError", "ClosedError", "AckTimeoutError", "MiddlewareError",
            "AsyncClient", "Client", "ClientSocket", "AsyncClientSocket",
            "BlockingClientSocket", "ConnectError", "connect", "connect_blocking"]

@@ -13,6 +13,7 @@ import inspect
 import itertools
 import json
 import logging
+import mimetypes
 import os
 import re
 import signal
@@ -31,6 +32,9 @@ logger = logging.getLogger("sioc")
 # Event tuple kinds from the core (python/sioc/_sioc.c).
 _E_CONNECT, _E_MIDDLEWARE, _E_EVENT, _E_DISCONNECTING, _E_DISCONNECT, \
     _E_ACK, _E_BACK, _E_CLOSED, _E_ERROR = range(1, 10)
+_E_CLUSTER, _E_FETCH_DATA, _E_SERVER_SIDE, _E_LOG = 12, 13, 14, 15
+# Core.cluster() operations
+_CL_FETCH, _CL_ALL_ROOMS, _CL_SERVER_COUNT, _CL_SERVER_SIDE_EMIT = range(4)
 
 RESERVED_EVENTS = frozenset(["connect", "connect_error", "disconnect", "disconnecting",
                              "newListener", "removeListener"])
@@ -71,6 +75,120 @@ _SNAKE = {
     "max_buffered_bytes": "maxBufferedBytes", "max_connections": "maxConnections",
     "add_trailing_slash": "addTrailingSlash",
 }
+
+
+class RedisAdapter:
+    """The Redis cluster adapter, for ``Server(adapter=RedisAdapter(url))``.
+
+    The server joins the cluster of the Redis server at ``url``
+    (``redis://[[user]:password@]host[:port][/db]``) and speaks
+    @socket.io/redis-adapter 8.x's wire format, so sioc servers (C, Node,
+    Python) and socket.io servers with @socket.io/redis-adapter share rooms
+    and broadcasts.  ``key`` is the channel prefix; ``requests_timeout``
+    (seconds) bounds the cluster queries (fetch_sockets, all_rooms,
+    server_side_emit acks), which raise AckTimeoutError past it;
+    ``publish_on_specific_response_channel`` as socket.io's option.
+    ``max_message_bytes`` (16 MiB) drops longer messages from the cluster;
+    ``max_buffered_bytes`` (16 MiB) bounds what waits for a Redis that does
+    not read (past it, what this server publishes is dropped, logged).  The
+    adapter itself runs in C: Redis outages never stop local delivery, and
+    the core reconnects with backoff.  Polling clients behind a load
+    balancer need sticky sessions."""
+
+    __slots__ = ("url", "key", "requests_timeout", "publish_on_specific_response_channel",
+                 "max_message_bytes", "max_buffered_bytes")
+
+    def __init__(self, url: str, key: str = "socket.io", requests_timeout: float = 5.0,
+                 publish_on_specific_response_channel: bool = False,
+                 max_message_bytes: int = 16 << 20, max_buffered_bytes: int = 16 << 20):
+        if not isinstance(url, str) or not url.startswith("redis://"):
+            raise ValueError("RedisAdapter needs a redis:// URL, got %r" % (url,))
+        if not isinstance(key, str) or not key:
+            raise ValueError("RedisAdapter key must be a non-empty str")
+        if not isinstance(requests_timeout, (int, float)) or requests_timeout <= 0:
+            raise ValueError("RedisAdapter requests_timeout must be > 0 seconds")
+        for name, v in (("max_message_bytes", max_message_bytes),
+                        ("max_buffered_bytes", max_buffered_bytes)):
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError("RedisAdapter %s must be a positive int" % name)
+        self.url = url
+        self.key = key
+        self.requests_timeout = float(requests_timeout)
+        self.publish_on_specific_response_channel = bool(publish_on_specific_response_channel)
+        self.max_message_bytes = max_message_bytes
+        self.max_buffered_bytes = max_buffered_bytes
+
+    def __repr__(self) -> str:
+        return "RedisAdapter(%r, key=%r)" % (self.url, self.key)
+
+
+class RemoteSocket:
+    """A socket of another server of the cluster, as fetch_sockets() returns
+    it: ``id`` (and ``sid``), ``handshake``, ``rooms``, ``data``;
+    emit/join/leave/disconnect go through the cluster.
+
+    ``emit(event, *args, callback=cb)`` calls ``cb(value)`` with the
+    client's answer, as ``Socket.emit(callback=)`` and python-socketio's
+    ``emit(..., to=sid, callback=)`` call it with the client's ack
+    arguments -- but the cluster carries only the first one (socket.io's
+    RemoteSocket gives a single response too), so ``cb`` gets exactly one:
+    that argument, or None when the client sent none or has left.  After
+    ``timeout(seconds)`` (else the adapter's requests_timeout) without an
+    answer, ``cb(AckTimeoutError)``.  ``emit_with_ack`` returns that one
+    value or raises AckTimeoutError."""
+
+    def __init__(self, nsp: "Namespace", details: dict, timeout: Optional[float] = None):
+        self.nsp = nsp
+        self.id = details.get("id")
+        self.sid = self.id
+        self.handshake = details.get("handshake") or {}
+        self.rooms: Set[str] = set(details.get("rooms") or ())
+        self.data = details.get("data")
+        self._details = details
+        self._timeout = timeout
+
+    def __repr__(self) -> str:
+        return "<sioc.RemoteSocket %s>" % self.id
+
+    def _op(self) -> "BroadcastOperator":
+        op = self.nsp.to(self.id)
+        return op if self._timeout is None else op.timeout(self._timeout)
+
+    def timeout(self, seconds: float) -> "RemoteSocket":
+        """The same socket, with an ack timeout for emit/emit_with_ack."""
+        return RemoteSocket(self.nsp, self._details, seconds)
+
+    def emit(self, event: str, *args: Any, callback: Optional[Callable] = None) -> None:
+        _check_event(event)
+        if callback is None:
+            self._op().emit(event, *args)
+        else:
+            self._op()._emit_ack(event, args, ("remote-cb", callback))
+
+    def emit_with_ack(self, event: str, *args: Any) -> Any:
+        """The client's answer (its first ack argument), awaitable with
+        Server; AckTimeoutError past the timeout."""
+        _check_event(event)
+        srv = self.nsp.server
+        fut = srv._new_future()
+        self._op()._emit_ack(event, args, ("remote-fut", fut))
+        return srv._result(fut)
+
+    def join(self, rooms: Union[str, Iterable[str]]) -> None:
+        self.nsp.to(self.id).sockets_join(rooms)
+
+    def leave(self, room: str) -> None:
+        self.nsp.to(self.id).sockets_leave(room)
+
+    def disconnect(self, close: bool = False) -> "RemoteSocket":
+        self.nsp.to(self.id).disconnect_sockets(close)
+        return self
+
+
+def _cluster_error(what: str, err: int, message: Optional[str]) -> Exception:
+    """A cluster query's error, in the core's (socket.io's) words."""
+    text = message or "%s: %s" % (what, strerror(err))
+    return AckTimeoutError(text) if err == ETIMEDOUT else ClosedError(text)
 
 
 def _signature_takes_ack(fn: Callable) -> bool:
@@ -197,15 +315,12 @@ class BroadcastOperator:
         it is called as callback(err, responses) once every client answered
         or the timeout passed (err is None or an AckTimeoutError)."""
         _check_event(event)
-        srv = self._nsp.server
-        text, bins = _codec.encode(args)
         if callback is None:
-            srv._post("emit", self._nsp.name, self._rooms, self._except, self._flags,
-                      event, text, bins)
+            text, bins = _codec.encode(args)
+            self._nsp.server._post("emit", self._nsp.name, self._rooms, self._except,
+                                   self._flags, event, text, bins)
             return
-        req = srv._new_request(("bcast-cb", callback))
-        srv._post("emit_ack", self._nsp.name, self._rooms, self._except, self._flags,
-                  event, text, bins, _ms(self._timeout), req)
+        self._emit_ack(event, args, ("bcast-cb", callback))
 
     def emit_with_ack(self, event: str, *args: Any) -> Any:
         """Broadcast expecting acks; resolves to the list of responses (first
@@ -214,12 +329,17 @@ class BroadcastOperator:
         with BlockingServer."""
         _check_event(event)
         srv = self._nsp.server
-        text, bins = _codec.encode(args)
         fut = srv._new_future()
-        req = srv._new_request(("bcast-fut", fut))
+        self._emit_ack(event, args, ("bcast-fut", fut))
+        return srv._result(fut)
+
+    def _emit_ack(self, event: str, args: tuple, what: tuple) -> None:
+        """The broadcast with acks; `what` says how the answers are given."""
+        srv = self._nsp.server
+        text, bins = _codec.encode(args)
+        req = srv._new_request(what)
         srv._post("emit_ack", self._nsp.name, self._rooms, self._except, self._flags,
                   event, text, bins, _ms(self._timeout), req)
-        return srv._result(fut)
 
     def send(self, *args: Any) -> None:
         """emit("message", *args)."""
@@ -237,8 +357,18 @@ class BroadcastOperator:
         return [socks[i] for i in self._ids() if i in socks]
 
     def fetch_sockets(self) -> Any:
-        """The connected sockets among the targets (awaitable with Server)."""
-        return self._nsp.server._immediate(self._fetch())
+        """The connected sockets among the targets (awaitable with Server):
+        this server's Socket objects and, with a cluster adapter, a
+        RemoteSocket for each target on another server (AckTimeoutError
+        when a server does not answer within requests_timeout)."""
+        srv = self._nsp.server
+        if srv._redis is None or self._flags & BCAST_LOCAL:
+            return srv._immediate(self._fetch())
+        fut = srv._new_future()
+        req = srv._new_request(("cluster-fetch", (fut, self._nsp, self._fetch())))
+        srv._post("cluster", _CL_FETCH, self._nsp.name, self._rooms, self._except,
+                  self._flags, None, 0, req)
+        return srv._result(fut)
 
     def sockets_join(self, rooms: Union[str, Iterable[str]]) -> None:
         """Makes the targets join ``rooms``."""
@@ -296,6 +426,43 @@ class _Manager:
 
     roomClients = room_clients
 
+    def cluster(self) -> Any:
+        """``rooms`` and ``room_clients`` as above, with the sockets of every
+        server of the cluster (as Node's ``manager.cluster()``): a snapshot,
+        awaitable with Server, direct with BlockingServer; AckTimeoutError
+        when a server does not answer within requests_timeout.  Without a
+        cluster, this server's."""
+        nsp = self._nsp
+        srv = nsp.server
+        local = nsp._op()._fetch()
+        if srv._redis is None:
+            return srv._immediate(_ManagerSnapshot(local))
+        fut = srv._new_future()
+        req = srv._new_request(("cluster-manager", (fut, nsp, local)))
+        srv._post("cluster", _CL_FETCH, nsp.name, (), (), 0, None, 0, req)
+        return srv._result(fut)
+
+
+class _ManagerSnapshot:
+    """What ``manager.cluster()`` gives: rooms (room -> set of socket ids,
+    every socket id a room too) and room_clients (socket id -> its rooms) of
+    the given sockets, local and remote."""
+
+    __slots__ = ("rooms", "room_clients")
+
+    def __init__(self, sockets: Iterable[Any]):
+        self.rooms: Dict[str, Set[str]] = {}
+        self.room_clients: Dict[str, Set[str]] = {}
+        for s in sockets:
+            rooms = set(s.rooms)
+            self.room_clients[s.id] = rooms
+            for r in rooms:
+                self.rooms.setdefault(r, set()).add(s.id)
+
+    @property
+    def roomClients(self) -> Dict[str, Set[str]]:   # noqa: N802  (0.9's spelling)
+        return self.room_clients
+
 
 class Namespace:
     """A Socket.IO namespace (``io.of("/chat")``).  ``io`` itself forwards to
@@ -337,7 +504,7 @@ class Namespace:
         return middleware
 
     # targets
-    def _op(self) -> BroadcastOperator:
+    def _op(self) -> "BroadcastOperator":
         return BroadcastOperator(self)
 
     def to(self, room: Union[str, Iterable[str]]) -> BroadcastOperator:
@@ -403,15 +570,77 @@ class Namespace:
         """``io.of("/").adapter.rooms`` works as in socket.io."""
         return self
 
+    # the cluster
+    def _cluster_query(self, op: int, what: str, json_text: Optional[str] = None) -> Any:
+        srv = self.server
+        fut = srv._new_future()
+        req = srv._new_request(("cluster-fut", (fut, what)))
+        srv._post("cluster", op, self.name, (), (), 0, json_text, 0, req)
+        return srv._result(fut)
+
+    def all_rooms(self) -> Any:
+        """Every room of the namespace on every server of the cluster (a set;
+        awaitable with Server).  Without a cluster, this server's rooms."""
+        if self.server._redis is None:
+            return self.server._immediate(set(self.rooms))
+        return self._cluster_query(_CL_ALL_ROOMS, "allRooms")
+
+    def server_count(self) -> Any:
+        """Number of servers of the cluster serving this namespace."""
+        if self.server._redis is None:
+            return self.server._immediate(1)
+        return self._cluster_query(_CL_SERVER_COUNT, "serverCount")
+
+    def server_side_emit(self, event: str, *args: Any,
+                         callback: Optional[Callable] = None) -> None:
+        """Emits ``event`` to the other servers of the cluster (their
+        ``@nsp.on(event)`` handlers, never clients).  With ``callback``, it
+        is called as callback(err, answers): one answer per other server
+        (a handler's return value), or an AckTimeoutError and the answers so
+        far.  Alone, nothing is sent and the callback gets []."""
+        _check_event(event)
+        srv = self.server
+        if srv._redis is None:
+            if callback is not None:
+                srv._spawn(None, callback, (None, []))
+            return
+        text = json.dumps([event] + list(args))
+        req = -1 if callback is None else srv._new_request(("cluster-cb", (callback, "serverSideEmit")))
+        srv._post("cluster", _CL_SERVER_SIDE_EMIT, self.name, (), (), 0, text, 0, req)
+
+    def server_side_emit_with_ack(self, event: str, *args: Any) -> Any:
+        """server_side_emit expecting answers: the list of answers of the
+        other servers (awaitable with Server)."""
+        _check_event(event)
+        srv = self.server
+        if srv._redis is None:
+            return srv._immediate([])
+        return self._cluster_query(_CL_SERVER_SIDE_EMIT, "serverSideEmit",
+                                   json.dumps([event] + list(args)))
+
     # classic aliases
     def socket(self, sid: str) -> BroadcastOperator:
         """Classic ``io.sockets.socket(id)``: emit to one client by id."""
         return self.to(sid)
 
-    def clients(self, room: Optional[str] = None) -> List["Socket"]:
-        """Classic ``io.sockets.clients([room])``: the sockets (synchronous)."""
+    def clients(self, room: Union[None, str, Callable] = None,
+                callback: Optional[Callable] = None) -> Any:
+        """Classic ``io.sockets.clients([room])``: this server's sockets
+        (synchronous).  With a callback, ``clients([room,] callback)``:
+        callback(err, ids) gets the ids of the sockets on every server of
+        the cluster (the 2.x form)."""
+        if callable(room) and callback is None:
+            room, callback = None, room
         op = self.to(room) if room is not None else self._op()
-        return op._fetch()
+        if callback is None:
+            return op._fetch()
+        srv = self.server
+        if srv._redis is None:
+            srv._spawn(None, callback, (None, [s.id for s in op._fetch()]))
+            return None
+        req = srv._new_request(("cluster-ids", (callback, self, op._fetch())))
+        srv._post("cluster", _CL_FETCH, self.name, op._rooms, op._except, 0, None, 0, req)
+        return None
 
 
 class _Parent:
@@ -761,6 +990,7 @@ class _ServerBase:
         self._authorization: Optional[Callable] = None
         self._closed = False
         self._listening = False
+        self._redis: Optional[RedisAdapter] = None
         self.port: Optional[int] = None
         for k, v in options.items():
             self.set(k, v)
@@ -792,6 +1022,17 @@ class _ServerBase:
             self._settings[name] = value
             return self
         if name in ("browser client", "serveClient", "serve_client"):
+            self._settings[name] = value
+            return self
+        if name == "adapter":
+            if not isinstance(value, RedisAdapter):
+                raise ValueError('option "adapter" takes sioc.RedisAdapter(url, ...) '
+                                 "(the adapter is part of sioc's C core)")
+            self._core.use_redis(value.url, value.key,
+                                 max(1, int(value.requests_timeout * 1000)),
+                                 value.publish_on_specific_response_channel,
+                                 value.max_message_bytes, value.max_buffered_bytes)
+            self._redis = value
             self._settings[name] = value
             return self
         try:
@@ -836,6 +1077,42 @@ class _ServerBase:
                 nparams = 0
             fn(self) if nparams else fn()
         return self
+
+    # ---- fixed documents -------------------------------------------------
+    def serve(self, url_path: str, data: Union[bytes, bytearray, memoryview, str],
+              content_type: str = "text/html; charset=utf-8") -> "_ServerBase":
+        """Serves ``data`` (bytes, or str sent as UTF-8) to GET requests for
+        exactly ``url_path`` (the query string is ignored), on the server's
+        own port, next to the Socket.IO mount: a page and its assets, e.g.
+        ``io.serve("/", html)``.  The data is copied into the core; calling
+        again for the same path replaces the document.  Works before and
+        after listen().  ValueError for a path not starting with "/"."""
+        if not isinstance(url_path, str) or not url_path.startswith("/"):
+            raise ValueError("url_path must be a str starting with '/', got %r" % (url_path,))
+        if not isinstance(content_type, str) or not content_type:
+            raise ValueError("content_type must be a non-empty str")
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        elif not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError("data must be bytes or str, not %s" % type(data).__name__)
+        self._post("serve", url_path, content_type, data)
+        return self
+
+    def serve_file(self, url_path: str, file_path: Union[str, "os.PathLike[str]"],
+                   content_type: Optional[str] = None) -> "_ServerBase":
+        """Reads ``file_path`` now and serves its bytes at ``url_path``
+        (see serve()).  The content type is guessed from the file name
+        when not given (text types as UTF-8).  OSError when the file
+        cannot be read."""
+        with open(file_path, "rb") as f:
+            data = f.read()
+        if content_type is None:
+            guessed, _ = mimetypes.guess_type(os.fspath(file_path))
+            content_type = guessed or "application/octet-stream"
+            if content_type.startswith("text/") or content_type in (
+                    "application/javascript", "application/json"):
+                content_type += "; charset=utf-8"
+        return self.serve(url_path, data, content_type)
 
     # ---- namespaces ----------------------------------------------------
     def of(self, name: Any) -> Any:
@@ -915,6 +1192,14 @@ class _ServerBase:
 
     def disconnect_sockets(self, close: bool = False) -> None:
         self.sockets.disconnect_sockets(close)
+
+    def server_side_emit(self, event: str, *args: Any,
+                         callback: Optional[Callable] = None) -> None:
+        """serverSideEmit on the main namespace (see Namespace)."""
+        self.sockets.server_side_emit(event, *args, callback=callback)
+
+    def server_side_emit_with_ack(self, event: str, *args: Any) -> Any:
+        return self.sockets.server_side_emit_with_ack(event, *args)
 
     def stats(self) -> Dict[str, int]:
         """Live objects, for leak checks: the core's connections, sessions
@@ -1014,10 +1299,88 @@ class _ServerBase:
                 # the rooms as they were when the core began the disconnect
                 sock._rooms_at_disconnect = set(json.loads(ev[4])) if ev[4] else set()
                 self._run_local(sock, "disconnecting", ev[3])
+        elif kind == _E_CLUSTER:
+            what = self._requests.pop(ev[1], None)
+            if what is not None:
+                self._on_cluster_answer(what, ev[2], ev[3], ev[4])
+        elif kind == _E_FETCH_DATA:
+            nsp = self._nsps.get(ev[1])
+            ids = json.loads(ev[3]) if ev[3] else []
+            datas = []
+            for i in ids:
+                sock = nsp.sockets.get(i) if nsp is not None else None
+                try:
+                    datas.append(json.dumps(sock.data if sock is not None else {}))
+                except (TypeError, ValueError):
+                    datas.append("{}")
+            if not self._closed:
+                self._core.fetch_reply(ev[1], ev[2], tuple(ids), tuple(datas))
+        elif kind == _E_SERVER_SIDE:
+            self._on_server_side(ev[1], ev[2], ev[3])
+        elif kind == _E_LOG:
+            # the Redis adapter: outages and drops are warnings (level 1)
+            logger.log(logging.WARNING if ev[2] else logging.INFO, "sioc: redis adapter: %s", ev[1])
         elif kind == _E_ERROR:
             logger.warning("sioc: %s", ev[1])
         elif kind == _E_CLOSED:
             self._on_closed()
+
+    def _on_cluster_answer(self, what: tuple, err: int, text: Optional[str],
+                           message: Optional[str]) -> None:
+        kind, target = what
+        try:
+            value = json.loads(text) if text else []
+        except ValueError:
+            value = []
+        if kind in ("cluster-fetch", "cluster-manager"):
+            fut, nsp, local = target
+            if err:
+                self._set_future(fut, _cluster_error("fetchSockets", err, message), None)
+                return
+            found = list(local) + [RemoteSocket(nsp, d) for d in value]
+            self._set_future(fut, None, found if kind == "cluster-fetch" else _ManagerSnapshot(found))
+        elif kind == "cluster-ids":
+            callback, nsp, local = target
+            if err:
+                self._spawn(None, callback, (_cluster_error("fetchSockets", err, message), None))
+            else:
+                self._spawn(None, callback, (None, [s.id for s in local] +
+                                             [d.get("id") for d in value]))
+        elif kind == "cluster-cb":
+            callback, what_name = target
+            error = _cluster_error(what_name, err, message) if err else None
+            self._spawn(None, callback, (error, value))
+        else:   # cluster-fut
+            fut, what_name = target
+            if err:
+                self._set_future(fut, _cluster_error(what_name, err, message), None)
+            elif what_name == "allRooms":
+                self._set_future(fut, None, set(value))
+            else:
+                self._set_future(fut, None, value)
+
+    def _on_server_side(self, nsp_name: str, text: Optional[str], ack_token: Optional[str]) -> None:
+        nsp = self._nsps.get(nsp_name)
+        try:
+            args = json.loads(text) if text else []
+        except ValueError:
+            return
+        if nsp is None or not isinstance(args, list) or not args or not isinstance(args[0], str):
+            return
+        handlers = nsp._handlers.get(args[0])
+        ack = None
+        if ack_token is not None:
+            done: List[int] = []
+
+            def ack(*values: Any) -> None:
+                """Answers the sending server (once)."""
+                if done or self._closed:
+                    return
+                done.append(1)
+                self._core.server_side_ack(nsp_name, ack_token,
+                                           json.dumps(values[0] if values else None))
+        for fn in list(handlers or ()):
+            self._spawn(None, fn, tuple(args[1:]), ack, ack is not None)
 
     def _resolve(self, what: tuple, exc: Optional[Exception], value: Any) -> None:
         kind, target = what
@@ -1030,6 +1393,10 @@ class _ServerBase:
                 self._spawn(None, target, value)
         elif kind == "cb-timeout":
             self._spawn(None, target, (exc,) if exc else (None,) + tuple(value))
+        elif kind == "remote-fut":   # RemoteSocket: the one answer
+            self._set_future(target, exc, value[0] if exc is None and value else None)
+        elif kind == "remote-cb":
+            self._spawn(None, target, (exc,) if exc else (value[0] if value else None,))
         else:   # bcast-cb
             self._spawn(None, target, (exc, value))
 

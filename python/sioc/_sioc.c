@@ -58,12 +58,19 @@ enum {
   C_NSP = 1, C_DYNAMIC, C_EMIT, C_EMIT_ACK, C_SEMIT, C_SEMIT_ACK, C_ACK,
   C_JOIN, C_LEAVE, C_SDISCONNECT, C_DECIDE, C_RELEASE, C_SJOIN, C_SLEAVE,
   C_SDISC, C_Q_SROOMS, C_Q_SOCKETS, C_Q_ROOMS, C_Q_STATS, C_CLOSE,
+  C_SERVE,   /* str = URL path, str2 = content type, json/json_len = body */
+  /* the cluster (Redis adapter): answers come back as E_CLUSTER */
+  C_FETCH, C_ALL_ROOMS, C_SERVER_COUNT, C_SS_EMIT, C_SS_ACK, C_FETCH_REPLY,
   /* client commands (m->nsp names the socket) */
   C_CL_CONNECT, C_CL_DISCONNECT, C_CL_EMIT, C_CL_EMIT_ACK, C_CL_ACK,
   C_CL_AUTH, C_CL_Q_STATE,
   /* events */
   E_CONNECT = 1, E_MIDDLEWARE, E_EVENT, E_DISCONNECTING, E_DISCONNECT, E_ACK,
-  E_BACK, E_CLOSED, E_ERROR, E_CL, E_CL_AUTH
+  E_BACK, E_CLOSED, E_ERROR, E_CL, E_CL_AUTH,
+  E_CLUSTER,      /* (req, err, json, message | None) */
+  E_FETCH_DATA,   /* (nsp, request, ids json) */
+  E_SERVER_SIDE,  /* (nsp, args json, ack | None) */
+  E_LOG           /* (line, level): the Redis adapter's log lines */
 };
 
 typedef struct sync_s {
@@ -130,6 +137,10 @@ struct core_s {
   psock_t socks;             /* loop thread: list head of known sockets */
   size_t n_socks;
   int port;
+  char *redis_url, *redis_key;   /* use_redis(), applied by start() */
+  uint32_t redis_timeout_ms;
+  int redis_specific;
+  size_t redis_max_message, redis_max_buffered;
 };
 
 typedef struct {
@@ -423,7 +434,69 @@ static void on_disconnect(sioc_socket_t *s, const char *reason, void *ud) {
   on_disc(ud, E_DISCONNECT, s, reason);
 }
 
+static void on_fetch_data(sioc_nsp_t *nsp, const char *request,
+                          const char *const *ids, size_t n, void *ud) {
+  core_t *c = ud;
+  msg_t *e = ev_new(E_FETCH_DATA, NULL, sioc_nsp_name(nsp));
+  if (!e) return;
+  cJSON *a = cJSON_CreateArray();
+  for (size_t i = 0; a && i < n; i++) cJSON_AddItemToArray(a, cJSON_CreateString(ids[i]));
+  e->json = a ? cJSON_PrintUnformatted(a) : NULL;
+  cJSON_Delete(a);
+  e->str = dups(request);
+  if (!e->json || !e->str) {
+    msg_free(e);
+    return;
+  }
+  e->json_len = strlen(e->json);
+  ev_push(c, e);
+}
+
+static void on_server_side(sioc_nsp_t *nsp, const char *args, size_t len,
+                           const char *ack, void *ud) {
+  core_t *c = ud;
+  msg_t *e = ev_new(E_SERVER_SIDE, NULL, sioc_nsp_name(nsp));
+  if (!e) return;
+  e->json = dupn(args, len);
+  e->json_len = len;
+  if (!e->json || (ack && !(e->str = dups(ack)))) {
+    msg_free(e);
+    return;
+  }
+  ev_push(c, e);
+}
+
+/* The adapter's log lines go to Python's "sioc" logger. */
+static void on_redis_log(int level, const char *line, void *ud) {
+  core_t *c = ud;
+  msg_t *e = ev_new(E_LOG, NULL, NULL);
+  if (!e) return;
+  e->err = level;
+  if (!(e->str = dups(line))) {
+    msg_free(e);
+    return;
+  }
+  ev_push(c, e);
+}
+
+static void on_cluster_answer(sioc_nsp_t *nsp, int err, const char *message,
+                              const char *json, size_t len, void *ud) {
+  ackreq_t *r = ud;
+  msg_t *e = ev_new(E_CLUSTER, NULL, NULL);
+  if (e) {
+    e->num = r->req;
+    e->err = err;
+    if (json && !(e->json = dupn(json, len))) e->err = SIOC_ENOMEM;
+    if (message && !(e->str = dups(message))) e->err = SIOC_ENOMEM;
+    e->json_len = e->json ? len : 0;
+    ev_push(r->core, e);
+  }
+  free(r);
+}
+
 static void nsp_setup(core_t *c, sioc_nsp_t *nsp, int middleware) {
+  sioc_nsp_on_fetch_data(nsp, on_fetch_data, c);
+  sioc_nsp_on_server_side_emit(nsp, on_server_side, c);
   sioc_nsp_on_connection(nsp, on_connection, c);
   sioc_nsp_on_event(nsp, on_event, c);
   sioc_nsp_on_disconnecting(nsp, on_disconnecting, c);
@@ -676,6 +749,50 @@ static void run_cmd(core_t *c, msg_t *m) {
   case C_CLOSE:
     rc = sioc_server_close(c->server, on_server_closed, c);
     break;
+  case C_SERVE:
+    rc = sioc_server_serve(c->server, m->str, m->str2, m->json, m->json_len);
+    break;
+  case C_FETCH:
+  case C_ALL_ROOMS:
+  case C_SERVER_COUNT:
+  case C_SS_EMIT: {
+    ackreq_t *r = NULL;
+    if (m->num >= 0 && !(r = malloc(sizeof(*r)))) {
+      rc = SIOC_ENOMEM;
+      break;
+    }
+    if (r) {
+      r->core = c;
+      r->req = m->num;
+    }
+    if (m->op == C_FETCH) rc = sioc_nsp_fetch_sockets(nsp, &t, on_cluster_answer, r);
+    else if (m->op == C_ALL_ROOMS) rc = sioc_nsp_all_rooms(nsp, on_cluster_answer, r);
+    else if (m->op == C_SERVER_COUNT) rc = sioc_nsp_server_count(nsp, on_cluster_answer, r);
+    else rc = sioc_nsp_server_side_emit(nsp, m->json, m->json_len, m->timeout_ms,
+                                        r ? on_cluster_answer : NULL, r);
+    if (rc && r) {
+      free(r);
+      ack_failed(c, E_CLUSTER, m->num, rc);
+      rc = 0;
+    }
+    break;
+  }
+  case C_SS_ACK:
+    rc = sioc_nsp_server_side_ack(nsp, m->str, m->json, m->json_len);
+    break;
+  case C_FETCH_REPLY: {
+    size_t *lens = malloc((m->n_rooms ? m->n_rooms : 1) * sizeof(*lens));
+    if (!lens || m->n_rooms != m->n_except) {
+      free(lens);
+      rc = lens ? SIOC_EINVAL : SIOC_ENOMEM;
+      break;
+    }
+    for (size_t i = 0; i < m->n_rooms; i++) lens[i] = strlen(m->except[i]);
+    rc = sioc_nsp_fetch_data_reply(nsp, m->str, (const char *const *)m->rooms,
+                                   (const char *const *)m->except, lens, m->n_rooms);
+    free(lens);
+    break;
+  }
   }
   if (rc) ev_error(c, m->str && m->op != C_DECIDE ? m->str : "command", rc);
   if (m->sync) sync_answer(c, m, rc, NULL);
@@ -1147,6 +1264,8 @@ static void Core_dealloc(core_t *c) {
     m = n;
   }
   if (c->opts) sioc_options_free(c->opts);
+  free(c->redis_url);
+  free(c->redis_key);
   if (c->efd >= 0) close(c->efd);
   pthread_mutex_destroy(&c->mu);
   pthread_cond_destroy(&c->cv);
@@ -1217,6 +1336,27 @@ static PyObject *Core_start(core_t *c, PyObject *args) {
   rc = sioc_server_new(&c->loop, sioc_options_get(c->opts), &c->server);
   if (rc) goto fail_loop;
   sioc_server_on_new_nsp(c->server, on_new_nsp, c);
+  if (c->redis_url) {
+    sioc_redis_options_t ro;
+    sioc_redis_options_init(&ro);
+    ro.url = c->redis_url;
+    if (c->redis_key) ro.key = c->redis_key;
+    if (c->redis_timeout_ms) ro.requests_timeout_ms = c->redis_timeout_ms;
+    ro.publish_on_specific_response_channel = c->redis_specific;
+    if (c->redis_max_message) ro.max_message_bytes = c->redis_max_message;
+    if (c->redis_max_buffered) ro.max_buffered_bytes = c->redis_max_buffered;
+    ro.log = on_redis_log;
+    ro.log_data = c;
+    rc = sioc_server_use_redis(c->server, &ro);
+    if (rc) {
+      sioc_server_close(c->server, NULL, NULL);
+      c->server = NULL;
+      uv_run(&c->loop, UV_RUN_DEFAULT);
+      uv_loop_close(&c->loop);
+      PyErr_Format(PyExc_ValueError, "redis adapter %s: %s", c->redis_url, sioc_strerror(rc));
+      return NULL;
+    }
+  }
   nsp_setup(c, sioc_server_of(c->server, "/"), 0);
   /* Namespaces and flags posted before start, before any connection. */
   pthread_mutex_lock(&c->mu);
@@ -1323,6 +1463,19 @@ static PyObject *build_event(const msg_t *e) {
     break;
   case E_CLOSED:
     r = Py_BuildValue("(i)", e->op);
+    break;
+  case E_CLUSTER:
+    r = Py_BuildValue("(iLiNz)", e->op, (long long)e->num, e->err,
+                      str_or_none(e->json, e->json_len), e->str);
+    break;
+  case E_FETCH_DATA:
+    r = Py_BuildValue("(issN)", e->op, e->nsp, e->str, str_or_none(e->json, e->json_len));
+    break;
+  case E_SERVER_SIDE:
+    r = Py_BuildValue("(isNz)", e->op, e->nsp, str_or_none(e->json, e->json_len), e->str);
+    break;
+  case E_LOG:
+    r = Py_BuildValue("(isi)", e->op, e->str, e->err);
     break;
   case E_CL:
     /* (E_CL, kind, nsp|None, message|None, name_or_id|None, json|None,
@@ -1588,6 +1741,102 @@ static PyObject *Core_sockets_op(core_t *c, PyObject *args) {
   Py_RETURN_NONE;
 }
 
+PyDoc_STRVAR(use_redis_doc,
+"use_redis(url, key, requests_timeout_ms, specific_channel, max_message_bytes,\n"
+"          max_buffered_bytes)\n\n"
+"Joins the cluster of a Redis server when start() runs (before start).");
+static PyObject *Core_use_redis(core_t *c, PyObject *args) {
+  const char *url, *key;
+  unsigned int tmo;
+  int specific;
+  Py_ssize_t max_message, max_buffered;
+  if (!PyArg_ParseTuple(args, "ssIpnn", &url, &key, &tmo, &specific, &max_message,
+                        &max_buffered))
+    return NULL;
+  if (max_message < 1 || max_buffered < 1) {
+    PyErr_SetString(PyExc_ValueError, "redis adapter limits must be positive");
+    return NULL;
+  }
+  if (c->started || c->is_client) {
+    PyErr_SetString(PyExc_RuntimeError, "the adapter must be set before the server listens");
+    return NULL;
+  }
+  if (strncmp(url, "redis://", 8) != 0) {
+    PyErr_Format(PyExc_ValueError, "redis adapter: %s is not a redis:// URL", url);
+    return NULL;
+  }
+  free(c->redis_url);
+  free(c->redis_key);
+  c->redis_url = dups(url);
+  c->redis_key = dups(key);
+  if (!c->redis_url || !c->redis_key) return PyErr_NoMemory();
+  c->redis_timeout_ms = tmo;
+  c->redis_specific = specific;
+  c->redis_max_message = (size_t)max_message;
+  c->redis_max_buffered = (size_t)max_buffered;
+  Py_RETURN_NONE;
+}
+
+/* cluster(op, nsp, rooms, except, flags, json|None, timeout_ms, req): one of
+ * fetch (0), all_rooms (1), server_count (2), server_side_emit (3); the
+ * answer is an E_CLUSTER event for req (req < 0: none wanted). */
+static PyObject *Core_cluster(core_t *c, PyObject *args) {
+  int op, flags;
+  PyObject *nsp, *rooms, *except, *json;
+  unsigned int tmo;
+  long long req;
+  if (!PyArg_ParseTuple(args, "iUOOiOIL", &op, &nsp, &rooms, &except, &flags, &json,
+                        &tmo, &req))
+    return NULL;
+  static const int ops[] = {C_FETCH, C_ALL_ROOMS, C_SERVER_COUNT, C_SS_EMIT};
+  if (op < 0 || op > 3) {
+    PyErr_SetString(PyExc_ValueError, "bad op");
+    return NULL;
+  }
+  msg_t *m = cmd_new(ops[op]);
+  if (!m) return NULL;
+  m->flags = flags;
+  m->timeout_ms = tmo;
+  m->num = req;
+  if (set_str(&m->nsp, nsp, "namespace") || set_target(m, rooms, except, NULL) ||
+      (json != Py_None && set_json(m, json))) {
+    msg_free(m);
+    return NULL;
+  }
+  if (post(c, m)) return NULL;
+  Py_RETURN_NONE;
+}
+
+/* server_side_ack(nsp, ack, json) */
+static PyObject *Core_server_side_ack(core_t *c, PyObject *args) {
+  PyObject *nsp, *ack, *json;
+  if (!PyArg_ParseTuple(args, "UUU", &nsp, &ack, &json)) return NULL;
+  msg_t *m = cmd_new(C_SS_ACK);
+  if (!m) return NULL;
+  if (set_str(&m->nsp, nsp, "namespace") || set_str(&m->str, ack, "ack") ||
+      set_json(m, json)) {
+    msg_free(m);
+    return NULL;
+  }
+  if (post(c, m)) return NULL;
+  Py_RETURN_NONE;
+}
+
+/* fetch_reply(nsp, request, ids, datas): socket.data (JSON) for a remote fetch */
+static PyObject *Core_fetch_reply(core_t *c, PyObject *args) {
+  PyObject *nsp, *request, *ids, *datas;
+  if (!PyArg_ParseTuple(args, "UUOO", &nsp, &request, &ids, &datas)) return NULL;
+  msg_t *m = cmd_new(C_FETCH_REPLY);
+  if (!m) return NULL;
+  if (set_str(&m->nsp, nsp, "namespace") || set_str(&m->str, request, "request") ||
+      set_target(m, ids, datas, NULL)) {
+    msg_free(m);
+    return NULL;
+  }
+  if (post(c, m)) return NULL;
+  Py_RETURN_NONE;
+}
+
 static PyObject *Core_q_socket_rooms(core_t *c, PyObject *h) {
   msg_t *m = cmd_new(C_Q_SROOMS);
   if (!m) return NULL;
@@ -1627,6 +1876,35 @@ static PyObject *Core_stats(core_t *c, PyObject *unused) {
   msg_t *m = cmd_new(C_Q_STATS);
   if (!m) return NULL;
   return query(c, m);
+}
+
+PyDoc_STRVAR(serve_doc,
+"serve(url_path, content_type, data)\n\n"
+"Serves `data` (bytes-like, copied) at exactly `url_path` for GET requests\n"
+"(sioc_server_serve).  Before start() it is queued and applied when the\n"
+"server is created, before it listens; afterwards the loop thread adds it.\n"
+"A newer document for the same path replaces the older one.");
+static PyObject *Core_serve(core_t *c, PyObject *args) {
+  const char *path, *ctype;
+  Py_buffer body;
+  if (!PyArg_ParseTuple(args, "ssy*", &path, &ctype, &body)) return NULL;
+  if (c->is_client || path[0] != '/') {
+    PyBuffer_Release(&body);
+    PyErr_SetString(PyExc_ValueError, c->is_client ? "serve() is for servers"
+                                                   : "the URL path must start with '/'");
+    return NULL;
+  }
+  msg_t *m = cmd_new(C_SERVE);
+  if (m && (!(m->str = dups(path)) || !(m->str2 = dups(ctype)) ||
+            (body.len && !(m->json = dupn(body.buf, (size_t)body.len))))) {
+    msg_free(m);
+    m = NULL;
+    PyErr_NoMemory();
+  }
+  if (m) m->json_len = (size_t)body.len;
+  PyBuffer_Release(&body);
+  if (!m || post(c, m)) return NULL;
+  Py_RETURN_NONE;
 }
 
 PyDoc_STRVAR(close_doc,
@@ -1907,7 +2185,12 @@ static PyMethodDef Core_methods[] = {
   {"sockets", (PyCFunction)Core_q_sockets, METH_VARARGS, "socket ids of targets (JSON)"},
   {"rooms", (PyCFunction)Core_q_rooms, METH_O, "rooms and members (JSON)"},
   {"stats", (PyCFunction)Core_stats, METH_NOARGS, stats_doc},
+  {"use_redis", (PyCFunction)Core_use_redis, METH_VARARGS, use_redis_doc},
+  {"cluster", (PyCFunction)Core_cluster, METH_VARARGS, "a cluster query (fetch, rooms, count, serverSideEmit)"},
+  {"server_side_ack", (PyCFunction)Core_server_side_ack, METH_VARARGS, "answer a serverSideEmit"},
+  {"fetch_reply", (PyCFunction)Core_fetch_reply, METH_VARARGS, "socket.data for a remote fetch"},
   {"close", (PyCFunction)Core_close, METH_NOARGS, close_doc},
+  {"serve", (PyCFunction)Core_serve, METH_VARARGS, serve_doc},
   {"join_thread", (PyCFunction)Core_join_thread, METH_NOARGS, "wait for the loop thread"},
   {NULL, NULL, 0, NULL}
 };

@@ -21,10 +21,18 @@ ConnectionRefusedError to refuse, with its message and data), ``disconnect
 callback=)``, ``call(..., timeout=)``, ``send``, ``enter_room``,
 ``leave_room``, ``close_room``, ``rooms``, ``get_session`` /
 ``save_session`` / ``session(sid)``, ``disconnect(sid)``, ``'*'`` catch-all
-handlers, ``sleep`` and ``start_background_task``.  Not supported:
-python-socketio's client manager classes (Redis/Kafka), class-based
-namespaces' less common hooks, ``instrument()``, and mounting on a WSGI /
-ASGI application.
+handlers, ``sleep`` and ``start_background_task``, and
+``client_manager=AsyncRedisManager(url)`` / ``RedisManager(url)`` for a
+cluster of servers on Redis.  Not supported: python-socketio's other client
+managers (Kafka, ...), class-based namespaces' less common hooks,
+``instrument()``, and mounting on a WSGI / ASGI application.
+
+The Redis managers here speak socket.io's format (@socket.io/redis-adapter
+8.x: msgpack on "<channel>#<namespace>#" channels), NOT python-socketio's
+pickle format: a sioc.compat server joins a cluster of sioc servers and
+Node socket.io servers with @socket.io/redis-adapter, not one of
+python-socketio servers using socketio.AsyncRedisManager.  That is why the
+default channel is "socket.io" (socket.io's key) rather than "socketio".
 """
 import asyncio
 import inspect
@@ -35,7 +43,32 @@ from typing import Any, Callable, Dict, List, Optional, Union
 from . import _server
 from ._server import AckTimeoutError, BlockingServer, MiddlewareError, Server
 
-__all__ = ["AsyncServer", "Server", "exceptions", "Namespace", "AsyncNamespace"]
+__all__ = ["AsyncServer", "Server", "exceptions", "Namespace", "AsyncNamespace",
+           "AsyncRedisManager", "RedisManager"]
+
+
+class RedisManager:
+    """``client_manager=`` for a cluster on Redis, in python-socketio's
+    spelling (``RedisManager(url, channel=..., write_only=False)``), carried
+    out by sioc's C Redis adapter in socket.io's wire format (see the module
+    docstring).  ``channel`` is the channel prefix (socket.io's ``key``);
+    ``requests_timeout`` (seconds) bounds cluster queries.  ``write_only``
+    (an emitter that is not a server) is not supported."""
+
+    def __init__(self, url: str = "redis://localhost:6379/0", channel: str = "socket.io",
+                 write_only: bool = False, logger: Any = None,
+                 redis_options: Optional[dict] = None, requests_timeout: float = 5.0):
+        if write_only:
+            raise ValueError("sioc.compat: write_only Redis managers are not supported")
+        if redis_options:
+            raise ValueError("sioc.compat: redis_options are not supported (use the URL)")
+        self.adapter = _server.RedisAdapter(url, key=channel, requests_timeout=requests_timeout)
+        self.url = url
+        self.channel = channel
+
+
+class AsyncRedisManager(RedisManager):
+    """``client_manager=`` of an AsyncServer (same as RedisManager)."""
 
 
 class exceptions:   # noqa: N801  (mirrors the socketio.exceptions module)
@@ -126,8 +159,14 @@ class _Common:
             opts["maxHttpBufferSize"] = max_http_buffer_size
         if transports is not None:
             opts["transports"] = list(transports)
+        manager = kwargs.pop("client_manager", None)
+        if isinstance(manager, RedisManager):
+            opts["adapter"] = manager.adapter
+        elif manager is not None and type(manager).__name__ not in ("Manager", "AsyncManager"):
+            raise ValueError("sioc.compat: client_manager must be sioc.compat.AsyncRedisManager "
+                             "or RedisManager (python-socketio's managers speak another format)")
         for k in ("cookie", "http_compression", "compression_threshold", "monitor_clients",
-                  "allow_upgrades", "cors_credentials", "client_manager", "serializer",
+                  "allow_upgrades", "cors_credentials", "serializer",
                   "channel", "max_queue"):
             kwargs.pop(k, None)
         opts.update(kwargs)

@@ -8,6 +8,16 @@ class exceptions:
     class TimeoutError(SocketIOError): ...
     class DisconnectedError(SocketIOError): ...
 
+class RedisManager:
+    adapter: Any
+    url: str
+    channel: str
+    def __init__(self, url: str = ..., channel: str = ..., write_only: bool = ...,
+                 logger: Any = ..., redis_options: Optional[dict] = ...,
+                 requests_timeout: float = ...) -> None: ...
+
+class AsyncRedisManager(RedisManager): ...
+
 class _Common:
     io: Any
     handlers: Dict[str, Dict[str, Callable[..., Any]]]

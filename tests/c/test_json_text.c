@@ -171,6 +171,57 @@ static void test_depth(void) {
   free(s);
 }
 
+static sioc__json_span_t span_of(const char *s) { return sioc__json_span(s, strlen(s)); }
+
+static void expect_span(sioc__json_span_t v, const char *want) {
+  if (!want) {
+    ASSERT_EQ(v.n, 0);
+    return;
+  }
+  ASSERT_MEM_EQ(v.p, v.n, want, strlen(want));
+}
+
+/* Spans: member lookup and array steps on validated text, as JSON.parse
+ * reads the same text (last of equal keys, escaped keys, whitespace). */
+static void test_spans(void) {
+  const char *obj = " { \"a\" : [1, {\"b\":2}] ,\"k\\u0065y\":\"v\", \"a\":{\"x\":\"}\"},"
+                    "\"n\":-1.5e1,\"t\":true,\"s\":\"x\\u0000y\",\"big\":1" "0000000000"
+                    "0000000000000000000000000000000000000000000000000000000000000} ";
+  ASSERT(sioc__json_check(obj, strlen(obj)) == SIOC_JSON_OBJECT);
+  sioc__json_span_t o = span_of(obj);
+  ASSERT_EQ(sioc__json_kind(o), SIOC_JSON_OBJECT);
+  expect_span(sioc__json_get(o, "a"), "{\"x\":\"}\"}");   /* the last "a" */
+  expect_span(sioc__json_get(o, "key"), "\"v\"");          /* "k\u0065y" */
+  expect_span(sioc__json_get(o, "x"), NULL);               /* not a member here */
+  expect_span(sioc__json_get(sioc__json_get(o, "a"), "x"), "\"}\"");
+  int ok;
+  ASSERT(sioc__json_number(sioc__json_get(o, "n"), &ok) == -15.0 && ok);
+  sioc__json_number(sioc__json_get(o, "t"), &ok);
+  ASSERT(!ok);
+  sioc__json_number(sioc__json_get(o, "big"), &ok);   /* longer than read */
+  ASSERT(!ok);
+  ASSERT(sioc__json_is_true(sioc__json_get(o, "t")));
+  ASSERT(!sioc__json_is_true(sioc__json_get(o, "n")));
+  char *str = sioc__json_strdup(sioc__json_get(o, "s"));
+  ASSERT_STR_EQ(str, "x");   /* an escaped NUL ends the C string */
+  free(str);
+  ASSERT(sioc__json_strdup(sioc__json_get(o, "n")) == NULL);
+  /* arrays */
+  const char *arr = "[ 1 ,\"a,]\" , [ ] ,{}]";
+  sioc__json_span_t a = span_of(arr), e;
+  static const char *const want[] = {"1", "\"a,]\"", "[ ]", "{}"};
+  size_t pos = 0, i = 0;
+  while (sioc__json_next(a, &pos, &e)) expect_span(e, want[i++]);
+  ASSERT_EQ(i, 4);
+  pos = 0;
+  ASSERT(!sioc__json_next(span_of("[ ]"), &pos, &e));
+  pos = 0;
+  ASSERT(!sioc__json_next(o, &pos, &e));              /* not an array */
+  expect_span(sioc__json_get(a, "a"), NULL);          /* not an object */
+  expect_span(sioc__json_get(span_of("{ }"), "a"), NULL);
+  ASSERT_EQ(sioc__json_kind(span_of("   ")), -1);
+}
+
 int main(void) {
   cJSON *root = vec_load("json.json");
   int count = cJSON_GetArraySize(vec_list(root, "check")) +
@@ -186,6 +237,7 @@ int main(void) {
   test_walk();
   test_roundtrip();
   test_depth();
+  test_spans();
   cJSON_Delete(root);
   printf("test_json_text: %d vectors ok\n", count);
   return 0;

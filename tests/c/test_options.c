@@ -254,10 +254,19 @@ static void test_cors(void) {
   OK(o, "cors", "{\"origin\":[\"https://a.com\",\"http://b.com:8080\"],"
                 "\"methods\":[\"GET\",\"POST\"],\"allowedHeaders\":[\"x-token\"]}");
   ORIGINS(o, 0, "https://a.com", "http://b.com:8080");
+  /* methods / allowedHeaders become the preflight's header values */
+  ASSERT_STR_EQ(sioc_options_get(o)->cors_methods, "GET,POST");
+  ASSERT_STR_EQ(sioc_options_get(o)->cors_allowed_headers, "x-token");
   OK(o, "cors", "{\"origin\":true,\"credentials\":true,\"methods\":\"GET,POST\"}");
   ORIGINS(o, 1, "*");
+  ASSERT_STR_EQ(sioc_options_get(o)->cors_methods, "GET,POST");
+  ASSERT(sioc_options_get(o)->cors_allowed_headers == NULL);
   OK(o, "cors", "{\"headers\":\"x-a\"}");  /* the cors package's default origin */
   ORIGINS(o, 0, "*");
+  ASSERT(sioc_options_get(o)->cors_methods == NULL);
+  ASSERT_STR_EQ(sioc_options_get(o)->cors_allowed_headers, "x-a");
+  FAILS(o, "cors", "{\"methods\":[\"GET\",\"POST\\r\\nX-Evil: 1\"]}", SIOC_EINVAL);
+  ASSERT_STR_EQ(sioc_options_get(o)->cors_allowed_headers, "x-a");  /* unchanged */
   OK(o, "cors", "{\"origin\":false}");
   NO_ORIGINS(o);
   OK(o, "cors", "true");

@@ -53,6 +53,26 @@ static void ws_bad_text(const char *what, const char *text, int code) {
   ws_bad(what, LC_OP_TEXT, text, strlen(text), 0, code);
 }
 
+/* sioc_nsp_on_error: the last message and socket */
+static int n_err;
+static char err_msg[128], err_id[32];
+static void on_error(sioc_socket_t *s, const char *message, void *data) {
+  ASSERT(sioc_socket_connected(s));   /* told before it is disconnected */
+  n_err++;
+  snprintf(err_msg, sizeof(err_msg), "%s", message);
+  snprintf(err_id, sizeof(err_id), "%s", sioc_socket_id(s));
+}
+
+/* An undecodable packet: the socket hears socket.io-parser's message, then
+ * it is disconnected and the connection closed. */
+static void ws_bad_error(const char *text, int opcode, const char *want) {
+  int ne = n_err;
+  ws_bad(text, opcode, text, strlen(text), 0, -2);
+  ASSERT_EQ(n_err, ne + 1);
+  ASSERT_STR_EQ(err_msg, want);
+  ASSERT_STR_EQ(err_id, rec.disc_id[rec.n_disc - 1]);
+}
+
 int main(void) {
   lc_init(30000);
   sioc_server_options_t o;
@@ -62,6 +82,7 @@ int main(void) {
   o.max_buffered_bytes = 100000;
   srv = lc_server(&o);
   lc_rec_attach(&rec, sioc_server_of(srv, "/"));
+  sioc_nsp_on_error(sioc_server_of(srv, "/"), on_error, NULL);
   rec.on_event = echo_hook;
   good = lc_sio_ws("good", good_id);
   check_alive("start");
@@ -76,6 +97,13 @@ int main(void) {
   ws_bad("binary without placeholder packet", LC_OP_BIN, "\x01", 1, 0, -2);
   ws_bad_text("too many attachments",
               "4511-[\"x\",{\"_placeholder\":true,\"num\":0}]", -2);
+  /* the error each socket hears first */
+  ws_bad_error("45woooot", LC_OP_TEXT, "Illegal attachments");
+  ws_bad_error("45", LC_OP_TEXT, "Illegal attachments");
+  ws_bad_error("49", LC_OP_TEXT, "unknown packet type");
+  ws_bad_error("42[", LC_OP_TEXT, "invalid payload");
+  ws_bad_error("4511-[\"x\"]", LC_OP_TEXT, "too many attachments");
+  ws_bad_error("\x01", LC_OP_BIN, "got binary data when not reconstructing a packet");
   /* Engine.IO level garbage */
   ws_bad_text("eio type x", "x", -2);
   ws_bad_text("eio type 7", "7", -2);

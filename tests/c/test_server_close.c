@@ -200,11 +200,95 @@ static void test_close_from_callback(void) {
   printf("ok close from a callback\n");
 }
 
+/* disconnect(close=1) of a connection with two namespaces, the server closed
+ * from the first socket's disconnect callback (socket.io's test suite does
+ * this: its done() closes the server): the second socket and the connection
+ * are gone with the server, and nothing touches them afterwards. */
+static int closed_from_disc, n_disc2;
+static void close_on_first_disconnect(sioc_socket_t *s, const char *reason, void *data) {
+  if (n_disc2++ == 0)
+    ASSERT_EQ(sioc_server_close(cb_srv, lc__on_server_closed, &closed_from_disc), 0);
+}
+
+static void test_close_from_disconnect(void) {
+  cb_srv = lc_server(NULL);
+  sioc_nsp_t *root = sioc_server_of(cb_srv, "/");
+  sioc_nsp_t *chat = sioc_server_of(cb_srv, "/chat");
+  sioc_nsp_on_disconnect(root, close_on_first_disconnect, NULL);
+  lc_rec_t r2 = {0};
+  lc_rec_attach(&r2, chat);
+  sioc_nsp_on_disconnect(chat, close_on_first_disconnect, NULL);
+  char a[32], b[32];
+  lc_client_t *c = lc_sio_ws("disc-close", a);
+  connect_nsp(c, "/chat", b);
+  sioc_socket_t *s = lc_rec_socket(&r2, b);
+  ASSERT(s != NULL);
+  ASSERT_EQ(sioc_socket_disconnect(s, 1), 0);
+  ASSERT(!sioc_socket_connected(s));
+  LC_WAIT(closed_from_disc == 1, 3000);
+  ASSERT_EQ(n_disc2, 2);   /* both namespaces left, once each */
+  lc_ws_wait_close(c, 2000);
+  lc_rec_free(&r2);
+  printf("ok close from a disconnect callback during disconnect(close)\n");
+}
+
+/* The dynamic-namespace callback closes the server (socket.io's tests close
+ * it from a "new_namespace" listener, which runs inside that callback), then
+ * answers with a namespace or with NULL: the connection is gone, nothing
+ * answers the CONNECT. */
+static int closed_from_resolve, resolve_returns_nsp;
+static sioc_nsp_t *close_in_resolve(sioc_server_t *server, const char *name, void *data) {
+  ASSERT_EQ(sioc_server_close(server, lc__on_server_closed, &closed_from_resolve), 0);
+  return resolve_returns_nsp ? sioc_server_of(server, name) : NULL;
+}
+
+static void test_close_from_resolve(void) {
+  for (resolve_returns_nsp = 0; resolve_returns_nsp < 2; resolve_returns_nsp++) {
+    closed_from_resolve = 0;
+    cb_srv = lc_server(NULL);
+    sioc_server_of(cb_srv, "/");
+    sioc_server_on_new_nsp(cb_srv, close_in_resolve, NULL);
+    char a[32];
+    lc_client_t *c = lc_sio_ws("resolve-close", a);
+    lc_ws_text(c, "40/dyn-1,");
+    LC_WAIT(closed_from_resolve == 1, 3000);
+    lc_ws_wait_close(c, 2000);
+  }
+  printf("ok close from the dynamic-namespace callback\n");
+}
+
+/* The connection of a client with two namespaces drops; the first socket's
+ * disconnect callback closes the server, which takes the second socket
+ * along while the connection's own teardown is still walking its sockets. */
+static int closed_from_drop;
+static void close_on_drop(sioc_socket_t *s, const char *reason, void *data) {
+  (*(int *)data)++;
+  if (*(int *)data == 1)
+    ASSERT_EQ(sioc_server_close(cb_srv, lc__on_server_closed, &closed_from_drop), 0);
+}
+
+static void test_close_from_transport_close(void) {
+  int n = 0;
+  cb_srv = lc_server(NULL);
+  sioc_nsp_on_disconnect(sioc_server_of(cb_srv, "/"), close_on_drop, &n);
+  sioc_nsp_on_disconnect(sioc_server_of(cb_srv, "/chat"), close_on_drop, &n);
+  char a[32], b[32];
+  lc_client_t *c = lc_sio_ws("drop-close", a);
+  connect_nsp(c, "/chat", b);
+  lc_close(c);
+  LC_WAIT(closed_from_drop == 1, 3000);
+  ASSERT_EQ(n, 2);   /* each socket left exactly once */
+  printf("ok close from a disconnect callback during a transport close\n");
+}
+
 int main(void) {
   lc_init(20000);
   test_stats();
   test_graceful_close();
   test_close_from_callback();
+  test_close_from_disconnect();
+  test_close_from_resolve();
+  test_close_from_transport_close();
   lc_end();
   printf("ok test_server_close\n");
   return 0;

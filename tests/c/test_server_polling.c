@@ -203,6 +203,26 @@ static void test_errors(void) {
   ASSERT_STR_EQ(v, "http://a.example");
   lc_http_free(&r);
   lc_server_close(srv);
+
+  /* configured methods / allowedHeaders answer the preflight */
+  sioc_server_options_init(&o);
+  o.cors_origins = origins;
+  o.n_cors_origins = 1;
+  o.cors_methods = "GET,POST";
+  o.cors_allowed_headers = "content-type,x-token";
+  srv = lc_server(&o);
+  sioc_server_of(srv, "/");
+  lc_http_once("OPTIONS", "/socket.io/?EIO=4&transport=polling",
+               "Origin: http://a.example\r\nAccess-Control-Request-Method: POST\r\n"
+               "Access-Control-Request-Headers: x-other\r\n",
+               NULL, 0, &r);
+  ASSERT_EQ(r.status, 204);
+  ASSERT(lc_http_header(&r, "Access-Control-Allow-Methods", v, sizeof(v)) != NULL);
+  ASSERT_STR_EQ(v, "GET,POST");
+  ASSERT(lc_http_header(&r, "Access-Control-Allow-Headers", v, sizeof(v)) != NULL);
+  ASSERT_STR_EQ(v, "content-type,x-token");
+  lc_http_free(&r);
+  lc_server_close(srv);
   printf("ok errors/cors\n");
 }
 
@@ -360,11 +380,73 @@ static void test_socketio(void) {
   printf("ok socket.io over polling\n");
 }
 
+/* ---- 4. the client's close packet with a GET parked ---------------------------------------- */
+
+/* engine.io's polling onClose: the parked GET is answered with a noop (the
+ * client asked for the close and needs no close packet back), and the
+ * session is gone for the next request. */
+static void test_client_close_releases_poll(void) {
+  sioc_server_t *srv = lc_server(NULL);
+  lc_client_t *g = lc_connect("close-get");
+  lc_client_t *p = lc_connect("close-post");
+  char sid[32];
+  lc_http_t r;
+  cJSON_Delete(lc_poll_handshake(g, NULL, sid, NULL));
+  lc_poll_get_send(g, sid);
+  lc_sleep(20);   /* the GET is parked */
+  lc_poll_posts(p, sid, "1");
+  lc_http_wait(g, &r, 2000);
+  ASSERT_EQ(r.status, 200);
+  ASSERT_STR_EQ(r.body, "6");
+  lc_http_free(&r);
+  lc_poll_get_send(g, sid);
+  lc_http_wait(g, &r, 2000);
+  lc_expect_eio_error(&r, 400, 1, "Session ID unknown");
+  lc_http_free(&r);
+  lc_close(g);
+  lc_close(p);
+  LC_WAIT_STATS(srv, 0, 0, 0, 2000);
+  lc_server_close(srv);
+  printf("ok client close with a parked GET\n");
+}
+
+/* ---- 5. a protocol violation closes the session gracefully ------------------------------- */
+
+/* socket.io's Client.close() after a second CONNECT: engine.io sends what
+ * was queued before the close (the first CONNECT's answer) on one GET, and
+ * the noop + close packet on the next. */
+static void test_violation_closes_gracefully(void) {
+  sioc_server_t *srv = lc_server(NULL);
+  sioc_server_of(srv, "/");
+  lc_client_t *g = lc_connect("violation");
+  char sid[32], id[32];
+  lc_http_t r;
+  cJSON_Delete(lc_poll_handshake(g, NULL, sid, NULL));
+  lc_poll_posts(g, sid, "40");
+  lc_poll_posts(g, sid, "40");   /* CONNECT again: "invalid state" */
+  char *b = lc_poll_get(g, sid, NULL);
+  lc_parse_connect(b, "/", id);   /* the whole body is the CONNECT answer */
+  free(b);
+  b = lc_poll_get(g, sid, NULL);
+  ASSERT_STR_EQ(b, "6\x1e" "1");
+  free(b);
+  lc_poll_get_send(g, sid);
+  lc_http_wait(g, &r, 2000);
+  lc_expect_eio_error(&r, 400, 1, "Session ID unknown");
+  lc_http_free(&r);
+  lc_close(g);
+  LC_WAIT_STATS(srv, 0, 0, 0, 2000);
+  lc_server_close(srv);
+  printf("ok protocol violation: queued packets, then noop + close\n");
+}
+
 int main(void) {
   lc_init(20000);
   test_handshake();
   test_errors();
   test_socketio();
+  test_client_close_releases_poll();
+  test_violation_closes_gracefully();
   lc_end();
   printf("ok test_server_polling\n");
   return 0;

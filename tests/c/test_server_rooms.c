@@ -165,6 +165,18 @@ int main(void) {
     lc_frame_free(&f);
   }
   EXPECT_TARGETS(NULL, 7);   /* c2 saw nothing before the sync */
+
+  /* A WebSocket written to during this loop turn is not writable for a
+   * volatile packet (engine.io: until the write's callback): c0 gets the
+   * regular packet, not the volatile one right behind it; a turn later
+   * volatile packets go out again. */
+  sioc_target_t t_id0 = {x0, 1, NULL, 0, 0};
+  sioc_target_t t_id0_vol = {x0, 1, NULL, 0, SIOC_BCAST_VOLATILE};
+  ASSERT_EQ(sioc_nsp_emit(nsp, &t_id0, "v", "[1]", 3, NULL, 0), 0);
+  ASSERT_EQ(sioc_nsp_emit(nsp, &t_id0_vol, "v", "[2]", 3, NULL, 0), 0);
+  lc_ws_expect(cl[0], "42[\"v\",1]", 2000);
+  ASSERT_EQ(sioc_nsp_emit(nsp, &t_id0_vol, "v", "[3]", 3, NULL, 0), 0);
+  lc_ws_expect(cl[0], "42[\"v\",3]", 2000);   /* [2] was dropped */
   ASSERT_EQ(sioc_nsp_emit(nsp, NULL, "bad", "{}", 2, NULL, 0), SIOC_EJSON);
 
   /* the room index */

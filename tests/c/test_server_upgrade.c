@@ -6,6 +6,17 @@
 
 static lc_rec_t rec;
 
+/* sioc_nsp_on_upgrade: which sockets heard it, and on which transport */
+static int n_upgraded;
+static sioc_socket_t *upgraded;
+static char upgraded_transport[16];
+static void on_upgrade(sioc_socket_t *s, void *data) {
+  ASSERT(data == &n_upgraded);
+  n_upgraded++;
+  upgraded = s;
+  snprintf(upgraded_transport, sizeof(upgraded_transport), "%s", sioc_socket_transport(s));
+}
+
 /* Polling session with a Socket.IO socket on "/": returns the eio sid. */
 static void polling_session(lc_client_t *g, lc_client_t *p, char *sid, char *id) {
   cJSON_Delete(lc_poll_handshake(g, NULL, sid, NULL));
@@ -45,6 +56,7 @@ static void test_upgrade(sioc_server_t *srv) {
   ASSERT_STR_EQ(r.body, "6");
   lc_http_free(&r);
   ASSERT_STR_EQ(sioc_socket_transport(s), "polling");
+  ASSERT_EQ(n_upgraded, 0);   /* probing is not upgrading yet */
 
   /* emitted while probing: waits for the switch */
   ASSERT_EQ(sioc_socket_emit(s, "during", "[1]", 3, NULL, 0), 0);
@@ -55,6 +67,10 @@ static void test_upgrade(sioc_server_t *srv) {
   lc_ws_text(w, "5");
   lc_ws_expect(w, "42[\"during\",1]", 2000);
   ASSERT_STR_EQ(sioc_socket_transport(s), "websocket");
+  /* the namespace heard it once, for this socket, after the switch */
+  ASSERT_EQ(n_upgraded, 1);
+  ASSERT(upgraded == s);
+  ASSERT_STR_EQ(upgraded_transport, "websocket");
 
   /* packets flow over the WebSocket both ways */
   ASSERT_EQ(sioc_socket_emit(s, "after", "[]", 2, NULL, 0), 0);
@@ -166,6 +182,7 @@ int main(void) {
   o.upgrade_timeout_ms = 300;
   sioc_server_t *srv = lc_server(&o);
   lc_rec_attach(&rec, sioc_server_of(srv, "/"));
+  sioc_nsp_on_upgrade(sioc_server_of(srv, "/"), on_upgrade, &n_upgraded);
   test_upgrade(srv);
   test_bad_probe(srv);
   lc_server_close(srv);

@@ -1,9 +1,10 @@
 /* fuzz_codecs.c - libFuzzer target for every decoder of the sans-IO codecs.
  *
  * Each input is fed to the Engine.IO packet and payload decoders, the
- * Socket.IO decoder (and, on success, the event splitter), the JSON scanner
- * and unquoter, base64, UTF-8 validation, the WebSocket accept key and
- * the WebSocket frame header parser and unmasker.
+ * Socket.IO decoder (and, on success, the event splitter), the JSON scanner,
+ * unquoter and span walker, the cluster's msgpack and message decoders,
+ * base64, UTF-8 validation, the WebSocket accept key and the WebSocket
+ * frame header parser and unmasker.
  * Besides "no crash, no sanitizer report", it checks invariants that tie the
  * codecs together (a decoded packet is valid UTF-8, quoting always yields a
  * valid JSON string that unquotes back, ...) and aborts when one breaks.
@@ -21,6 +22,7 @@
 #include <string.h>
 
 #include "base64.h"
+#include "cluster_wire.h"
 #include "eio_packet.h"
 #include "json_text.h"
 #include "sio_packet.h"
@@ -99,6 +101,59 @@ static void fuzz_sio(const uint8_t *data, size_t size, sioc__sbuf_t *scratch) {
   free(b);
 }
 
+/* Every element and member of validated text, as spans inside it that are
+ * themselves valid values (a bounded walk). */
+static void walk(sioc__json_span_t v, int depth) {
+  sioc__json_span_t e;
+  size_t pos = 0, n = 0;
+  CHECK(sioc__json_check(v.p, v.n) == sioc__json_kind(v));
+  if (depth > 8)
+    return;
+  while (n++ < 64 && sioc__json_next(v, &pos, &e)) {
+    CHECK(e.p >= v.p && e.p + e.n <= v.p + v.n);
+    walk(e, depth + 1);
+  }
+  if (sioc__json_kind(v) == SIOC_JSON_OBJECT) {
+    e = sioc__json_get(v, "type");
+    if (e.n) {
+      CHECK(e.p > v.p && e.p + e.n < v.p + v.n);
+      walk(e, depth + 1);
+    }
+    free(sioc__json_strdup(sioc__json_get(v, "uid")));
+    sioc__json_number(sioc__json_get(v, "n"), NULL);
+  }
+}
+
+/* The cluster's decoders: a success is valid JSON whose bins lie in the
+ * input. */
+static void fuzz_cluster(const uint8_t *data, size_t size, sioc__sbuf_t *out) {
+  char *b = dup_exact(data, size);
+  sio__bins_t bins = {NULL, 0, 0};
+  sio__wire_bcast_t bc;
+  sioc__json_span_t obj;
+  size_t i;
+
+  out->len = 0;
+  if (sio__mp_to_json(b, size, out, &bins) == 0) {
+    CHECK(sioc__json_check(out->data, out->len) >= 0);
+    CHECK(out->len <= SIO_WIRE_JSON_BUDGET(size));
+    for (i = 0; i < bins.n; i++)
+      CHECK(bins.items[i].data >= (const uint8_t *)b &&
+            bins.items[i].data + bins.items[i].len <= (const uint8_t *)b + size);
+  }
+  sio__bins_free(&bins);
+  if (sio__wire_bcast_decode(b, size, &bc) == 0) {
+    CHECK(bc.uid && bc.nsp && bc.event);
+    CHECK(sioc__json_check(bc.args.data, bc.args.len) == SIOC_JSON_ARRAY);
+    sio__wire_bcast_free(&bc);
+  }
+  out->len = 0;
+  if (sio__wire_parse(b, size, out, &bins, &obj) == 0)
+    walk(obj, 0);
+  sio__bins_free(&bins);
+  free(b);
+}
+
 static void fuzz_json(const uint8_t *data, size_t size, sioc__sbuf_t *out) {
   char *b = dup_exact(data, size);
   sioc__sbuf_t back;
@@ -117,6 +172,7 @@ static void fuzz_json(const uint8_t *data, size_t size, sioc__sbuf_t *out) {
       CHECK(sioc__json_unquote(out, b + lead, len) == 0);
       CHECK(sioc__utf8_valid(out->data, out->len));
     }
+    walk(sioc__json_span(b, size), 0);
   }
 
   /* Quoting any bytes gives a valid JSON string that unquotes to the input
@@ -195,6 +251,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fuzz_eio(data, size);
   fuzz_sio(data, size, &scratch);
   fuzz_json(data, size, &scratch);
+  fuzz_cluster(data, size, &scratch);
   fuzz_misc(data, size, &scratch);
   fuzz_ws_frames(data, size);
   sioc__sbuf_reset(&scratch);

@@ -67,3 +67,26 @@ async function later(): Promise<void> {
   await io.close();
 }
 void later;
+
+// ---- the Redis adapter (cluster) ----
+import { createRedisAdapter, RemoteSocket } from 'sioc';
+const clustered = new Server({ adapter: createRedisAdapter('redis://127.0.0.1:6379', { key: 'socket.io', requestsTimeout: 5000,
+  publishOnSpecificResponseChannel: false, maxMessageBytes: 1 << 20, maxBufferedBytes: 8 << 20 }) });
+async function clusterTypes(): Promise<void> {
+  const all = await clustered.fetchSockets();
+  for (const s of all) {
+    if (s instanceof RemoteSocket) {
+      const rooms: Set<string> = s.rooms;
+      s.emit('hello', rooms.size);
+      s.join('r');
+      s.disconnect(true);
+    }
+  }
+  const rooms: Set<string> = await clustered.of('/').adapter.allRooms();
+  const n: number = await clustered.of('/').adapter.serverCount();
+  const answers: any[] = await clustered.serverSideEmitWithAck('ping', rooms.size, n);
+  clustered.sockets.clients((err, ids) => { if (!err && ids) ids.join(','); });
+  const m = await clustered.sockets.manager.cluster();
+  Object.keys(m.rooms).concat(String(answers.length));
+}
+void clusterTypes;
