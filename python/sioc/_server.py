@@ -921,8 +921,11 @@ class Socket:
         return self.broadcast.except_(room)
 
     @property
-    def volatile(self) -> "Socket":
-        return self
+    def volatile(self) -> "_SocketVolatile":
+        """``socket.volatile.emit(...)``: dropped when the client cannot take
+        it right now (a write already pending, or polling with no GET
+        parked), instead of being buffered."""
+        return _SocketVolatile(self)
 
     def compress(self, flag: bool = True) -> "Socket":
         return self
@@ -945,6 +948,37 @@ class Socket:
         if callback:
             callback(None, v)
         return v
+
+
+class _SocketVolatile:
+    """What ``Socket.volatile`` returns.  The core drops volatile packets per
+    recipient, so a volatile emit to one socket is a volatile broadcast to
+    its own room."""
+
+    __slots__ = ("_s",)
+
+    def __init__(self, socket: Socket):
+        self._s = socket
+
+    def emit(self, event: str, *args: Any, callback: Optional[Callable] = None) -> None:
+        """As Socket.emit; with ``callback`` the packet carries an ack id and
+        is sent as a plain emit (socket.io also never drops those silently:
+        the ack would wait forever)."""
+        s = self._s
+        if callback is not None:
+            s.emit(event, *args, callback=callback)
+            return
+        _check_event(event)
+        for h in s._any_out:
+            h(event, *args)
+        if not s.connected or s._handle is None:
+            return
+        BroadcastOperator(s.nsp, (s.id,), (), BCAST_VOLATILE).emit(event, *args)
+
+    def send(self, *args: Any) -> None:
+        self.emit("message", *args)
+
+    write = send
 
 
 class _SocketTimeout:

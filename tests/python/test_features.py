@@ -2,6 +2,7 @@
 dynamic namespaces, handshake/data, disconnect reasons, server-side
 operations, broadcast acks, binary anywhere, close, slow handlers."""
 import asyncio
+import json
 import re
 import time
 
@@ -342,3 +343,46 @@ def test_blocking_run_and_ctrl_c():
     io2.run()   # returns: Ctrl-C closed it
     assert io2._closed
     assert port > 0
+
+
+def _polling(port, method="GET", sid=None, body=None):
+    """One raw Engine.IO polling request: the response body as text."""
+    import urllib.request
+    url = "http://127.0.0.1:%d/socket.io/?EIO=4&transport=polling" % port
+    if sid:
+        url += "&sid=" + sid
+    req = urllib.request.Request(url, data=body.encode() if body else None, method=method)
+    with urllib.request.urlopen(req, timeout=5) as r:
+        return r.read().decode()
+
+
+def test_socket_volatile(flavour):
+    """socket.volatile.emit goes out when the client can take it and is
+    dropped (not buffered) when it cannot: here a polling client with no
+    GET parked."""
+    async def main():
+        h = Harness(flavour)
+        await h.start()
+        # a WebSocket client that is idle: the volatile packet reaches it
+        c = await h.client(transports=["websocket"])
+        r = Recorder(c, "v")
+        await eventually(lambda: len(h.io.sockets.sockets) == 1)
+        (s,) = h.io.sockets.sockets.values()
+        s.volatile.emit("v", 1)
+        assert await r.get() == ("v", 1)
+        await c.disconnect()
+        await eventually(lambda: len(h.io.sockets.sockets) == 0)
+
+        # a polling client between two GETs: the volatile packet is dropped,
+        # the plain one is kept for the next GET
+        opened = await asyncio.to_thread(_polling, h.port)
+        sid = json.loads(opened[1:])["sid"]
+        await asyncio.to_thread(_polling, h.port, "POST", sid, "40")
+        assert (await asyncio.to_thread(_polling, h.port, "GET", sid)).startswith("40")
+        (s,) = h.io.sockets.sockets.values()
+        s.volatile.emit("v", "dropped")
+        s.emit("n", "kept")
+        got = await asyncio.to_thread(_polling, h.port, "GET", sid)
+        assert got == '42["n","kept"]', got
+        await h.close()
+    run(main())
