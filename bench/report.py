@@ -5,6 +5,11 @@ repetitions, then the ratios of every server against socket.io and
 python-socketio.
 
     python3 bench/report.py RESULTS.jsonl [--title T] [--command C] > RESULTS.md
+    python3 bench/report.py RESULTS.jsonl --summary    # the README's table
+
+--summary prints one row per scenario with its headline figure (the one
+BENCH.md's targets are stated in) for every server, then the sioc servers'
+ratios against socket.io and python-socketio.
 
 Each input line is loadgen's output plus "id" (the scenario id of run.sh),
 "server" (its name) and "rep".
@@ -38,6 +43,10 @@ FIGURES = {
                    ("p50_us", "delivery p50 µs", False), ("p99_us", "delivery p99 µs", False)],
 }
 SCALING_FIGURES = [("deliveries_per_s", "deliveries/s", True), ("bytes_per_s", "MB/s", True)]
+# The headline figure of each scenario, for --summary.
+HEADLINE = {"connect": ["handshakes_per_s", "rss_per_conn_b"], "echo": ["acks_per_s"],
+            "echo-rate": ["p99_us"], "bcast": ["deliveries_per_s"], "bcast-rate": ["p99_us"],
+            "scale": ["deliveries_per_s"]}
 CPU_FIGURES = [("gen_cpu_pct", "generator CPU %", None), ("server_cpu_pct", "server CPU %", None)]
 
 
@@ -77,6 +86,8 @@ def main():
     ap.add_argument("--title", default="sioc benchmarks")
     ap.add_argument("--command", default="bench/run.sh")
     ap.add_argument("--machine", default="")
+    ap.add_argument("--summary", action="store_true",
+                    help="headline figures and ratios only (the README table)")
     a = ap.parse_args()
     recs = [json.loads(l) for l in open(a.jsonl) if l.strip().startswith("{")]
     if not recs:
@@ -103,6 +114,10 @@ def main():
                 vals[s] = vs
                 bad[s] = sum(1 for r in rs if not r.get("ok"))
             rows.append((describe(sample), label, key, higher, vals, bad))
+
+    if a.summary:
+        print("\n".join(summary(rows, servers)))
+        return 0
 
     out = []
     out.append(f"# {a.title}\n")
@@ -158,6 +173,52 @@ def main():
             out.append(f"| {scen} | {label} | " + " | ".join(cells) + " |")
     print("\n".join(out))
     return 0
+
+
+def summary(rows, servers):
+    """The headline rows: medians for every server, then ratios of the sioc
+    servers against the two references (>1 is better)."""
+    picked = []
+    for row in rows:
+        scen, label, key = row[0], row[1], row[2]
+        kind = "scale" if scen.startswith("scaling") else None
+        if kind is None:
+            kind = next((k for k in ("connect", "echo at rate", "echo", "broadcast at rate",
+                                     "broadcast") if scen.startswith(k)), "")
+            kind = {"echo at rate": "echo-rate", "broadcast at rate": "bcast-rate",
+                    "broadcast": "bcast"}.get(kind, kind)
+        if key in HEADLINE.get(kind, ()):
+            picked.append(row)
+
+    def med(vals, s):
+        return statistics.median(vals[s]) if vals.get(s) else None
+
+    out = ["| scenario | figure | " + " | ".join(SERVER_TITLE[s] for s in servers) + " |",
+           "|---|---|" + "---|" * len(servers)]
+    for scen, label, key, higher, vals, bad in picked:
+        cells = [(fmt(med(vals, s), key) + (f" !{bad[s]}" if bad[s] else "")) for s in servers]
+        out.append(f"| {scen} | {label} | " + " | ".join(cells) + " |")
+
+    sioc = [s for s in ("sioc-c", "sioc-node", "sioc-python") if s in servers]
+    refs = [r for r in ("socketio", "pysocketio") if r in servers]
+    cols = [(s, r) for r in refs for s in sioc]
+    if not cols:
+        return out
+    out.append("")
+    out.append("| scenario | figure | " + " | ".join(
+        f"{SERVER_TITLE[s].replace('sioc ', '')} vs {SERVER_TITLE[r].split(' ')[0]}"
+        for s, r in cols) + " |")
+    out.append("|---|---|" + "---|" * len(cols))
+    for scen, label, key, higher, vals, bad in picked:
+        cells = []
+        for s, r in cols:
+            v, rv = med(vals, s), med(vals, r)
+            if not v or not rv or v <= 0 or rv <= 0:
+                cells.append("—")
+            else:
+                cells.append(f"{(v / rv) if higher is not False else (rv / v):.1f}x")
+        out.append(f"| {scen} | {label} | " + " | ".join(cells) + " |")
+    return out
 
 
 if __name__ == "__main__":
