@@ -917,9 +917,9 @@ static void run_cmd(core_t *c, msg_t *m) {
 /* ---- loop thread: client callbacks ---------------------------------------- */
 
 /* One event tuple for socket (nsp set) and manager (nsp NULL) events:
- * flags = kind, str = message, str2 = event name (EVENT) or socket id
- * (CONNECT), json = args (EVENT) or data (CONNECT_ERROR), num = ack id,
- * err, timeout_ms = attempt. */
+ * flags = kind, str = message, str2 = event name (EVENT), socket id
+ * (CONNECT) or transport (CONNECTING), json = args (EVENT) or data
+ * (CONNECT_ERROR), num = ack id, err, timeout_ms = attempt. */
 static void push_client_event(core_t *c, const char *nsp,
                               const sioc_client_event_t *ev, const char *id) {
   msg_t *e = ev_new(E_CL, NULL, nsp);
@@ -951,10 +951,17 @@ oom:
   ev_error(c, "dropped a client event", SIOC_ENOMEM);
 }
 
+/* str2 carries the socket id with CONNECT, and with CONNECTING the
+ * transport the connection opened with (socket.io's "connecting" argument,
+ * taken now: the Python handler runs later). */
 static void on_client_event(sioc_client_t *s, const sioc_client_event_t *ev,
                             void *ud) {
-  push_client_event(ud, sioc_client_nsp(s), ev,
-                    ev->kind == SIOC_CLIENT_CONNECT ? sioc_client_id(s) : NULL);
+  core_t *c = ud;
+  const char *str2 = NULL;
+  if (ev->kind == SIOC_CLIENT_CONNECT) str2 = sioc_client_id(s);
+  else if (ev->kind == SIOC_CLIENT_CONNECTING && c->manager)
+    str2 = sioc_manager_transport(c->manager);
+  push_client_event(c, sioc_client_nsp(s), ev, str2);
 }
 
 static void on_manager_event(sioc_manager_t *m, const sioc_client_event_t *ev,

@@ -3,7 +3,8 @@ flavours: socket.conn ("upgrade", "close", transport), the socket "error"
 event for undecodable packets, cleanupEmptyChildNamespaces, all_sockets,
 io.engine (clients_count, "connection_error"), "new_namespace", the
 listener lists of on_any/on_any_outgoing (and outgoing broadcasts),
-Socket.local/leave(list)/leave_all, namespace once/off, adapter.sids."""
+Socket.local/leave(list)/leave_all, namespace once/off, adapter.sids; and
+on the client side the outgoing listeners and "connecting"'s transport."""
 import asyncio
 import base64
 import json
@@ -390,5 +391,43 @@ def test_engine_connection_error(flavour):
         assert e["req"]["method"] == "GET" and "sid=nope" in e["req"]["url"]
         assert e["req"]["headers"]["host"] == "127.0.0.1:%d" % h.port
         assert e["req"]["address"] == "127.0.0.1" and e["context"] == {}
+        await h.close()
+    run(main())
+
+
+# ---- client ---------------------------------------------------------------------
+
+def test_client_outgoing_listeners_and_connecting_transport():
+    async def main():
+        h = Harness("asyncio")
+        h.io.on("connection", lambda s: s.on("echo", lambda x: x))
+        await h.start()
+        for transports, want in ((["websocket"], "websocket"), (None, "polling")):
+            client = sioc.AsyncClient(h.url, transports=transports, reconnection=False)
+            sock = client.socket("/")
+            connecting = []
+            sock.on("connecting", connecting.append)
+            assert sock.has_listeners("connecting") and not sock.has_listeners("nope")
+            assert sock.disconnected
+            out = []
+            sock.on_any_outgoing(lambda ev, *a: out.append((ev,) + a))
+            sock.prepend_any_outgoing(lambda ev, *a: out.append(("pre", ev)))
+            assert len(sock.listeners_any_outgoing()) == 2
+            sock.emit("early", 0)     # offline: buffered, not reported
+            assert out == []
+            sock.connect()
+            await sock.wait_connected(5)
+            assert connecting == [want]
+            assert not sock.disconnected and sock.compress(False) is sock
+            assert await sock.emit_with_ack("echo", 1) == 1
+            sock.emit("plain", 2)
+            assert out == [("pre", "echo"), ("echo", 1), ("pre", "plain"), ("plain", 2)]
+            sock.off_any_outgoing()
+            sock.emit("plain", 3)
+            assert len(out) == 4 and sock.listeners_any_outgoing() == []
+            first = sock.on_any(lambda ev, *a: None)
+            sock.prepend_any(lambda ev, *a: None)
+            assert sock.listeners_any()[1] is first
+            await client.close()
         await h.close()
     run(main())
