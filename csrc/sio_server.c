@@ -43,6 +43,11 @@ sioc_nsp_t *sioc_server_of(sioc_server_t *server, const char *name) {
   return nsp;
 }
 
+sioc_nsp_t *sioc_server_nsp(const sioc_server_t *server, const char *name) {
+  if (!server || !name || name[0] != '/') return NULL;
+  return sioc__strmap_get(&server->nsps, name, strlen(name));
+}
+
 void sioc_server_on_new_nsp(sioc_server_t *s, sioc_nsp_resolve_cb cb, void *data) {
   s->resolve_nsp = cb;
   s->resolve_nsp_data = data;

@@ -297,6 +297,12 @@ SIOC_EXTERN void sioc_server_stats(const sioc_server_t *server,
  * SIOC_ENOMEM or when name does not start with '/'. */
 SIOC_EXTERN sioc_nsp_t *sioc_server_of(sioc_server_t *server, const char *name);
 
+/* The namespace `name` if it exists, else NULL; never creates one (a host
+ * acting on a namespace it may have freed with sioc_nsp_free must not
+ * bring it back without its callbacks). */
+SIOC_EXTERN sioc_nsp_t *sioc_server_nsp(const sioc_server_t *server,
+                                        const char *name);
+
 /* Dynamic namespaces: called for a CONNECT to a namespace that does not
  * exist; return the namespace to create (usually sioc_server_of(server,
  * name) after setting its callbacks) or NULL to refuse with "Invalid

@@ -22,6 +22,8 @@ from ._server import (
     BlockingServer,
     BroadcastOperator,
     ClosedError,
+    Conn,
+    Engine,
     MiddlewareError,
     Namespace,
     RedisAdapter,
@@ -32,7 +34,7 @@ from ._server import (
 )
 
 __all__ = ["Server", "BlockingServer", "Namespace", "Socket", "BroadcastOperator",
-           "RedisAdapter", "RemoteSocket",
+           "Conn", "Engine", "RedisAdapter", "RemoteSocket",
            "SiocError", "ClosedError", "AckTimeoutError", "MiddlewareError",
            "AsyncClient", "Client", "ClientSocket", "AsyncClientSocket",
            "BlockingClientSocket", "ConnectError", "connect", "connect_blocking"]

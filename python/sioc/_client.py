@@ -20,8 +20,8 @@ thread (Client), which hands handler calls to one handler thread so that a
 blocking handler may itself wait for an ack.
 
 Events on a socket fire under their socket.io 4 name and their classic 0.9
-name (``sioc_client_event_name``): first connect ``connecting`` ->
-``connect``; on loss ``disconnect`` -> ``reconnecting``... -> ``connecting``
+name (``sioc_client_event_name``): first connect ``connecting`` (its
+argument: the transport the connection opened with) -> ``connect``; on loss ``disconnect`` -> ``reconnecting``... -> ``connecting``
 -> ``reconnect`` -> ``connect``; ``connect_error`` and ``connect_failed``,
 ``error``, ``reconnect_failed``.  The manager (``sock.io``) has the
 manager's names (``open``, ``close``, ``ping``, ``error``,
@@ -166,14 +166,27 @@ class _Emitter:
         self._any.append(handler)
         return handler
 
+    def prepend_any(self, handler: Callable) -> Callable:
+        """on_any, called before the handlers already added."""
+        self._any.insert(0, handler)
+        return handler
+
     def off_any(self, handler: Optional[Callable] = None) -> None:
         if handler is None:
             self._any.clear()
         elif handler in self._any:
             self._any.remove(handler)
 
+    def listeners_any(self) -> List[Callable]:
+        """The on_any handlers (a copy)."""
+        return list(self._any)
+
     def listeners(self, event: str) -> List[Callable]:
         return list(self._handlers.get(event, ()))
+
+    def has_listeners(self, event: str) -> bool:
+        """Whether ``event`` has a handler."""
+        return bool(self._handlers.get(event))
 
 
 class _Volatile:
@@ -217,6 +230,7 @@ class ClientSocket(_Emitter):
         self.recovered = False
         self._owns_manager = False
         self._waiters: List[Any] = []
+        self._any_out: List[Callable] = []
 
     def __repr__(self) -> str:
         return "<sioc.ClientSocket %s id=%s connected=%s>" % (self.nsp, self.id, self.connected)
@@ -250,9 +264,45 @@ class ClientSocket(_Emitter):
         return st[0] if st else None
 
     @property
+    def disconnected(self) -> bool:
+        return not self.connected
+
+    @property
     def volatile(self) -> _Volatile:
         """``sock.volatile.emit(...)``: dropped instead of buffered offline."""
         return _Volatile(self)
+
+    def compress(self, flag: bool = True) -> "ClientSocket":
+        """Accepted for API parity (no compression)."""
+        return self
+
+    # -- outgoing listeners ---------------------------------------------------
+    def on_any_outgoing(self, handler: Callable) -> Callable:
+        """``handler(event, *args)`` for every event this socket emits while
+        connected (at the emit call; events buffered offline are not
+        reported, as with sioc's Node client)."""
+        self._any_out.append(handler)
+        return handler
+
+    def prepend_any_outgoing(self, handler: Callable) -> Callable:
+        """on_any_outgoing, called before the handlers already added."""
+        self._any_out.insert(0, handler)
+        return handler
+
+    def off_any_outgoing(self, handler: Optional[Callable] = None) -> None:
+        if handler is None:
+            self._any_out.clear()
+        elif handler in self._any_out:
+            self._any_out.remove(handler)
+
+    def listeners_any_outgoing(self) -> List[Callable]:
+        """The on_any_outgoing handlers (a copy)."""
+        return list(self._any_out)
+
+    def _notify_out(self, event: str, args: Sequence[Any]) -> None:
+        if self._any_out and self.connected:
+            for h in list(self._any_out):
+                h(event, *args)
 
     def timeout(self, seconds: float) -> _Timeout:
         """``sock.timeout(5).emit_with_ack(...)`` / ``.emit(..., callback=)``."""
@@ -263,6 +313,7 @@ class ClientSocket(_Emitter):
         if not isinstance(event, str):
             raise TypeError("event name must be a str")
         text, bins = _codec.encode(args)
+        self._notify_out(event, args)
         self.io._post("cl_emit", self.nsp, event, text, bins, flags)
 
     def emit(self, event: str, *args: Any, callback: Optional[Callable] = None) -> None:
@@ -280,12 +331,14 @@ class ClientSocket(_Emitter):
     def _emit_cb(self, event: str, args: Sequence[Any], callback: Optional[Callable],
                  timeout: Optional[float], with_err: bool) -> None:
         text, bins = _codec.encode(args)
+        self._notify_out(event, args)
         req = self.io._new_request(("cb-err" if with_err else "cb", callback))
         self.io._post("cl_emit_ack", self.nsp, event, text, bins, 0, _ms(timeout), req)
 
     def _emit_future(self, event: str, args: Sequence[Any], timeout: Optional[float],
                      fut: Any) -> None:
         text, bins = _codec.encode(args)
+        self._notify_out(event, args)
         req = self.io._new_request(("fut", fut))
         self.io._post("cl_emit_ack", self.nsp, event, text, bins, 0, _ms(timeout), req)
 
@@ -316,6 +369,8 @@ class ClientSocket(_Emitter):
             args = (ConnectError(message or strerror(err), None, err),)
         elif kind in (RECONNECT_ATTEMPT, RECONNECT):
             args = (attempt,)
+        elif kind == CONNECTING:
+            args = (name_or_id,)   # the transport the connection opened with
         elif kind == RECONNECT_FAILED:
             self.active = False
             self._wake(ConnectError("reconnection failed"))

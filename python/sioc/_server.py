@@ -33,12 +33,15 @@ logger = logging.getLogger("sioc")
 _E_CONNECT, _E_MIDDLEWARE, _E_EVENT, _E_DISCONNECTING, _E_DISCONNECT, \
     _E_ACK, _E_BACK, _E_CLOSED, _E_ERROR = range(1, 10)
 _E_CLUSTER, _E_FETCH_DATA, _E_SERVER_SIDE, _E_LOG = 12, 13, 14, 15
+_E_UPGRADE, _E_SOCK_ERROR, _E_CONN_ERROR = 16, 17, 18
 # Core.cluster() operations
 _CL_FETCH, _CL_ALL_ROOMS, _CL_SERVER_COUNT, _CL_SERVER_SIDE_EMIT = range(4)
 
 RESERVED_EVENTS = frozenset(["connect", "connect_error", "disconnect", "disconnecting",
                              "newListener", "removeListener"])
 _LOCAL_EVENTS = frozenset(["disconnect", "disconnecting", "error"])
+# Disconnect reasons that leave the connection open (only the namespace goes).
+_NAMESPACE_REASONS = frozenset(["client namespace disconnect", "server namespace disconnect"])
 
 
 class SiocError(Exception):
@@ -74,6 +77,7 @@ _SNAKE = {
     "max_header_bytes": "maxHeaderBytes", "max_websocket_fragments": "maxWebSocketFragments",
     "max_buffered_bytes": "maxBufferedBytes", "max_connections": "maxConnections",
     "add_trailing_slash": "addTrailingSlash",
+    "cleanup_empty_child_namespaces": "cleanupEmptyChildNamespaces",
 }
 
 
@@ -313,14 +317,30 @@ class BroadcastOperator:
     def emit(self, event: str, *args: Any, callback: Optional[Callable] = None) -> None:
         """Sends ``event`` with ``args`` to every target.  With ``callback``,
         it is called as callback(err, responses) once every client answered
-        or the timeout passed (err is None or an AckTimeoutError)."""
+        or the timeout passed (err is None or an AckTimeoutError).  The
+        targets' ``on_any_outgoing`` handlers see it, as in socket.io."""
         _check_event(event)
+        if self._nsp._outgoing:
+            self._notify_outgoing(event, args)
         if callback is None:
-            text, bins = _codec.encode(args)
-            self._nsp.server._post("emit", self._nsp.name, self._rooms, self._except,
-                                   self._flags, event, text, bins)
+            self._post_emit(event, args)
             return
         self._emit_ack(event, args, ("bcast-cb", callback))
+
+    def _post_emit(self, event: str, args: tuple) -> None:
+        text, bins = _codec.encode(args)
+        self._nsp.server._post("emit", self._nsp.name, self._rooms, self._except,
+                               self._flags, event, text, bins)
+
+    def _notify_outgoing(self, event: str, args: tuple) -> None:
+        """The on_any_outgoing handlers of the local targets that have some
+        (asked only when a socket of the namespace has one)."""
+        socks = self._nsp.sockets
+        for i in self._ids():
+            s = socks.get(i)
+            if s is not None and s._any_out:
+                for h in list(s._any_out):
+                    h(event, *args)
 
     def emit_with_ack(self, event: str, *args: Any) -> Any:
         """Broadcast expecting acks; resolves to the list of responses (first
@@ -328,6 +348,8 @@ class BroadcastOperator:
         not answer within ``timeout()``.  Awaitable with Server; blocking
         with BlockingServer."""
         _check_event(event)
+        if self._nsp._outgoing:
+            self._notify_outgoing(event, args)
         srv = self._nsp.server
         fut = srv._new_future()
         self._emit_ack(event, args, ("bcast-fut", fut))
@@ -370,6 +392,19 @@ class BroadcastOperator:
                   self._flags, None, 0, req)
         return srv._result(fut)
 
+    def all_sockets(self) -> Any:
+        """The ids of the targets (a set; awaitable with Server), on every
+        server of the cluster with a cluster adapter (socket.io's
+        allSockets)."""
+        srv = self._nsp.server
+        if srv._redis is None or self._flags & BCAST_LOCAL:
+            return srv._immediate(set(self._ids()))
+        fut = srv._new_future()
+        req = srv._new_request(("cluster-all", (fut, self._nsp, self._ids())))
+        srv._post("cluster", _CL_FETCH, self._nsp.name, self._rooms, self._except,
+                  self._flags, None, 0, req)
+        return srv._result(fut)
+
     def sockets_join(self, rooms: Union[str, Iterable[str]]) -> None:
         """Makes the targets join ``rooms``."""
         self._nsp.server._post("sockets_op", self._nsp.name, self._rooms, self._except,
@@ -392,6 +427,22 @@ def _ms(seconds: Optional[float]) -> int:
     if seconds < 0:
         raise ValueError("timeout must be >= 0")
     return max(1, int(seconds * 1000))
+
+
+def _remove_handler(handlers: Dict[str, List[Callable]], event: Optional[str],
+                    handler: Optional[Callable]) -> None:
+    """off(): one handler (or the once() wrapper of it), every handler of
+    event, or all."""
+    if event is None:
+        handlers.clear()
+    elif handler is None:
+        handlers.pop(event, None)
+    else:
+        lst = handlers.get(event, [])
+        for i, h in enumerate(lst):
+            if h is handler or getattr(h, "__wrapped__", None) is handler:
+                del lst[i]
+                break
 
 
 def _check_event(event: Any) -> None:
@@ -476,6 +527,8 @@ class Namespace:
         self._handlers: Dict[str, List[Callable]] = parent._handlers if parent else {}
         self._middlewares: List[Callable] = parent._middlewares if parent else []
         self._c_mw = bool(parent)
+        self._parent = parent
+        self._outgoing: Set["Socket"] = set()   # sockets with on_any_outgoing handlers
         self.manager = _Manager(self)
 
     def __repr__(self) -> str:
@@ -484,7 +537,9 @@ class Namespace:
     # handlers
     def on(self, event: str, handler: Optional[Callable] = None) -> Any:
         """Registers a handler; usable as ``@nsp.on("connection")``.  The
-        namespace's events are "connection" (alias "connect")."""
+        namespace's events are "connection" (alias "connect"), on the main
+        namespace also "new_namespace" (nsp), and what other servers of the
+        cluster send with server_side_emit."""
         if event == "connect":
             event = "connection"
 
@@ -492,6 +547,35 @@ class Namespace:
             self._handlers.setdefault(event, []).append(fn)
             return fn
         return register(handler) if handler is not None else register
+
+    def once(self, event: str, handler: Optional[Callable] = None) -> Any:
+        """A handler that runs for the first event only (once, even when
+        BlockingServer's workers run two connections at the same time)."""
+        if event == "connect":
+            event = "connection"
+
+        def register(fn: Callable) -> Callable:
+            calls = itertools.count()   # next() is atomic: one caller gets 0
+
+            def wrapper(*a: Any, **kw: Any) -> Any:
+                self.off(event, wrapper)
+                if next(calls):
+                    return None
+                return fn(*a, **kw)
+            wrapper.__wrapped__ = fn  # type: ignore[attr-defined]
+            self._handlers.setdefault(event, []).append(wrapper)
+            return fn
+        return register(handler) if handler is not None else register
+
+    def off(self, event: Optional[str] = None, handler: Optional[Callable] = None) -> None:
+        """Removes one handler, every handler of ``event``, or all."""
+        if event == "connect":
+            event = "connection"
+        _remove_handler(self._handlers, event, handler)
+
+    def listeners(self, event: str) -> List[Callable]:
+        """The handlers of ``event`` (a copy)."""
+        return list(self._handlers.get("connection" if event == "connect" else event, ()))
 
     def use(self, middleware: Callable) -> Callable:
         """Adds connect middleware ``fn(socket, next)`` (sync or async).  Call
@@ -547,6 +631,11 @@ class Namespace:
         """Every connected socket of the namespace (awaitable with Server)."""
         return self._op().fetch_sockets()
 
+    def all_sockets(self) -> Any:
+        """The ids of every socket of the namespace (a set; awaitable with
+        Server; the cluster's with a cluster adapter)."""
+        return self._op().all_sockets()
+
     def sockets_join(self, rooms: Union[str, Iterable[str]]) -> None:
         self._op().sockets_join(rooms)
 
@@ -566,8 +655,25 @@ class Namespace:
         return {flat[i]: set(flat[i + 1]) for i in range(0, len(flat), 2)}
 
     @property
+    def sids(self) -> Dict[str, Set[str]]:
+        """Socket id -> set of its rooms (socket.io's ``adapter.sids``; a
+        snapshot)."""
+        out: Dict[str, Set[str]] = {}
+        for room, ids in self.rooms.items():
+            for i in ids:
+                out.setdefault(i, set()).add(room)
+        return out
+
+    def socket_rooms(self, sid: str) -> Optional[Set[str]]:
+        """The rooms of the connected socket ``sid`` (None when there is
+        none; socket.io's ``adapter.socketRooms``)."""
+        s = self.sockets.get(sid)
+        return s.rooms if s is not None else None
+
+    @property
     def adapter(self) -> "Namespace":
-        """``io.of("/").adapter.rooms`` works as in socket.io."""
+        """``io.of("/").adapter.rooms`` (and ``.sids``, ``.socket_rooms``,
+        ``.all_rooms``, ``.server_count``) work as in socket.io."""
         return self
 
     # the cluster
@@ -619,9 +725,12 @@ class Namespace:
                                    json.dumps([event] + list(args)))
 
     # classic aliases
-    def socket(self, sid: str) -> BroadcastOperator:
-        """Classic ``io.sockets.socket(id)``: emit to one client by id."""
-        return self.to(sid)
+    def socket(self, sid: str) -> Union["Socket", BroadcastOperator]:
+        """Classic ``io.sockets.socket(id)``: the connected Socket with that
+        id, else a target that emits to it by id (a no-op when it is not
+        connected anywhere)."""
+        s = self.sockets.get(sid)
+        return s if s is not None else self.to(sid)
 
     def clients(self, room: Union[None, str, Callable] = None,
                 callback: Optional[Callable] = None) -> Any:
@@ -664,6 +773,9 @@ class _Parent:
         return bool(r)
 
     on = Namespace.on
+    once = Namespace.once
+    off = Namespace.off
+    listeners = Namespace.listeners
 
     def use(self, middleware: Callable) -> Callable:
         self._middlewares.append(middleware)
@@ -687,7 +799,11 @@ class Socket:
     # as a shared empty tuple (made lists when something is added).
     __slots__ = ("server", "nsp", "id", "_hs", "_data", "connected", "_handle",
                  "_handlers", "_any", "_any_out", "_mws", "_jobs", "_busy", "_pending",
-                 "_pending_rooms", "_rooms_at_disconnect", "__dict__", "__weakref__")
+                 "_pending_rooms", "_rooms_at_disconnect", "_conn", "__dict__",
+                 "__weakref__")
+
+    #: always False: sioc has no connection state recovery
+    recovered = False
 
     def __init__(self, server: "_ServerBase", nsp: Namespace, handle: int, sid: str,
                  handshake: Union[dict, str]):
@@ -708,10 +824,32 @@ class Socket:
         self._pending = False          # connect middleware still deciding
         self._pending_rooms: Union[tuple, List[str]] = ()
         self._rooms_at_disconnect: Optional[Set[str]] = None
+        self._conn: Optional["Conn"] = None
 
     @property
     def namespace(self) -> Namespace:
         return self.nsp
+
+    @property
+    def adapter(self) -> Namespace:
+        """The namespace's adapter view (``rooms``, ``sids``, ...)."""
+        return self.nsp.adapter
+
+    @property
+    def disconnected(self) -> bool:
+        return not self.connected
+
+    @property
+    def conn(self) -> "Conn":
+        """The underlying Engine.IO connection (engine.io's socket, the
+        parts that exist): its ``transport``, ``ready_state``,
+        ``remote_address``, ``close()``, and the events "upgrade"
+        (transport name, once it moved from polling to WebSocket) and
+        "close" (reason, when it ends while this socket is connected)."""
+        c = self._conn
+        if c is None:
+            c = self._conn = Conn(self)
+        return c
 
     @property
     def sid(self) -> str:
@@ -756,7 +894,10 @@ class Socket:
         asked for) and answers with ``ack(*values)`` itself.  Coroutine
         functions run as asyncio tasks (Server); with BlockingServer,
         handlers run on worker threads, one at a time per socket.  Local
-        events: "disconnect"(reason), "disconnecting"(reason), "error"(err).
+        events: "disconnect"(reason), "disconnecting"(reason), "error"(err):
+        what a packet middleware passed to ``next(err)``, or a SiocError
+        with socket.io-parser's message when the client sent a packet that
+        does not decode (the connection then closes: "forced close").
         """
         def register(fn: Callable) -> Callable:
             self._handlers.setdefault(event, []).append(fn)
@@ -775,21 +916,25 @@ class Socket:
 
     def off(self, event: Optional[str] = None, handler: Optional[Callable] = None) -> None:
         """Removes one handler, every handler of ``event``, or all."""
-        if event is None:
-            self._handlers.clear()
-        elif handler is None:
-            self._handlers.pop(event, None)
-        else:
-            lst = self._handlers.get(event, [])
-            for i, h in enumerate(lst):
-                if h is handler or getattr(h, "__wrapped__", None) is handler:
-                    del lst[i]
-                    break
+        _remove_handler(self._handlers, event, handler)
+
+    def listeners(self, event: str) -> List[Callable]:
+        """The handlers of ``event`` (a copy)."""
+        return list(self._handlers.get(event, ()))
 
     def on_any(self, handler: Callable) -> Callable:
         """``handler(event, *args)`` for every incoming event."""
         self._any = [*self._any, handler]
         return handler
+
+    def prepend_any(self, handler: Callable) -> Callable:
+        """on_any, called before the handlers already added."""
+        self._any = [handler, *self._any]
+        return handler
+
+    def listeners_any(self) -> List[Callable]:
+        """The on_any handlers (a copy)."""
+        return list(self._any)
 
     def off_any(self, handler: Optional[Callable] = None) -> None:
         if handler is None:
@@ -800,8 +945,17 @@ class Socket:
             self._any = lst
 
     def on_any_outgoing(self, handler: Callable) -> Callable:
-        """``handler(event, *args)`` for every event this socket emits."""
+        """``handler(event, *args)`` for every event sent to this socket:
+        its own emits and the broadcasts that target it (called when they
+        are sent, on the sending thread)."""
         self._any_out = [*self._any_out, handler]
+        self.nsp._outgoing.add(self)
+        return handler
+
+    def prepend_any_outgoing(self, handler: Callable) -> Callable:
+        """on_any_outgoing, called before the handlers already added."""
+        self._any_out = [handler, *self._any_out]
+        self.nsp._outgoing.add(self)
         return handler
 
     def off_any_outgoing(self, handler: Optional[Callable] = None) -> None:
@@ -811,6 +965,12 @@ class Socket:
             lst = list(self._any_out)
             lst.remove(handler)
             self._any_out = lst
+        if not self._any_out:
+            self.nsp._outgoing.discard(self)
+
+    def listeners_any_outgoing(self) -> List[Callable]:
+        """The on_any_outgoing handlers (a copy)."""
+        return list(self._any_out)
 
     def use(self, middleware: Callable) -> Callable:
         """Packet middleware ``fn([event, *args], next)``; ``next(err)`` drops
@@ -877,17 +1037,23 @@ class Socket:
         for r in rooms:
             self.server._sock_post(self, "join", r)
 
-    def leave(self, room: str) -> None:
-        """Leaves a room."""
+    def leave(self, rooms: Union[str, Iterable[str]]) -> None:
+        """Leaves one room or several."""
+        rooms = _rooms_tuple(rooms)
         if self._pending:
-            r = _rooms_tuple(room)[0]
-            if r in self._pending_rooms:
-                lst = list(self._pending_rooms)
-                lst.remove(r)
-                self._pending_rooms = lst
+            lst = list(self._pending_rooms)
+            for r in rooms:
+                if r in lst:
+                    lst.remove(r)
+            self._pending_rooms = lst
             return
         if self.connected:
-            self.server._sock_post(self, "leave", _rooms_tuple(room)[0])
+            for r in rooms:
+                self.server._sock_post(self, "leave", r)
+
+    def leave_all(self) -> None:
+        """Leaves every room, its own id's included (socket.io's leaveAll)."""
+        self.leave(tuple(self.rooms))
 
     def _forget_rooms_at_disconnect(self) -> None:
         self._rooms_at_disconnect = None
@@ -919,6 +1085,12 @@ class Socket:
 
     def except_(self, room: Union[str, Iterable[str]]) -> BroadcastOperator:
         return self.broadcast.except_(room)
+
+    @property
+    def local(self) -> BroadcastOperator:
+        """``socket.local.emit(...)``: every socket of the namespace on this
+        server but this one (no cluster)."""
+        return self.broadcast.local
 
     @property
     def volatile(self) -> "_SocketVolatile":
@@ -973,7 +1145,7 @@ class _SocketVolatile:
             h(event, *args)
         if not s.connected or s._handle is None:
             return
-        BroadcastOperator(s.nsp, (s.id,), (), BCAST_VOLATILE).emit(event, *args)
+        BroadcastOperator(s.nsp, (s.id,), (), BCAST_VOLATILE)._post_emit(event, args)
 
     def send(self, *args: Any) -> None:
         self.emit("message", *args)
@@ -995,9 +1167,111 @@ class _SocketTimeout:
             return
         _check_event(event)
         text, bins = _codec.encode(args)
+        for h in self._s._any_out:
+            h(event, *args)
         srv = self._s.server
         req = srv._new_request(("cb-timeout", callback))
         srv._sock_post(self._s, "sock_emit_ack", event, text, bins, _ms(self._t), req)
+
+
+class Conn:
+    """``socket.conn``: the Engine.IO connection under a socket (engine.io's
+    socket, the parts sioc has).  Events: "upgrade" (the transport name,
+    "websocket", once the connection moved from long-polling to WebSocket)
+    and "close" (the reason, when the connection ends while the socket is
+    connected; not when only the namespace is left).  Handlers run like the
+    socket's own (coroutines as tasks with Server, on the socket's worker
+    queue with BlockingServer)."""
+
+    __slots__ = ("_s", "_handlers")
+
+    def __init__(self, socket: Socket):
+        self._s = socket
+        self._handlers: Dict[str, List[Callable]] = {}
+
+    def __repr__(self) -> str:
+        return "<sioc.Conn of %s %s>" % (self._s.id, self.ready_state)
+
+    def on(self, event: str, handler: Optional[Callable] = None) -> Any:
+        """Registers a handler ("upgrade" or "close"); usable as a decorator."""
+        def register(fn: Callable) -> Callable:
+            self._handlers.setdefault(event, []).append(fn)
+            return fn
+        return register(handler) if handler is not None else register
+
+    def once(self, event: str, handler: Optional[Callable] = None) -> Any:
+        """A handler that runs once."""
+        def register(fn: Callable) -> Callable:
+            def wrapper(*a: Any, **kw: Any) -> Any:
+                self.off(event, wrapper)
+                return fn(*a, **kw)
+            wrapper.__wrapped__ = fn  # type: ignore[attr-defined]
+            self._handlers.setdefault(event, []).append(wrapper)
+            return fn
+        return register(handler) if handler is not None else register
+
+    def off(self, event: Optional[str] = None, handler: Optional[Callable] = None) -> None:
+        """Removes one handler, every handler of ``event``, or all."""
+        _remove_handler(self._handlers, event, handler)
+
+    @property
+    def transport(self) -> Optional[str]:
+        """"polling" or "websocket" (asked from the core; in connect
+        middleware too), None once the socket is disconnected."""
+        s = self._s
+        if not s.connected and not s._pending:
+            return None
+        return s.server._with_handle(s, s.server._core.socket_transport)
+
+    @property
+    def ready_state(self) -> str:
+        """"open" while the socket is connected, else "closed"."""
+        return "open" if self._s.connected else "closed"
+
+    @property
+    def remote_address(self) -> str:
+        """The peer's IP address (the handshake's)."""
+        return self._s.handshake.get("address", "")
+
+    def close(self) -> "Conn":
+        """Closes the connection (socket.disconnect(True))."""
+        self._s.disconnect(True)
+        return self
+
+
+class Engine:
+    """``io.engine`` (alias ``io.eio``): engine.io's server, the parts sioc
+    has: ``clients_count`` and the "connection_error" event, whose handler
+    gets a dict ``{"req": {"method", "url", "headers", "address"}, "code",
+    "message", "context": {}}`` for every request the server refused
+    (unknown session id, bad handshake, ...; code and message as engine.io
+    words them)."""
+
+    __slots__ = ("_srv", "_handlers")
+
+    def __init__(self, server: "_ServerBase"):
+        self._srv = server
+        self._handlers: Dict[str, List[Callable]] = {}
+
+    def on(self, event: str, handler: Optional[Callable] = None) -> Any:
+        """Registers a handler ("connection_error"); usable as a decorator."""
+        def register(fn: Callable) -> Callable:
+            self._handlers.setdefault(event, []).append(fn)
+            if event == "connection_error" and not self._srv._conn_errors:
+                self._srv._conn_errors = True
+                self._srv._post("conn_errors", True)
+            return fn
+        return register(handler) if handler is not None else register
+
+    def off(self, event: Optional[str] = None, handler: Optional[Callable] = None) -> None:
+        """Removes one handler, every handler of ``event``, or all."""
+        _remove_handler(self._handlers, event, handler)
+
+    @property
+    def clients_count(self) -> int:
+        """The number of open Engine.IO sessions (0 when not listening)."""
+        text = self._srv._core.stats() if self._srv._listening else None
+        return json.loads(text)[1] if text else 0
 
 
 # --------------------------------------------------------------------------
@@ -1025,10 +1299,19 @@ class _ServerBase:
         self._closed = False
         self._listening = False
         self._redis: Optional[RedisAdapter] = None
+        self._cleanup_children = False   # cleanupEmptyChildNamespaces
+        self._nsp_lock = threading.RLock()   # a child's removal vs. its lookup
+        self._conn_errors = False        # the core posts refused requests
+        self.engine = Engine(self)
         self.port: Optional[int] = None
         for k, v in options.items():
             self.set(k, v)
         self.sockets = self.of("/")   # main namespace; classic io.sockets
+
+    @property
+    def eio(self) -> Engine:
+        """socket.io's alias of ``engine``."""
+        return self.engine
 
     # ---- options -------------------------------------------------------
     def set(self, key: str, value: Any = True) -> "_ServerBase":
@@ -1056,6 +1339,12 @@ class _ServerBase:
             self._settings[name] = value
             return self
         if name in ("browser client", "serveClient", "serve_client"):
+            self._settings[name] = value
+            return self
+        if name == "cleanupEmptyChildNamespaces":
+            if not isinstance(value, bool):
+                raise ValueError('option "%s" must be True or False, got %r' % (key, value))
+            self._cleanup_children = value
             self._settings[name] = value
             return self
         if name == "adapter":
@@ -1149,32 +1438,72 @@ class _ServerBase:
         return self.serve(url_path, data, content_type)
 
     # ---- namespaces ----------------------------------------------------
-    def of(self, name: Any) -> Any:
+    def of(self, name: Any, handler: Optional[Callable] = None) -> Any:
         """The namespace ``name`` ("/chat"), created on first use.  A
         compiled regex or a function ``(name, auth, next)`` creates a
-        dynamic namespace group: clients may connect to any matching name."""
+        dynamic namespace group: clients may connect to any matching name;
+        a name a regex group matches becomes its child here too (as in
+        socket.io).  ``handler``, when given, is added as a "connection"
+        handler.  New namespaces other than "/" fire "new_namespace" (nsp)
+        on the main namespace."""
         if isinstance(name, str):
             if not name.startswith("/"):
                 name = "/" + name
-            ns = self._nsps.get(name)
-            if ns is None:
-                ns = Namespace(self, name)
-                self._nsps[name] = ns
-                if name != "/":
-                    self._core.nsp(name, False)
+            with self._nsp_lock:
+                ns = self._nsps.get(name)
+                created = ns is None
+                if created:
+                    parent = next((p for p in self._parents if isinstance(p.matcher, re.Pattern)
+                                   and p.matcher.search(name) is not None), None)
+                    if parent is not None:
+                        ns = Namespace(self, name, parent)
+                        parent.children.append(ns)
+                        self._core.nsp(name, True)
+                    else:
+                        ns = Namespace(self, name)
+                        if name != "/":
+                            self._core.nsp(name, False)
+                    self._nsps[name] = ns
+            if created and name != "/":
+                self._new_namespace(ns)
+            if handler is not None:
+                ns.on("connection", handler)
             return ns
         if isinstance(name, re.Pattern) or callable(name):
             parent = _Parent(self, name)
             if not self._parents:
                 self._core.set_dynamic(True)
             self._parents.append(parent)
+            if handler is not None:
+                parent.on("connection", handler)
             return parent
         raise TypeError("namespace must be a str, a compiled regex or a function")
+
+    def _new_namespace(self, ns: Namespace) -> None:
+        """"new_namespace" handlers, before the namespace's first socket goes
+        through its middlewares (so that they may add some)."""
+        main = getattr(self, "sockets", None)
+        if main is None:
+            return
+        for fn in list(main._handlers.get("new_namespace", ())):
+            self._run_inline(fn, (ns,))
+
+    def _run_inline(self, fn: Callable, args: tuple) -> None:
+        self._spawn(None, fn, args)
 
     # the main namespace's API on the server
     def on(self, event: str, handler: Optional[Callable] = None) -> Any:
         """``@io.on("connection")``: handlers of the main namespace."""
         return self.sockets.on(event, handler)
+
+    def once(self, event: str, handler: Optional[Callable] = None) -> Any:
+        return self.sockets.once(event, handler)
+
+    def off(self, event: Optional[str] = None, handler: Optional[Callable] = None) -> None:
+        self.sockets.off(event, handler)
+
+    def listeners(self, event: str) -> List[Callable]:
+        return self.sockets.listeners(event)
 
     def use(self, middleware: Callable) -> Callable:
         """Connect middleware of the main namespace."""
@@ -1217,6 +1546,11 @@ class _ServerBase:
     def fetch_sockets(self) -> Any:
         """Every socket of the main namespace (awaitable with Server)."""
         return self.sockets.fetch_sockets()
+
+    def all_sockets(self) -> Any:
+        """The ids of every socket of the main namespace (a set; awaitable
+        with Server)."""
+        return self.sockets.all_sockets()
 
     def sockets_join(self, rooms: Union[str, Iterable[str]]) -> None:
         self.sockets.sockets_join(rooms)
@@ -1325,10 +1659,15 @@ class _ServerBase:
                 sock.connected = False
                 # after the "disconnecting" handlers, in this socket's order
                 self._spawn(sock, sock._forget_rooms_at_disconnect, ())
-                if sock.nsp.sockets.get(sock.id) is sock:
-                    del sock.nsp.sockets[sock.id]
+                nsp = sock.nsp
+                if nsp.sockets.get(sock.id) is sock:
+                    del nsp.sockets[sock.id]
+                nsp._outgoing.discard(sock)
                 self._release(sock)
                 self._run_local(sock, "disconnect", ev[3])
+                if ev[3] not in _NAMESPACE_REASONS:
+                    self._run_deferred(sock, True, "close", (ev[3],))
+                self._maybe_cleanup(nsp)
             else:
                 # the rooms as they were when the core began the disconnect
                 sock._rooms_at_disconnect = set(json.loads(ev[4])) if ev[4] else set()
@@ -1354,6 +1693,26 @@ class _ServerBase:
         elif kind == _E_LOG:
             # the Redis adapter: outages and drops are warnings (level 1)
             logger.log(logging.WARNING if ev[2] else logging.INFO, "sioc: redis adapter: %s", ev[1])
+        elif kind == _E_UPGRADE:
+            sock = self._handles.get(ev[2])
+            if sock is not None:
+                self._run_deferred(sock, True, "upgrade", (ev[3],))
+        elif kind == _E_SOCK_ERROR:
+            # socket.io's Client.onerror: the decoder's message, then the
+            # disconnect ("forced close") follows in this socket's order
+            sock = self._handles.get(ev[2])
+            if sock is not None:
+                self._run_deferred(sock, False, "error", (SiocError(ev[3]),))
+        elif kind == _E_CONN_ERROR:
+            handlers = self.engine._handlers.get("connection_error")
+            if handlers:
+                try:
+                    req = json.loads(ev[3]) if ev[3] else {}
+                except ValueError:
+                    req = {}
+                info = {"req": req, "code": ev[1], "message": ev[2], "context": {}}
+                for fn in list(handlers):
+                    self._spawn(None, fn, (info,))
         elif kind == _E_ERROR:
             logger.warning("sioc: %s", ev[1])
         elif kind == _E_CLOSED:
@@ -1366,7 +1725,13 @@ class _ServerBase:
             value = json.loads(text) if text else []
         except ValueError:
             value = []
-        if kind in ("cluster-fetch", "cluster-manager"):
+        if kind == "cluster-all":
+            fut, nsp, local = target
+            if err:
+                self._set_future(fut, _cluster_error("fetchSockets", err, message), None)
+            else:
+                self._set_future(fut, None, set(local) | {d.get("id") for d in value})
+        elif kind in ("cluster-fetch", "cluster-manager"):
             fut, nsp, local = target
             if err:
                 self._set_future(fut, _cluster_error("fetchSockets", err, message), None)
@@ -1445,11 +1810,39 @@ class _ServerBase:
                 logger.exception("sioc: dynamic namespace matcher failed")
                 ok = False
             if ok:
-                ns = Namespace(self, name, parent)
-                parent.children.append(ns)
-                self._nsps[name] = ns
+                with self._nsp_lock:
+                    ns = self._nsps.get(name)
+                    if ns is not None:   # made meanwhile by of(name)
+                        return ns
+                    ns = Namespace(self, name, parent)
+                    parent.children.append(ns)
+                    self._nsps[name] = ns
+                self._new_namespace(ns)
                 return ns
         return None
+
+    def _maybe_cleanup(self, ns: Namespace) -> None:
+        """cleanupEmptyChildNamespaces: a child of a dynamic namespace goes
+        once its last socket left or was refused.  The core refuses (busy)
+        while a client is connecting to it; one connecting afterwards finds
+        no namespace and is resolved anew, into a new Namespace."""
+        if not self._cleanup_children or ns._parent is None or self._closed:
+            return
+        with self._nsp_lock:
+            if ns.sockets or ns._pending or self._nsps.get(ns.name) is not ns:
+                return
+            try:
+                gone = self._core.nsp_free(ns.name)
+            except RuntimeError:   # closing
+                return
+            if not gone:
+                return
+            del self._nsps[ns.name]
+            try:
+                ns._parent.children.remove(ns)
+            except ValueError:
+                pass
+        logger.debug("sioc: removed the empty child namespace %s", ns.name)
 
     def _on_middleware(self, nsp_name: str, handle: int, sid: str, hs_text: str) -> None:
         # The handshake is parsed only if a dynamic namespace's matcher wants
@@ -1465,7 +1858,14 @@ class _ServerBase:
             return
         sock = Socket(self, ns, handle, sid, hs)
         sock._pending = True
-        ns._pending[sid] = sock
+        with self._nsp_lock:
+            if self._nsps.get(nsp_name) is not ns:
+                # removed (cleanupEmptyChildNamespaces) since the lookup: the
+                # core made a new one for this client
+                ns = self._namespace_for(nsp_name, hs if isinstance(hs, dict)
+                                         else _build_handshake(hs_text)) or ns
+                sock.nsp = ns
+            ns._pending[sid] = sock
         self._handles[handle] = sock
         chain = list(ns._middlewares)
         if self._authorization is not None and nsp_name == "/":
@@ -1494,6 +1894,7 @@ class _ServerBase:
         sock._pending = False
         h = sock._handle
         if h is None:
+            self._maybe_cleanup(sock.nsp)
             return
         if err is None:
             with self._lock:
@@ -1512,6 +1913,7 @@ class _ServerBase:
             sock._handle = None
             self._handles.pop(h, None)
         self._core.decide(h, False, str(msg), data_text)
+        self._maybe_cleanup(sock.nsp)   # after the refusal: FIFO
 
     def _on_connect(self, nsp_name: str, handle: int, sid: str, hs_text: str) -> None:
         sock = self._handles.get(handle)
@@ -1527,6 +1929,20 @@ class _ServerBase:
     def _run_local(self, sock: Socket, event: str, *args: Any) -> None:
         for fn in list(sock._handlers.get(event, ())):
             self._spawn(sock, fn, args)
+
+    def _deferred_handlers(self, sock: Socket, conn: bool, event: str, args: tuple) -> list:
+        """The handlers _run_deferred runs, looked up now."""
+        where = sock._conn if conn else sock
+        fns = list(where._handlers.get(event, ())) if where is not None else []
+        if not fns and not conn and event == "error":
+            logger.info('sioc: socket %s: %s (no "error" handler)', sock.id, args[0])
+        return fns
+
+    # flavour-specific: _run_deferred(sock, conn, event, args) runs the
+    # handlers of `event` on the socket (conn False) or its Conn, in the
+    # socket's order: BlockingServer looks them up after what the socket
+    # already has queued (its connection handler, which may register
+    # them, included).
 
     def _make_ack(self, sock: Socket, ack_id: int) -> Callable:
         done = []
@@ -1704,6 +2120,13 @@ class Server(_ServerBase):
             self._loop.call_soon(self._run_events, group)  # type: ignore[union-attr]
         group.append((sock, name, args, ack_id))
 
+    def _run_deferred(self, sock: Socket, conn: bool, event: str, args: tuple) -> None:
+        # now, as "disconnect" handlers run (an error comes before the
+        # disconnect that follows it); a plain connection handler already
+        # ran when the connection event was read
+        for fn in self._deferred_handlers(sock, conn, event, args):
+            self._spawn(sock, fn, args)
+
     def _run_events(self, group: list) -> None:
         if self._ev_group is group:
             self._ev_group = None
@@ -1880,6 +2303,19 @@ class BlockingServer(_ServerBase):
         # In the socket's queue: its connection handler registers handlers
         # first.
         self._spawn(sock, super()._dispatch_event, (sock, name, args, ack_id))
+
+    def _run_inline(self, fn: Callable, args: tuple) -> None:
+        # On the calling (dispatch) thread: "new_namespace" handlers run
+        # before the namespace's first middleware chain is taken.
+        self._run_job((fn, args, None, False))
+
+    def _run_deferred(self, sock: Socket, conn: bool, event: str, args: tuple) -> None:
+        # in the socket's queue, after its connection handler
+        self._spawn(sock, self._run_deferred_now, (sock, conn, event, args))
+
+    def _run_deferred_now(self, sock: Socket, conn: bool, event: str, args: tuple) -> None:
+        for fn in self._deferred_handlers(sock, conn, event, args):
+            self._run_job((fn, args, None, False))
 
     # per-socket serial jobs on the pool
     def _spawn(self, sock: Optional[Socket], fn: Callable, args: tuple, ack: Any = None,

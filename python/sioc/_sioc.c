@@ -64,13 +64,19 @@ enum {
   /* client commands (m->nsp names the socket) */
   C_CL_CONNECT, C_CL_DISCONNECT, C_CL_EMIT, C_CL_EMIT_ACK, C_CL_ACK,
   C_CL_AUTH, C_CL_Q_STATE,
+  C_Q_TRANSPORT,   /* a socket's transport name (sync) */
+  C_NSP_FREE,      /* cleanupEmptyChildNamespaces: "true" when it is gone (sync) */
+  C_CONN_ERRORS,   /* flags: post E_CONN_ERROR for refused requests */
   /* events */
   E_CONNECT = 1, E_MIDDLEWARE, E_EVENT, E_DISCONNECTING, E_DISCONNECT, E_ACK,
   E_BACK, E_CLOSED, E_ERROR, E_CL, E_CL_AUTH,
   E_CLUSTER,      /* (req, err, json, message | None) */
   E_FETCH_DATA,   /* (nsp, request, ids json) */
   E_SERVER_SIDE,  /* (nsp, args json, ack | None) */
-  E_LOG           /* (line, level): the Redis adapter's log lines */
+  E_LOG,          /* (line, level): the Redis adapter's log lines */
+  E_UPGRADE,      /* (nsp, handle, transport): the connection is WebSocket now */
+  E_SOCK_ERROR,   /* (nsp, handle, message): an undecodable packet */
+  E_CONN_ERROR    /* (code, message, request json): a refused request */
 };
 
 typedef struct sync_s {
@@ -134,6 +140,7 @@ struct core_s {
   int is_client;
   sioc_options_t *opts;
   int dynamic;               /* loop thread: create unknown namespaces */
+  int conn_errors;           /* loop thread: Python listens to connection_error */
   psock_t socks;             /* loop thread: list head of known sockets */
   size_t n_socks;
   int port;
@@ -434,6 +441,56 @@ static void on_disconnect(sioc_socket_t *s, const char *reason, void *ud) {
   on_disc(ud, E_DISCONNECT, s, reason);
 }
 
+/* Upgrades and decoder errors reach connected sockets only, which Python
+ * knows (their connection event made the psock). */
+static void on_upgrade(sioc_socket_t *s, void *ud) {
+  on_disc(ud, E_UPGRADE, s, sioc_socket_transport(s));
+}
+
+static void on_sock_error(sioc_socket_t *s, const char *message, void *ud) {
+  on_disc(ud, E_SOCK_ERROR, s, message);
+}
+
+/* engine.io's "connection_error": the request as one JSON object
+ * {"method","url","headers":{lower-case name: value},"address"}. */
+static void on_conn_error(sioc_server_t *server, const sioc_connection_error_t *ce,
+                          void *ud) {
+  core_t *c = ud;
+  if (!c->conn_errors) return;
+  msg_t *e = ev_new(E_CONN_ERROR, NULL, NULL);
+  cJSON *o = cJSON_CreateObject(), *h = cJSON_CreateObject();
+  if (!e || !o || !h) {
+    cJSON_Delete(h);
+    goto fail;
+  }
+  cJSON_AddStringToObject(o, "method", ce->method ? ce->method : "");
+  cJSON_AddStringToObject(o, "url", ce->url ? ce->url : "");
+  cJSON_AddItemToObject(o, "headers", h);
+  for (size_t i = 0; i < ce->n_headers; i++) {
+    char name[256];
+    size_t n = strlen(ce->headers[i].name);
+    if (n >= sizeof(name)) continue;
+    for (size_t k = 0; k <= n; k++) {
+      char ch = ce->headers[i].name[k];
+      name[k] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
+    }
+    if (!cJSON_GetObjectItemCaseSensitive(h, name))
+      cJSON_AddStringToObject(h, name, ce->headers[i].value);
+  }
+  cJSON_AddStringToObject(o, "address", ce->address ? ce->address : "");
+  e->err = ce->code;
+  if (!(e->str = dups(ce->message ? ce->message : "")) ||
+      !(e->json = cJSON_PrintUnformatted(o)))
+    goto fail;
+  e->json_len = strlen(e->json);
+  cJSON_Delete(o);
+  ev_push(c, e);
+  return;
+fail:
+  cJSON_Delete(o);
+  msg_free(e);
+}
+
 static void on_fetch_data(sioc_nsp_t *nsp, const char *request,
                           const char *const *ids, size_t n, void *ud) {
   core_t *c = ud;
@@ -501,6 +558,8 @@ static void nsp_setup(core_t *c, sioc_nsp_t *nsp, int middleware) {
   sioc_nsp_on_event(nsp, on_event, c);
   sioc_nsp_on_disconnecting(nsp, on_disconnecting, c);
   sioc_nsp_on_disconnect(nsp, on_disconnect, c);
+  sioc_nsp_on_upgrade(nsp, on_upgrade, c);
+  sioc_nsp_on_error(nsp, on_sock_error, c);
   if (middleware) sioc_nsp_use(nsp, on_middleware, c);
 }
 
@@ -596,6 +655,38 @@ static void on_server_closed(sioc_server_t *server, void *ud) {
 
 static void run_client_cmd(core_t *c, msg_t *m);
 
+/* A command for a namespace that does not exist (any more): as if it had
+ * no sockets.  Broadcast acks get no responses, cluster queries fail. */
+static void nsp_gone(core_t *c, msg_t *m) {
+  switch (m->op) {
+  case C_EMIT_ACK: {
+    msg_t *e = ev_new(E_BACK, NULL, NULL);
+    if (e && !(e->json = dups("[]"))) {
+      msg_free(e);
+      e = NULL;
+    }
+    if (e) {
+      e->num = m->num;
+      e->json_len = 2;
+      ev_push(c, e);
+    }
+    break;
+  }
+  case C_FETCH:
+  case C_ALL_ROOMS:
+  case C_SERVER_COUNT:
+  case C_SS_EMIT:
+    if (m->num >= 0) ack_failed(c, E_CLUSTER, m->num, SIOC_ECLOSED);
+    break;
+  case C_NSP_FREE:
+    sync_answer(c, m, 0, dups("true"));
+    return;
+  default:
+    break;
+  }
+  if (m->sync) sync_answer(c, m, SIOC_ECLOSED, NULL);
+}
+
 static void run_cmd(core_t *c, msg_t *m) {
   psock_t *ps = m->handle;
   sioc_nsp_t *nsp = NULL;
@@ -610,7 +701,15 @@ static void run_cmd(core_t *c, msg_t *m) {
     return;
   }
   if (m->nsp) {
-    nsp = sioc_server_of(c->server, m->nsp);
+    /* Only C_NSP creates a namespace: any other command may name one that
+     * cleanupEmptyChildNamespaces freed meanwhile, which must stay gone
+     * rather than come back without its callbacks. */
+    nsp = m->op == C_NSP ? sioc_server_of(c->server, m->nsp)
+                         : sioc_server_nsp(c->server, m->nsp);
+    if (!nsp && m->op != C_NSP && m->nsp[0] == '/') {
+      nsp_gone(c, m);
+      return;
+    }
     if (!nsp) {
       if (m->sync) sync_answer(c, m, SIOC_EINVAL, NULL);
       else ev_error(c, "namespace", SIOC_EINVAL);
@@ -626,6 +725,22 @@ static void run_cmd(core_t *c, msg_t *m) {
   case C_DYNAMIC:
     c->dynamic = m->flags;
     break;
+  case C_CONN_ERRORS:
+    c->conn_errors = m->flags;
+    break;
+  case C_NSP_FREE:
+    /* EBUSY: a socket connected or is in the middlewares meanwhile */
+    rc = sioc_nsp_free(nsp);
+    sync_answer(c, m, 0, dups(rc ? "false" : "true"));
+    return;
+  case C_Q_TRANSPORT: {
+    /* "" once the connection is gone; a socket still in the middlewares
+     * has one already */
+    const char *tr = sioc_socket_transport(ps->s);
+    char *txt = *tr ? dups(tr) : NULL;
+    sync_answer(c, m, !*tr ? SIOC_ECLOSED : txt ? 0 : SIOC_ENOMEM, txt);
+    return;
+  }
   case C_EMIT:
     rc = sioc_nsp_emit(nsp, &t, m->str, m->json, m->json_len, m->bins, m->n_bins);
     break;
@@ -802,9 +917,9 @@ static void run_cmd(core_t *c, msg_t *m) {
 /* ---- loop thread: client callbacks ---------------------------------------- */
 
 /* One event tuple for socket (nsp set) and manager (nsp NULL) events:
- * flags = kind, str = message, str2 = event name (EVENT) or socket id
- * (CONNECT), json = args (EVENT) or data (CONNECT_ERROR), num = ack id,
- * err, timeout_ms = attempt. */
+ * flags = kind, str = message, str2 = event name (EVENT), socket id
+ * (CONNECT) or transport (CONNECTING), json = args (EVENT) or data
+ * (CONNECT_ERROR), num = ack id, err, timeout_ms = attempt. */
 static void push_client_event(core_t *c, const char *nsp,
                               const sioc_client_event_t *ev, const char *id) {
   msg_t *e = ev_new(E_CL, NULL, nsp);
@@ -836,10 +951,17 @@ oom:
   ev_error(c, "dropped a client event", SIOC_ENOMEM);
 }
 
+/* str2 carries the socket id with CONNECT, and with CONNECTING the
+ * transport the connection opened with (socket.io's "connecting" argument,
+ * taken now: the Python handler runs later). */
 static void on_client_event(sioc_client_t *s, const sioc_client_event_t *ev,
                             void *ud) {
-  push_client_event(ud, sioc_client_nsp(s), ev,
-                    ev->kind == SIOC_CLIENT_CONNECT ? sioc_client_id(s) : NULL);
+  core_t *c = ud;
+  const char *str2 = NULL;
+  if (ev->kind == SIOC_CLIENT_CONNECT) str2 = sioc_client_id(s);
+  else if (ev->kind == SIOC_CLIENT_CONNECTING && c->manager)
+    str2 = sioc_manager_transport(c->manager);
+  push_client_event(c, sioc_client_nsp(s), ev, str2);
 }
 
 static void on_manager_event(sioc_manager_t *m, const sioc_client_event_t *ev,
@@ -1336,6 +1458,7 @@ static PyObject *Core_start(core_t *c, PyObject *args) {
   rc = sioc_server_new(&c->loop, sioc_options_get(c->opts), &c->server);
   if (rc) goto fail_loop;
   sioc_server_on_new_nsp(c->server, on_new_nsp, c);
+  sioc_server_on_connection_error(c->server, on_conn_error, c);
   if (c->redis_url) {
     sioc_redis_options_t ro;
     sioc_redis_options_init(&ro);
@@ -1476,6 +1599,14 @@ static PyObject *build_event(const msg_t *e) {
     break;
   case E_LOG:
     r = Py_BuildValue("(isi)", e->op, e->str, e->err);
+    break;
+  case E_UPGRADE:
+  case E_SOCK_ERROR:
+    r = Py_BuildValue("(isNN)", e->op, e->nsp, h, str_or_none(e->str, strlen(e->str)));
+    break;
+  case E_CONN_ERROR:
+    r = Py_BuildValue("(iiNN)", e->op, e->err, str_or_none(e->str, strlen(e->str)),
+                      str_or_none(e->json, e->json_len));
     break;
   case E_CL:
     /* (E_CL, kind, nsp|None, message|None, name_or_id|None, json|None,
@@ -1847,6 +1978,48 @@ static PyObject *Core_q_socket_rooms(core_t *c, PyObject *h) {
   return query(c, m);
 }
 
+PyDoc_STRVAR(socket_transport_doc,
+"socket_transport(handle) -> \"polling\" | \"websocket\" | None (no connection)");
+static PyObject *Core_q_transport(core_t *c, PyObject *h) {
+  msg_t *m = cmd_new(C_Q_TRANSPORT);
+  if (!m) return NULL;
+  if (!(m->handle = handle_of(h))) {
+    msg_free(m);
+    return NULL;
+  }
+  return query(c, m);
+}
+
+PyDoc_STRVAR(nsp_free_doc,
+"nsp_free(name) -> bool: removes namespace `name` if it has no socket\n"
+"(connected or in the middlewares), sioc_nsp_free; True when it is gone\n"
+"(or was), False when busy.  Before start() or once closed: True.");
+static PyObject *Core_nsp_free(core_t *c, PyObject *name) {
+  msg_t *m = cmd_new(C_NSP_FREE);
+  if (!m) return NULL;
+  if (set_str(&m->nsp, name, "namespace")) {
+    msg_free(m);
+    return NULL;
+  }
+  PyObject *r = query(c, m);
+  if (!r || r == Py_None) {
+    Py_XDECREF(r);
+    if (PyErr_Occurred()) return NULL;
+    Py_RETURN_TRUE;
+  }
+  int gone = PyUnicode_CompareWithASCIIString(r, "true") == 0;
+  Py_DECREF(r);
+  return PyBool_FromLong(gone);
+}
+
+static PyObject *Core_conn_errors(core_t *c, PyObject *arg) {
+  msg_t *m = cmd_new(C_CONN_ERRORS);
+  if (!m) return NULL;
+  m->flags = PyObject_IsTrue(arg);
+  if (post(c, m)) return NULL;
+  Py_RETURN_NONE;
+}
+
 static PyObject *Core_q_sockets(core_t *c, PyObject *args) {
   PyObject *nsp, *rooms, *except;
   if (!PyArg_ParseTuple(args, "UOO", &nsp, &rooms, &except)) return NULL;
@@ -2182,6 +2355,10 @@ static PyMethodDef Core_methods[] = {
   {"decide", (PyCFunction)Core_decide, METH_VARARGS, "middleware decision"},
   {"sockets_op", (PyCFunction)Core_sockets_op, METH_VARARGS, "sockets_join/leave/disconnect"},
   {"socket_rooms", (PyCFunction)Core_q_socket_rooms, METH_O, "rooms of a socket (JSON)"},
+  {"socket_transport", (PyCFunction)Core_q_transport, METH_O, socket_transport_doc},
+  {"nsp_free", (PyCFunction)Core_nsp_free, METH_O, nsp_free_doc},
+  {"conn_errors", (PyCFunction)Core_conn_errors, METH_O,
+   "conn_errors(on): post refused requests as events (connection_error)"},
   {"sockets", (PyCFunction)Core_q_sockets, METH_VARARGS, "socket ids of targets (JSON)"},
   {"rooms", (PyCFunction)Core_q_rooms, METH_O, "rooms and members (JSON)"},
   {"stats", (PyCFunction)Core_stats, METH_NOARGS, stats_doc},

@@ -304,7 +304,13 @@ class _Common:
         return _Session(self, sid, namespace or "/")
 
     def transport(self, sid: str, namespace: Optional[str] = None) -> str:
-        return "websocket"
+        """"polling" or "websocket": the transport client ``sid`` uses now
+        (KeyError when it is not connected, as python-socketio)."""
+        s = self._socket(sid, namespace)
+        t = s.conn.transport if s is not None else None
+        if t is None:
+            raise KeyError("Session not found")
+        return t
 
     def get_environ(self, sid: str, namespace: Optional[str] = None) -> Optional[dict]:
         s = self._socket(sid, namespace)

@@ -1,7 +1,8 @@
 /* test_server_nsp_free.c - sioc_nsp_free: an empty namespace (a dynamic one
  * the application is done with) can be removed; one with sockets cannot;
  * "/" never; sockets a host still holds keep their namespace readable after
- * it (or the whole server) is gone. */
+ * it (or the whole server) is gone.  sioc_server_nsp finds namespaces
+ * without creating them, so a freed one stays gone. */
 #include "loop_client.h"
 #include "task.h"
 
@@ -41,6 +42,13 @@ int main(void) {
   sioc_server_on_new_nsp(srv, resolve, NULL);
   ASSERT_EQ(sioc_nsp_free(sioc_server_of(srv, "/")), SIOC_EINVAL);
   ASSERT_EQ(sioc_nsp_free(NULL), SIOC_EINVAL);
+  ASSERT(sioc_server_nsp(srv, "/") == sioc_server_of(srv, "/"));
+  ASSERT(sioc_server_nsp(srv, "/dyn-a") == NULL);   /* not created by asking */
+  ASSERT(sioc_server_nsp(srv, "dyn-a") == NULL);
+  ASSERT(sioc_server_nsp(srv, NULL) == NULL);
+  sioc_server_stats_t st;
+  sioc_server_stats(srv, &st);
+  ASSERT_EQ(st.namespaces, 1);
 
   lc_client_t *a = join("a", "/dyn-a", "40/dyn-a,{\"sid\"");
   ASSERT_EQ(created, 1);
@@ -48,6 +56,7 @@ int main(void) {
   sioc_nsp_t *nsp = sioc_socket_nsp(held);
   ASSERT_STR_EQ(sioc_nsp_name(nsp), "/dyn-a");
   ASSERT_EQ(sioc_nsp_free(nsp), SIOC_EBUSY);   /* a socket is in it */
+  ASSERT(sioc_server_nsp(srv, "/dyn-a") == nsp);
 
   /* The client leaves; the namespace is empty and can go.  The socket the
    * test still holds keeps reading its namespace name. */
@@ -55,6 +64,7 @@ int main(void) {
   LC_WAIT(!sioc_socket_connected(held), 2000);
   ASSERT_EQ(sioc_nsp_socket_count(nsp), 0);
   ASSERT_EQ(sioc_nsp_free(nsp), 0);
+  ASSERT(sioc_server_nsp(srv, "/dyn-a") == NULL);
   ASSERT_STR_EQ(sioc_nsp_name(sioc_socket_nsp(held)), "/dyn-a");
   sioc_socket_unref(held);   /* the namespace's memory goes with this */
   held = NULL;
