@@ -262,6 +262,21 @@ class _Common:
         nsp = self.io.of(namespace or "/")
         return nsp.sockets.get(sid) or nsp._pending.get(sid)
 
+    def _remote_call_possible(self, sid: Any) -> bool:
+        """call() to a sid this server does not have: with a cluster
+        adapter it may be on another server, reached as a broadcast with
+        acks to its room (python-socketio's pub/sub managers forward the
+        call too)."""
+        return isinstance(sid, str) and self.io._redis is not None
+
+    @staticmethod
+    def _first_answer(answers: List[Any]) -> Any:
+        """A broadcast with acks answers with one value per client (the
+        first ack argument); no answer means no such client anywhere."""
+        if not answers:
+            raise exceptions.DisconnectedError()
+        return answers[0]
+
     def _op(self, to: Any, room: Any, skip_sid: Any, namespace: Optional[str]) -> Any:
         op = self.io.of(namespace or "/")._op()
         target = to if to is not None else room
@@ -413,13 +428,17 @@ class AsyncServer(_Common):
     async def call(self, event: str, data: Any = None, to: Any = None, sid: Any = None,
                    namespace: Optional[str] = None, timeout: float = 60,
                    **kwargs: Any) -> Any:
-        s = self._socket(to or sid, namespace)
-        if s is None:
-            raise exceptions.DisconnectedError()
+        target = to or sid
+        s = self._socket(target, namespace)
         try:
-            return await s.emit_with_ack(event, *_data_args(data), timeout=timeout)
+            if s is not None:
+                return await s.emit_with_ack(event, *_data_args(data), timeout=timeout)
+            if self._remote_call_possible(target):
+                op = self._op(target, None, None, namespace).timeout(timeout)
+                return self._first_answer(await op.emit_with_ack(event, *_data_args(data)))
         except AckTimeoutError:
             raise exceptions.TimeoutError() from None
+        raise exceptions.DisconnectedError()
 
     async def disconnect(self, sid: str, namespace: Optional[str] = None,
                          ignore_queue: bool = False) -> None:
@@ -482,13 +501,17 @@ class _SyncServer(_Common):
 
     def call(self, event: str, data: Any = None, to: Any = None, sid: Any = None,
              namespace: Optional[str] = None, timeout: float = 60, **kwargs: Any) -> Any:
-        s = self._socket(to or sid, namespace)
-        if s is None:
-            raise exceptions.DisconnectedError()
+        target = to or sid
+        s = self._socket(target, namespace)
         try:
-            return s.emit_with_ack(event, *_data_args(data), timeout=timeout)
+            if s is not None:
+                return s.emit_with_ack(event, *_data_args(data), timeout=timeout)
+            if self._remote_call_possible(target):
+                op = self._op(target, None, None, namespace).timeout(timeout)
+                return self._first_answer(op.emit_with_ack(event, *_data_args(data)))
         except AckTimeoutError:
             raise exceptions.TimeoutError() from None
+        raise exceptions.DisconnectedError()
 
     def disconnect(self, sid: str, namespace: Optional[str] = None,
                    ignore_queue: bool = False) -> None:

@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 
 import pytest
 import socketio
@@ -212,6 +213,37 @@ def test_compat_redis_manager(redis_url):
             return got
         await eventually(reached, timeout=10)
         assert got[0] == {"from": "s1"}
+        await c.disconnect()
+        await s1.shutdown()
+        await s2.shutdown()
+    run(main())
+
+
+def test_compat_call_reaches_a_client_on_another_server(redis_url):
+    """python-socketio's call(to=sid) where sid is connected to another
+    server of the cluster: answered through Redis; an unknown sid raises
+    DisconnectedError instead of waiting for the timeout."""
+    async def main():
+        key = "compat-call"
+        s1 = sioc.compat.AsyncServer(client_manager=sioc.compat.AsyncRedisManager(redis_url, channel=key))
+        s2 = sioc.compat.AsyncServer(client_manager=sioc.compat.AsyncRedisManager(redis_url, channel=key))
+        await s1.listen(0, "127.0.0.1")
+        p2 = await s2.listen(0, "127.0.0.1")
+        c = socketio.AsyncClient(reconnection=False)
+        c.on("double", lambda x: x * 2)
+        await c.connect("http://127.0.0.1:%d" % p2)
+        sid = c.get_sid("/")
+
+        async def answered():
+            try:
+                return await s1.call("double", 21, to=sid, timeout=2)
+            except sioc.compat.exceptions.DisconnectedError:
+                return None   # s2's subscription may not be up yet
+        assert await eventually(answered, timeout=10) == 42
+        t0 = time.monotonic()
+        with pytest.raises(sioc.compat.exceptions.DisconnectedError):
+            await s1.call("double", 1, to="no-such-sid", timeout=5)
+        assert time.monotonic() - t0 < 4
         await c.disconnect()
         await s1.shutdown()
         await s2.shutdown()
