@@ -75,6 +75,8 @@ struct sioc_nsp_s {
   void *on_disconnecting_data;
   sioc_disconnect_cb on_disconnect;
   void *on_disconnect_data;
+  sioc_disconnect_cb on_pending_close;   /* connection lost in the middlewares */
+  void *on_pending_close_data;
   sioc_fetch_data_cb on_fetch_data;      /* cluster: socket.data of ours */
   void *on_fetch_data_data;
   sioc_server_side_cb on_server_side;    /* cluster: serverSideEmit */

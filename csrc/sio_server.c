@@ -82,6 +82,11 @@ void sioc_nsp_on_disconnect(sioc_nsp_t *nsp, sioc_disconnect_cb cb, void *data) 
   nsp->on_disconnect = cb;
   nsp->on_disconnect_data = data;
 }
+void sioc_nsp_on_pending_close(sioc_nsp_t *nsp, sioc_disconnect_cb cb, void *data) {
+  nsp->on_pending_close = cb;
+  nsp->on_pending_close_data = data;
+}
+
 void sioc_nsp_on_upgrade(sioc_nsp_t *nsp, sioc_upgrade_cb cb, void *data) {
   nsp->on_upgrade = cb;
   nsp->on_upgrade_data = data;

@@ -364,6 +364,16 @@ SIOC_EXTERN void sioc_nsp_on_disconnecting(sioc_nsp_t *nsp,
 SIOC_EXTERN void sioc_nsp_on_disconnect(sioc_nsp_t *nsp, sioc_disconnect_cb cb,
                                         void *user_data);
 
+/* The connection of a socket still in its middlewares went away (engine.io's
+ * "close" event, which socket.io code watches through socket.conn before the
+ * socket connects): called once, with the reason a connected socket would
+ * get ("transport close", "ping timeout", "forced server close", ...).  The
+ * socket never connected, so no disconnect callback follows, and the
+ * decision still owed answers SIOC_ECLOSED.  A refusal
+ * (sioc_socket_reject) is the host's own decision and is not reported. */
+SIOC_EXTERN void sioc_nsp_on_pending_close(sioc_nsp_t *nsp, sioc_disconnect_cb cb,
+                                           void *user_data);
+
 /* The connection of `socket` moved from HTTP long-polling to WebSocket
  * (engine.io's "upgrade" event): called once per connected socket of the
  * connection, after the switch. */

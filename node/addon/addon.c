@@ -60,13 +60,14 @@ enum {
   CB_SERVER_SIDE,     /* (nspObj, json, ack|null): another server's serverSideEmit */
   CB_UPGRADE,         /* (handle): its connection is on WebSocket now */
   CB_ERROR,           /* (handle, message): an undecodable packet, before the close */
+  CB_PENDING_CLOSE,   /* (handle, reason): the connection went during the middlewares */
   CB_COUNT
 };
 
 static const char *const cb_names[CB_COUNT] = {
     "socketNew", "connection", "event", "disconnecting", "disconnect", "ack",
     "bcastAck", "newNsp", "closed", "allowRequest", "cors", "connectionError",
-    "cluster", "fetchData", "serverSide", "upgrade", "error"};
+    "cluster", "fetchData", "serverSide", "upgrade", "error", "pendingClose"};
 
 typedef struct nserver_s nserver_t;
 
@@ -341,6 +342,11 @@ static void on_disconnect(sioc_socket_t *s, const char *reason, void *ud) {
 
 static void on_upgrade(sioc_socket_t *s, void *ud) { sock_cb(s, CB_UPGRADE, NULL); }
 
+/* The handle stays: the middleware's decision, still to come, releases it. */
+static void on_pending_close(sioc_socket_t *s, const char *reason, void *ud) {
+  sock_cb(s, CB_PENDING_CLOSE, reason);
+}
+
 static void on_error(sioc_socket_t *s, const char *message, void *ud) {
   sock_cb(s, CB_ERROR, message);
 }
@@ -374,6 +380,7 @@ static void setup_nsp(nnsp_t *n) {
   sioc_nsp_on_event(n->nsp, on_event, n);
   sioc_nsp_on_disconnecting(n->nsp, on_disconnecting, n);
   sioc_nsp_on_disconnect(n->nsp, on_disconnect, n);
+  sioc_nsp_on_pending_close(n->nsp, on_pending_close, n);
   sioc_nsp_on_upgrade(n->nsp, on_upgrade, n);
   sioc_nsp_on_error(n->nsp, on_error, n);
 }

@@ -146,6 +146,12 @@ binding.init({
     const socket = byHandle[h];
     if (socket) socket._onerror(new Error(message));
   },
+  pendingClose(h, reason) {
+    // the connection of a socket still in its middlewares went away: its
+    // conn hears engine.io's 'close'; the decision to come is ignored
+    const socket = byHandle[h];
+    if (socket && socket._conn) socket._conn.emit('close', reason);
+  },
 });
 
 // ---- the cluster: createRedisAdapter() ---------------------------------------------------

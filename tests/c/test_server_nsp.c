@@ -1,5 +1,6 @@
 /* test_server_nsp.c - namespaces: unknown namespace, connect middleware
- * (reject with data, accept, asynchronous decision, chains), dynamic
+ * (reject with data, accept, asynchronous decision, chains, a connection
+ * lost during an asynchronous decision), dynamic
  * namespaces, per-namespace events and disconnects on one connection, and
  * the connect timeout. */
 #include "loop_client.h"
@@ -13,6 +14,17 @@ static uv_timer_t defer_timer;
 
 static int defer_gone;     /* the client left before the decision */
 static int defer_gone_err;
+static int pending_closes; /* sioc_nsp_on_pending_close calls on "/p" */
+static char pending_reason[48];
+static int pending_was_deferred;
+
+static void on_pending_close(sioc_socket_t *s, const char *reason, void *data) {
+  ASSERT(data == &pending_closes);
+  ASSERT(!sioc_socket_connected(s));
+  pending_was_deferred = s == deferred;
+  snprintf(pending_reason, sizeof(pending_reason), "%s", reason);
+  pending_closes++;
+}
 
 static void on_defer(uv_timer_t *t) {
   ASSERT(deferred != NULL);
@@ -207,7 +219,10 @@ static void test_namespaces(void) {
   free(m);
   lc_close(c2);
   LC_WAIT_STATS(srv, 0, 0, 0, 2000);
-  /* a pending socket whose connection goes away is released */
+  /* neither refusals nor sockets that connected count as lost pending ones */
+  ASSERT_EQ(pending_closes, 0);
+  /* a pending socket whose connection goes away is released; the host hears
+   * of it (engine.io's conn "close") before the decision it still owes */
   lc_client_t *c4 = lc_ws_open("later2", NULL, NULL);
   lc_ws_text(c4, "40/p,{\"token\":\"later\"}");
   lc_sleep(10);
@@ -215,8 +230,13 @@ static void test_namespaces(void) {
   int nconn = rec.n_conn;
   defer_gone = 1;
   lc_close(c4);
+  LC_WAIT(pending_closes == 1, 2000);
+  ASSERT(pending_was_deferred);
+  ASSERT_STR_EQ(pending_reason, "transport close");
   LC_WAIT(deferred == NULL, 2000);   /* the timer's accept must not crash */
   ASSERT_EQ(rec.n_conn, nconn);      /* ... nor connect a socket without a client */
+  ASSERT_EQ(pending_closes, 1);
+  ASSERT_EQ(defer_gone_err, SIOC_ECLOSED);
   if (defer_gone_err != SIOC_ECLOSED)
     printf("note: accept after the client left: %s (header suggests SIOC_ECLOSED)\n",
            sioc_err_name(defer_gone_err));
@@ -257,6 +277,7 @@ int main(void) {
   ASSERT_STR_EQ(sioc_nsp_name(p), "/p");
   lc_rec_attach(&rec, p);
   sioc_nsp_use(p, mw_private, &mw_calls);
+  sioc_nsp_on_pending_close(p, on_pending_close, &pending_closes);
   sioc_nsp_t *mm = sioc_server_of(srv, "/m");
   lc_rec_attach(&rec, mm);
   sioc_nsp_use(mm, mw_first, NULL);

@@ -9,7 +9,7 @@ const path = require('path');
 const fs = require('fs');
 const sioc = require('../../node');
 const { Server } = sioc;
-const { startServer, client, connected, once, onceArgs, until, cleanup } = require('./helpers');
+const { startServer, client, connected, once, onceArgs, sleep, until, cleanup } = require('./helpers');
 
 describe('socket.io API compatibility', function () {
   afterEach(cleanup);
@@ -135,6 +135,32 @@ describe('socket.io API compatibility', function () {
     c.io.engine.close();   // the connection itself goes, not just the namespace
     assert.strictEqual(await closed, 'transport close');
     assert.strictEqual(s.conn.readyState, 'closed');
+  });
+
+  it('socket.conn emits close while an async middleware is pending; its late next() connects nothing', async function () {
+    const { io, url } = startServer();
+    const seen = [];
+    io.on('connection', () => seen.push('connection'));
+    let c;
+    const decided = new Promise((resolve) => io.use((s, next) => {
+      assert.strictEqual(s.connected, false);
+      s.client.conn.on('close', (reason) => {
+        seen.push(`close:${reason}`);
+        process.nextTick(() => {
+          next();   // the client is gone: ignored
+          resolve();
+        });
+      });
+      c.io.engine.close();
+    }));
+    c = client(url, 'polling');
+    await Promise.race([decided, sleep(3000).then(() => {
+      throw new Error(`the pending socket's conn did not close (${seen})`);
+    })]);
+    await sleep(50);
+    assert.deepStrictEqual(seen, ['close:transport close']);
+    assert.strictEqual(io.sockets.sockets.size, 0);
+    await until(() => io.stats().sessions === 0 && sioc.addonStats().sockets === 0);
   });
 
   it('socket.conn emits upgrade when the connection moves to WebSocket', async function () {
