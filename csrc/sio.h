@@ -24,6 +24,7 @@ struct sio__client_s {
   eio__session_t *session;
   sioc_server_t *server;
   sioc__list_t sockets;          /* sioc_socket_t.client_link */
+  sioc__list_t nsp_requests;     /* CONNECTs waiting for the host (sioc_nsp_request_t) */
   uv_timer_t *connect_timer;     /* until the first namespace is joined */
   /* a binary packet waiting for its attachments */
   char *pending;                 /* copy of the packet text */

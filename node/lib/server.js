@@ -112,8 +112,8 @@ binding.init({
       fn(err, json);
     }
   },
-  newNsp(server, name) {
-    return server._resolveNsp(name);
+  newNsp(server, name, authJson, req) {
+    server._resolveNsp(name, authJson, req);
   },
   closed(server) {
     server._onCoreClosed();
@@ -1645,25 +1645,47 @@ class Server {
     return nsp;
   }
 
-  _resolveNsp(name) {
-    if (this._nsps.has(name)) return true;
-    for (const [fn, parent] of this._parentNsps) {
-      let allowed = false;
+  /** socket.io's _checkNamespace: the io.of(fn) checks in turn, each
+   * answering now or later through next(err, allow); the client's CONNECT
+   * waits in the core until answer() runs (once). */
+  _resolveNsp(name, authJson, req) {
+    let answered = false;
+    const answer = (nsp) => {
+      if (answered) return;
+      answered = true;
+      binding.nspAnswer(req, nsp && nsp._core ? nsp._core : null);
+    };
+    if (this._nsps.has(name)) return answer(this._nsps.get(name));
+    let auth = {};
+    try {
+      auth = JSON.parse(authJson);
+    } catch (_) { /* the core validated it */ }
+    const checks = Array.from(this._parentNsps);
+    const run = (i) => {
+      if (i >= checks.length) return answer(null);
+      const [fn, parent] = checks[i];
+      let called = false;
+      const next = (err, allow) => {
+        if (called) return;
+        called = true;
+        if (err || !allow) return run(i + 1);
+        // another CONNECT may have created it meanwhile (socket.io #4136)
+        let nsp = this._nsps.get(name);
+        if (!nsp) {
+          nsp = parent._createChild(name);
+          this._nsps.set(name, nsp);
+          emitLocal.call(this.sockets, 'new_namespace', nsp);
+        }
+        return answer(nsp);
+      };
       try {
-        fn(name, {}, (err, allow) => {
-          if (!err && allow) allowed = true;
-        });
+        fn(name, auth, next);
       } catch (e) {
         debug('namespace check threw: %s', e && e.message);
+        next(e);
       }
-      if (allowed) {
-        const nsp = parent._createChild(name);
-        this._nsps.set(name, nsp);
-        emitLocal.call(this.sockets, 'new_namespace', nsp);
-        return true;
-      }
-    }
-    return false;
+    };
+    run(0);
   }
 
   // -- the socket.io API of the main namespace --

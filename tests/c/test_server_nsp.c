@@ -1,7 +1,7 @@
 /* test_server_nsp.c - namespaces: unknown namespace, connect middleware
  * (reject with data, accept, asynchronous decision, chains, a connection
- * lost during an asynchronous decision), dynamic
- * namespaces, per-namespace events and disconnects on one connection, and
+ * lost during an asynchronous decision), dynamic namespaces (decided at
+ * once, and later: sioc_server_on_new_nsp_async), per-namespace events and disconnects on one connection, and
  * the connect timeout. */
 #include "loop_client.h"
 
@@ -266,6 +266,82 @@ static void test_connect_timeout(void) {
   printf("ok connect timeout\n");
 }
 
+/* ---- dynamic namespaces answered later (sioc_server_on_new_nsp_async) ---- */
+
+static sioc_nsp_request_t *asked;
+static char asked_name[64], asked_auth[64];
+static int asks;
+
+static void on_nsp_request(sioc_server_t *server, sioc_nsp_request_t *req, const char *name,
+                           const char *auth, size_t auth_len, void *data) {
+  ASSERT(data == &asks);
+  asks++;
+  snprintf(asked_name, sizeof(asked_name), "%s", name);
+  snprintf(asked_auth, sizeof(asked_auth), "%.*s", (int)auth_len, auth);
+  if (strcmp(name, "/now") == 0) {   /* answered within the callback */
+    ASSERT_EQ(sioc_nsp_request_answer(req, sioc_server_of(server, name)), 0);
+    return;
+  }
+  asked = req;
+}
+
+static void test_async_nsp(void) {
+  sioc_server_t *s3 = lc_server(NULL);   /* new clients go to s3 */
+  sioc_server_of(s3, "/");
+  sioc_server_on_new_nsp(s3, resolve, &resolve_calls);   /* replaced by ... */
+  sioc_server_on_new_nsp_async(s3, on_nsp_request, &asks);
+  int resolved_before = resolve_calls;
+  char id[32];
+  lc_client_t *c = lc_sio_ws("async", id);
+
+  /* the CONNECT waits for the answer, which admits it */
+  lc_ws_text(c, "40/later,{\"k\":1}");
+  LC_WAIT(asked != NULL, 2000);
+  ASSERT_STR_EQ(asked_name, "/later");
+  ASSERT_STR_EQ(asked_auth, "{\"k\":1}");
+  lc_sleep(20);
+  ASSERT_EQ(c->in_len, 0);   /* nothing sent while undecided */
+  sioc_nsp_t *later = sioc_server_of(s3, "/later");
+  sioc_nsp_request_t *r = asked;
+  asked = NULL;
+  ASSERT_EQ(sioc_nsp_request_answer(r, later), 0);
+  char *m = lc_ws_recv_text(c, 2000);
+  lc_parse_connect(m, "/later", id);
+  free(m);
+  ASSERT_EQ(sioc_nsp_socket_count(later), 1);
+
+  /* refused later: "Invalid namespace" */
+  lc_ws_text(c, "40/nope,");
+  LC_WAIT(asked != NULL, 2000);
+  ASSERT_STR_EQ(asked_auth, "{}");
+  r = asked;
+  asked = NULL;
+  ASSERT_EQ(sioc_nsp_request_answer(r, NULL), 0);
+  lc_ws_expect(c, "44/nope,{\"message\":\"Invalid namespace\"}", 2000);
+
+  /* answered at once, inside the callback */
+  lc_ws_text(c, "40/now,");
+  m = lc_ws_recv_text(c, 2000);
+  lc_parse_connect(m, "/now", id);
+  free(m);
+  ASSERT_EQ(asks, 3);
+  ASSERT_EQ(resolve_calls, resolved_before);   /* the async callback is the one used */
+
+  /* the client leaves before the answer: SIOC_ECLOSED, nothing connects */
+  lc_ws_text(c, "40/gone,");
+  LC_WAIT(asked != NULL, 2000);
+  r = asked;
+  asked = NULL;
+  lc_close(c);
+  LC_WAIT_STATS(s3, 0, 0, 0, 2000);
+  sioc_nsp_t *gone = sioc_server_of(s3, "/gone");
+  ASSERT_EQ(sioc_nsp_request_answer(r, gone), SIOC_ECLOSED);
+  ASSERT_EQ(sioc_nsp_socket_count(gone), 0);
+  lc_stats_expect(s3, 0, 0, 0);
+  lc_server_close(s3);
+  printf("ok dynamic namespaces answered later\n");
+}
+
 int main(void) {
   lc_init(20000);
   uv_timer_init(lc_loop(), &defer_timer);
@@ -285,6 +361,7 @@ int main(void) {
   sioc_server_on_new_nsp(srv, resolve, &resolve_calls);
   test_namespaces();
   test_connect_timeout();
+  test_async_nsp();
   lc_server_close(srv);
   lc_rec_free(&rec);
   uv_close((uv_handle_t *)&defer_timer, NULL);
