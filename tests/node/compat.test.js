@@ -163,6 +163,38 @@ describe('socket.io API compatibility', function () {
     await until(() => io.stats().sessions === 0 && sioc.addonStats().sockets === 0);
   });
 
+  it('socket.conn emits packetCreate for emits, broadcasts and acks while someone listens', async function () {
+    const { io, url } = startServer();
+    const c = client(url + '/chat');
+    const [s] = await onceArgs(io.of('/chat'), 'connection');
+    await connected(c);
+    const seen = [];
+    const listener = (p) => seen.push(p);
+    s.conn.on('packetCreate', listener);
+    s.emit('woot', 'hi');
+    s.compress(false).emit('bin', Buffer.from([1, 2]));
+    io.of('/chat').compress(false).emit('all', 1);
+    s.on('ask', (fn) => fn('yes'));
+    c.emit('ask', () => {});
+    await until(() => seen.length === 5);
+    assert.deepStrictEqual(seen[0], { type: 'message', data: '2/chat,["woot","hi"]',
+      options: { compress: true } });
+    assert.strictEqual(seen[1].data, '51-/chat,["bin",{"_placeholder":true,"num":0}]');
+    assert.strictEqual(seen[1].options.compress, false);
+    assert.deepStrictEqual(seen[2].data, Buffer.from([1, 2]));
+    assert.strictEqual(seen[3].data, '2/chat,["all",1]');   // the engine.io packet's data
+    assert.strictEqual(seen[3].options.compress, false);
+    const frame = Buffer.concat(seen[3].options.wsPreEncodedFrame);
+    const msg = Buffer.from('42/chat,["all",1]');   // Engine.IO message type + data
+    assert.deepStrictEqual(frame, Buffer.concat([Buffer.from([0x81, msg.length]), msg]));
+    assert.strictEqual(seen[4].data, '3/chat,0["yes"]');
+    // no listener, no packets made; the client got everything all the same
+    s.conn.off('packetCreate', listener);
+    s.emit('after', 2);
+    assert.strictEqual(await once(c, 'after'), 2);
+    assert.strictEqual(seen.length, 5);
+  });
+
   it('socket.conn emits upgrade when the connection moves to WebSocket', async function () {
     const { io, url } = startServer();
     // the client's CONNECT goes over polling, its probe follows: the socket
