@@ -195,6 +195,33 @@ describe('socket.io API compatibility', function () {
     assert.strictEqual(seen.length, 5);
   });
 
+  it('no event reaches a handler once its socket disconnected (socket.io #2785)', async function () {
+    const { io, url } = startServer();
+    const seen = { slow: [], direct: [] };
+    io.of('/slow').on('connection', (s) => {
+      s.use((event, next) => setTimeout(next, 50));   // the event waits in a middleware
+      s.on('last', () => seen.slow.push(`last:${s.connected}`));
+      s.on('disconnect', () => seen.slow.push('disconnect'));
+    });
+    io.of('/direct').on('connection', (s) => {
+      s.on('last', () => seen.direct.push(`last:${s.connected}`));
+      s.on('disconnect', () => seen.direct.push('disconnect'));
+    });
+    for (const nsp of ['/slow', '/direct']) {
+      const c = client(url + nsp, 'websocket');
+      await connected(c);
+      c.emit('last', Buffer.alloc(10));
+      c.disconnect();
+    }
+    await until(() => seen.slow.length && seen.direct.length === 2);
+    await sleep(100);
+    // its middleware finished after the disconnect: dropped
+    assert.deepStrictEqual(seen.slow, ['disconnect']);
+    // dispatched as it arrived, before the disconnect that followed it
+    // (socket.io dispatches on the next tick and would drop it here)
+    assert.deepStrictEqual(seen.direct, ['last:true', 'disconnect']);
+  });
+
   it('socket.conn emits upgrade when the connection moves to WebSocket', async function () {
     const { io, url } = startServer();
     // the client's CONNECT goes over polling, its probe follows: the socket
