@@ -65,6 +65,8 @@ struct sioc_server_s {
   sioc__list_t nsp_list;
   sioc_nsp_resolve_cb resolve_nsp;
   void *resolve_nsp_data;
+  sioc_nsp_request_cb resolve_nsp_async;   /* replaces resolve_nsp when set */
+  void *resolve_nsp_async_data;
   struct sio__cluster_s *cluster; /* cluster.h; NULL: one process */
   /* loop turns, for "written during this turn" (eio__session_writable) */
   uv_check_t turn_check;

@@ -24,6 +24,7 @@ struct sio__client_s {
   eio__session_t *session;
   sioc_server_t *server;
   sioc__list_t sockets;          /* sioc_socket_t.client_link */
+  sioc__list_t nsp_requests;     /* CONNECTs waiting for the host (sioc_nsp_request_t) */
   uv_timer_t *connect_timer;     /* until the first namespace is joined */
   /* a binary packet waiting for its attachments */
   char *pending;                 /* copy of the packet text */
@@ -75,6 +76,8 @@ struct sioc_nsp_s {
   void *on_disconnecting_data;
   sioc_disconnect_cb on_disconnect;
   void *on_disconnect_data;
+  sioc_disconnect_cb on_pending_close;   /* connection lost in the middlewares */
+  void *on_pending_close_data;
   sioc_fetch_data_cb on_fetch_data;      /* cluster: socket.data of ours */
   void *on_fetch_data_data;
   sioc_server_side_cb on_server_side;    /* cluster: serverSideEmit */

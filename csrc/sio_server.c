@@ -1,8 +1,9 @@
 /* sio_server.c - Socket.IO's server side of a connection ("Client" in
  * socket.io): one per Engine.IO session.  It decodes packets, reassembles
  * binary packets with their attachments, routes them to the socket of their
- * namespace, admits CONNECTs (namespaces, dynamic namespaces, connect
- * timeout) and turns session closes into socket disconnects.
+ * namespace, admits CONNECTs (namespaces, dynamic namespaces decided now or
+ * later by the host, connect timeout) and turns session closes into socket
+ * disconnects.
  *
  * A packet that does not decode closes the whole connection, as socket.io
  * does (its sockets see "forced close" ... via the engine).  A packet for a
@@ -53,6 +54,11 @@ void sioc_server_on_new_nsp(sioc_server_t *s, sioc_nsp_resolve_cb cb, void *data
   s->resolve_nsp_data = data;
 }
 
+void sioc_server_on_new_nsp_async(sioc_server_t *s, sioc_nsp_request_cb cb, void *data) {
+  s->resolve_nsp_async = cb;
+  s->resolve_nsp_async_data = data;
+}
+
 const char *sioc_nsp_name(const sioc_nsp_t *nsp) { return nsp->name; }
 sioc_server_t *sioc_nsp_server(const sioc_nsp_t *nsp) { return nsp->server; }
 size_t sioc_nsp_socket_count(const sioc_nsp_t *nsp) { return nsp->n_sockets; }
@@ -87,6 +93,11 @@ void sioc_nsp_on_disconnect(sioc_nsp_t *nsp, sioc_disconnect_cb cb, void *data) 
   nsp->on_disconnect = cb;
   nsp->on_disconnect_data = data;
 }
+void sioc_nsp_on_pending_close(sioc_nsp_t *nsp, sioc_disconnect_cb cb, void *data) {
+  nsp->on_pending_close = cb;
+  nsp->on_pending_close_data = data;
+}
+
 void sioc_nsp_on_upgrade(sioc_nsp_t *nsp, sioc_upgrade_cb cb, void *data) {
   nsp->on_upgrade = cb;
   nsp->on_upgrade_data = data;
@@ -171,6 +182,17 @@ int sio__client_send_text(sio__client_t *c, const char *text, size_t len) {
 
 /* ---- the client ------------------------------------------------------------------ */
 
+/* A CONNECT the host answers later (sioc_server_on_new_nsp_async).  It
+ * lives from the question to the answer, linked to its client until the
+ * client goes. */
+struct sioc_nsp_request_s {
+  sioc__list_t link;             /* client->nsp_requests */
+  sio__client_t *client;         /* NULL once the client went away */
+  char *auth;
+  size_t auth_len;
+  char name[];
+};
+
 static void on_timer_closed(uv_handle_t *h) {
   sioc_server_t *s = h->data;
   free(h);
@@ -210,6 +232,7 @@ static void client_open(eio__session_t *session) {
   c->session = session;
   c->server = server;
   sioc__list_init(&c->sockets);
+  sioc__list_init(&c->nsp_requests);
   sioc__sbuf_init(&c->scratch);
   session->data = c;
   uint32_t ms = server->opts.connect_timeout_ms;
@@ -234,6 +257,13 @@ static void client_close(eio__session_t *session, const char *reason) {
   while (!sioc__list_empty(&c->sockets))
     sio__socket_onclose(SIOC_CONTAINER_OF(c->sockets.next, sioc_socket_t, client_link),
                         reason);
+  /* CONNECTs the host still decides on: their answer finds no client. */
+  while (!sioc__list_empty(&c->nsp_requests)) {
+    sioc_nsp_request_t *r =
+        SIOC_CONTAINER_OF(c->nsp_requests.next, sioc_nsp_request_t, link);
+    sioc__list_remove(&r->link);
+    r->client = NULL;
+  }
   drop_pending(c);
   sioc__sbuf_reset(&c->scratch);
   session->data = NULL;
@@ -258,6 +288,60 @@ static void connect_error(sio__client_t *c, const char *nsp, size_t nsp_len,
   sioc__sbuf_reset(&b);
 }
 
+/* The namespace is known: the socket is made and meets the middlewares. */
+static void connect_to(sio__client_t *c, sioc_nsp_t *nsp, const char *auth,
+                       size_t auth_len) {
+  stop_connect_timer(c);
+  sioc_socket_t *s = sio__socket_new(nsp, c, auth, auth_len);
+  if (!s) {
+    eio__session_close(c->session, "transport error");
+    return;
+  }
+  sio__socket_run_middlewares(s);
+}
+
+/* Asks the host about an unknown namespace; the CONNECT waits. */
+static void ask_host(sio__client_t *c, const char *name, size_t name_len,
+                     const char *auth, size_t auth_len) {
+  sioc_server_t *server = c->server;
+  sioc_nsp_request_t *r = malloc(sizeof(*r) + name_len + 1);
+  char *a = r ? malloc(auth_len + 1) : NULL;
+  if (!a) {
+    free(r);
+    eio__session_close(c->session, "transport error");
+    return;
+  }
+  memcpy(r->name, name, name_len + 1);
+  memcpy(a, auth, auth_len);
+  a[auth_len] = '\0';
+  r->auth = a;
+  r->auth_len = auth_len;
+  r->client = c;
+  sioc__list_push_back(&c->nsp_requests, &r->link);
+  /* The callback may answer at once, close the connection or the server. */
+  server->resolve_nsp_async(server, r, r->name, r->auth, r->auth_len,
+                            server->resolve_nsp_async_data);
+}
+
+int sioc_nsp_request_answer(sioc_nsp_request_t *r, sioc_nsp_t *nsp) {
+  if (!r) return SIOC_EINVAL;
+  sio__client_t *c = r->client;
+  int rc = 0;
+  if (c) sioc__list_remove(&r->link);
+  if (!c || !c->session || c->session->state != EIO_S_OPEN) {
+    rc = SIOC_ECLOSED;
+  } else if (nsp && nsp->server != c->server) {
+    rc = SIOC_EINVAL;
+  } else if (!nsp) {
+    connect_error(c, r->name, strlen(r->name), "Invalid namespace");
+  } else {
+    connect_to(c, nsp, r->auth, r->auth_len);
+  }
+  free(r->auth);
+  free(r);
+  return rc;
+}
+
 static void on_connect(sio__client_t *c, sio__packet_t *p) {
   sioc_server_t *server = c->server;
   char name[256];
@@ -267,7 +351,13 @@ static void on_connect(sio__client_t *c, sio__packet_t *p) {
   }
   memcpy(name, p->nsp, p->nsp_len);
   name[p->nsp_len] = '\0';
+  const char *auth = p->data_len ? p->data : "{}";
+  size_t auth_len = p->data_len ? p->data_len : 2;
   sioc_nsp_t *nsp = sioc__strmap_get(&server->nsps, p->nsp, p->nsp_len);
+  if (!nsp && server->resolve_nsp_async) {
+    ask_host(c, name, p->nsp_len, auth, auth_len);
+    return;
+  }
   if (!nsp && server->resolve_nsp) {
     /* The host's callback may close this connection or the server (which
      * frees c); the session's memory lasts until a later loop turn. */
@@ -279,15 +369,7 @@ static void on_connect(sio__client_t *c, sio__packet_t *p) {
     connect_error(c, p->nsp, p->nsp_len, "Invalid namespace");
     return;
   }
-  stop_connect_timer(c);
-  const char *auth = p->data_len ? p->data : "{}";
-  size_t auth_len = p->data_len ? p->data_len : 2;
-  sioc_socket_t *s = sio__socket_new(nsp, c, auth, auth_len);
-  if (!s) {
-    eio__session_close(c->session, "transport error");
-    return;
-  }
-  sio__socket_run_middlewares(s);
+  connect_to(c, nsp, auth, auth_len);
 }
 
 /* socket.io's Client.close(): the sockets leave with "forced server close"

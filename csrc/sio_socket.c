@@ -633,6 +633,12 @@ void sio__socket_onclose(sioc_socket_t *s, const char *reason) {
   }
   if (was_connected && nsp->on_disconnect)
     nsp->on_disconnect(s, reason, nsp->on_disconnect_data);
+  /* Still waiting for its middlewares: the host holds the socket for a
+   * decision that can no longer connect it, and engine.io code expects the
+   * connection's close to be heard meanwhile.  A rejection or a failed join
+   * set `decided` first and is not a lost connection. */
+  else if (!was_connected && !s->decided && nsp->on_pending_close)
+    nsp->on_pending_close(s, reason, nsp->on_pending_close_data);
   sioc_socket_unref(s);   /* the client's reference */
   sioc_socket_unref(s);
 }

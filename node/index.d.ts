@@ -201,7 +201,9 @@ export class Socket<
   get disconnected(): boolean;
   get rooms(): Set<string>;
   /** An EventEmitter: 'upgrade' (transport) when the connection moves to
-   * WebSocket, 'close' (reason) when it ends. */
+   * WebSocket, 'close' (reason) when it ends (also during an asynchronous
+   * middleware), 'packetCreate' (packet) for what the application sends on
+   * this socket, while someone listens. */
   get conn(): EventEmitter & { readonly id: string; transport: { name: string }; readyState: string;
     remoteAddress: string; request: unknown; close(): void };
   /** socket.io's Client: the parts that exist here. */

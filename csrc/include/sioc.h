@@ -313,6 +313,27 @@ SIOC_EXTERN void sioc_server_on_new_nsp(sioc_server_t *server,
                                         sioc_nsp_resolve_cb cb,
                                         void *user_data);
 
+/* The same question answered later (socket.io's io.of(fn) calls fn(name,
+ * auth, next) and the CONNECT waits for next(err, allow), now or later):
+ * the CONNECT waits until sioc_nsp_request_answer() is called on req,
+ * exactly once, from the loop thread.  auth_json is the CONNECT payload
+ * ("{}" when none); name and auth_json stay valid until the answer.  The
+ * connect timeout keeps running meanwhile, as in socket.io.  When set, it
+ * is used instead of the sioc_server_on_new_nsp callback. */
+typedef struct sioc_nsp_request_s sioc_nsp_request_t;
+typedef void (*sioc_nsp_request_cb)(sioc_server_t *server, sioc_nsp_request_t *req,
+                                    const char *name, const char *auth_json,
+                                    size_t auth_len, void *user_data);
+SIOC_EXTERN void sioc_server_on_new_nsp_async(sioc_server_t *server,
+                                              sioc_nsp_request_cb cb,
+                                              void *user_data);
+/* Answers req and frees it.  nsp (a namespace of the same server, usually
+ * sioc_server_of(server, name)) lets the CONNECT go on to its middlewares;
+ * NULL refuses it with "Invalid namespace".  SIOC_ECLOSED when the client
+ * or the server went away meanwhile, SIOC_EINVAL for a namespace of another
+ * server (req is freed all the same). */
+SIOC_EXTERN int sioc_nsp_request_answer(sioc_nsp_request_t *req, sioc_nsp_t *nsp);
+
 /* Removes a namespace that has no socket (connected or in its middlewares)
  * -- socket.io's cleanupEmptyChildNamespaces, or a dynamic namespace the
  * application refused.  Its memory goes once no socket struct refers to it;
@@ -369,6 +390,16 @@ SIOC_EXTERN void sioc_nsp_on_disconnecting(sioc_nsp_t *nsp,
                                            void *user_data);
 SIOC_EXTERN void sioc_nsp_on_disconnect(sioc_nsp_t *nsp, sioc_disconnect_cb cb,
                                         void *user_data);
+
+/* The connection of a socket still in its middlewares went away (engine.io's
+ * "close" event, which socket.io code watches through socket.conn before the
+ * socket connects): called once, with the reason a connected socket would
+ * get ("transport close", "ping timeout", "forced server close", ...).  The
+ * socket never connected, so no disconnect callback follows, and the
+ * decision still owed answers SIOC_ECLOSED.  A refusal
+ * (sioc_socket_reject) is the host's own decision and is not reported. */
+SIOC_EXTERN void sioc_nsp_on_pending_close(sioc_nsp_t *nsp, sioc_disconnect_cb cb,
+                                           void *user_data);
 
 /* The connection of `socket` moved from HTTP long-polling to WebSocket
  * (engine.io's "upgrade" event): called once per connected socket of the

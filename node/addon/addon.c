@@ -50,7 +50,7 @@ enum {
   CB_DISCONNECT,      /* (handle, reason): the handle is released after it */
   CB_ACK,             /* (token, err, json|null, atts|undefined) */
   CB_BCAST_ACK,       /* (token, err, responsesJson) */
-  CB_NEW_NSP,         /* (serverObj, name) -> boolean */
+  CB_NEW_NSP,         /* (serverObj, name, authJson, req): answer with nspAnswer */
   CB_CLOSED,          /* (serverObj) */
   CB_ALLOW_REQUEST,   /* (serverObj, handshake, token): answer with requestDecide */
   CB_CORS,            /* (serverObj, origin) -> boolean */
@@ -60,13 +60,14 @@ enum {
   CB_SERVER_SIDE,     /* (nspObj, json, ack|null): another server's serverSideEmit */
   CB_UPGRADE,         /* (handle): its connection is on WebSocket now */
   CB_ERROR,           /* (handle, message): an undecodable packet, before the close */
+  CB_PENDING_CLOSE,   /* (handle, reason): the connection went during the middlewares */
   CB_COUNT
 };
 
 static const char *const cb_names[CB_COUNT] = {
     "socketNew", "connection", "event", "disconnecting", "disconnect", "ack",
     "bcastAck", "newNsp", "closed", "allowRequest", "cors", "connectionError",
-    "cluster", "fetchData", "serverSide", "upgrade", "error"};
+    "cluster", "fetchData", "serverSide", "upgrade", "error", "pendingClose"};
 
 typedef struct nserver_s nserver_t;
 
@@ -341,6 +342,11 @@ static void on_disconnect(sioc_socket_t *s, const char *reason, void *ud) {
 
 static void on_upgrade(sioc_socket_t *s, void *ud) { sock_cb(s, CB_UPGRADE, NULL); }
 
+/* The handle stays: the middleware's decision, still to come, releases it. */
+static void on_pending_close(sioc_socket_t *s, const char *reason, void *ud) {
+  sock_cb(s, CB_PENDING_CLOSE, reason);
+}
+
 static void on_error(sioc_socket_t *s, const char *message, void *ud) {
   sock_cb(s, CB_ERROR, message);
 }
@@ -374,6 +380,7 @@ static void setup_nsp(nnsp_t *n) {
   sioc_nsp_on_event(n->nsp, on_event, n);
   sioc_nsp_on_disconnecting(n->nsp, on_disconnecting, n);
   sioc_nsp_on_disconnect(n->nsp, on_disconnect, n);
+  sioc_nsp_on_pending_close(n->nsp, on_pending_close, n);
   sioc_nsp_on_upgrade(n->nsp, on_upgrade, n);
   sioc_nsp_on_error(n->nsp, on_error, n);
 }
@@ -416,23 +423,30 @@ static void on_bcast_ack(sioc_nsp_t *nsp, int err, const char *responses, size_t
 
 /* ---- C -> JS: server callbacks --------------------------------------------------------- */
 
-static sioc_nsp_t *on_new_nsp(sioc_server_t *server, const char *name, void *ud) {
+/* An unknown namespace: the JS side runs the io.of(fn) checks, now or later,
+ * creates the child namespace (nspOf(), callbacks included) and answers
+ * with nspAnswer(req, nsp|null) exactly once. */
+static void on_new_nsp(sioc_server_t *server, sioc_nsp_request_t *req, const char *name,
+                       const char *auth, size_t auth_len, void *ud) {
   nserver_t *srv = ud;
   addon_t *a = srv->a;
-  if (a->gone || !srv->js) return NULL;
+  if (a->gone || !srv->js) {
+    sioc_nsp_request_answer(req, NULL);
+    return;
+  }
   napi_env env = a->env;
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
-  napi_value argv[2] = {ref_value(env, srv->js), str(env, name, strlen(name))};
-  napi_value r = call_js(a, CB_NEW_NSP, NULL, 2, argv);
-  bool ok = false;
-  if (r) napi_get_value_bool(env, r, &ok);
+  napi_value ext;
+  if (napi_create_external(env, req, NULL, NULL, &ext) != napi_ok) {
+    napi_close_handle_scope(env, scope);
+    sioc_nsp_request_answer(req, NULL);
+    return;
+  }
+  napi_value argv[4] = {ref_value(env, srv->js), str(env, name, strlen(name)),
+                        str(env, auth, auth_len), ext};
+  call_js(a, CB_NEW_NSP, NULL, 4, argv);
   napi_close_handle_scope(env, scope);
-  if (!ok || !srv->server) return NULL;
-  /* The JS side created it with nspOf(), callbacks included. */
-  for (size_t i = 0; i < srv->n_nsps; i++)
-    if (strcmp(sioc_nsp_name(srv->nsps[i]->nsp), name) == 0) return srv->nsps[i]->nsp;
-  return NULL;
 }
 
 static napi_value make_handshake(napi_env env, const sioc_handshake_t *hs) {
@@ -614,6 +628,16 @@ static napi_value js_request_decide(napi_env env, napi_callback_info info) {
   return undef(env);
 }
 
+/* nspAnswer(req, nsp|null) -> 0 | error: answers a CONNECT to a namespace
+ * that did not exist, once (the JS side guards against a second call). */
+static napi_value js_nsp_answer(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  sioc_nsp_request_t *req = NULL;
+  CHECK(napi_get_value_external(env, argv[0], (void **)&req));
+  nnsp_t *n = get_nsp(env, argv[1]);
+  return num(env, sioc_nsp_request_answer(req, n ? n->nsp : NULL));
+}
+
 /* init(callbacks) */
 static napi_value js_init(napi_env env, napi_callback_info info) {
   ARGS(1);
@@ -710,7 +734,7 @@ static napi_value js_server_new(napi_env env, napi_callback_info info) {
   srv->next = a->servers;
   if (a->servers) a->servers->prev = srv;
   a->servers = srv;
-  sioc_server_on_new_nsp(srv->server, on_new_nsp, srv);
+  sioc_server_on_new_nsp_async(srv->server, on_new_nsp, srv);
   sioc_server_on_connection_error(srv->server, on_conn_error, srv);
   napi_value ext;
   CHECK(napi_create_external(env, srv, server_finalize, NULL, &ext));
@@ -1540,6 +1564,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       FN("adopt", js_adopt),
       FN("serve", js_serve),
       FN("requestDecide", js_request_decide),
+      FN("nspAnswer", js_nsp_answer),
       FN("nspOf", js_nsp_of),
       FN("nspFree", js_nsp_free),
       FN("close", js_close),

@@ -33,6 +33,56 @@ const NO_FLAGS = Object.freeze({});
 // Disconnect reasons that leave the connection open (only the namespace goes).
 const NAMESPACE_REASONS = new Set(['client namespace disconnect', 'server namespace disconnect']);
 
+// ---- engine.io's 'packetCreate' on socket.conn --------------------------------------
+// Made only while someone listens (Socket._watchPackets): the hot paths pay
+// one test of a field they already read.
+
+const SIO_EVENT = 2;
+const SIO_ACK = 3;
+
+/** socket.io-parser's text of an EVENT / ACK (the engine.io packet's data);
+ * id < 0: none (the core numbers the acks it asks for, so an emit's text
+ * carries no id). */
+function packetText(type, nspName, bins, id, arrayJson) {
+  let t = String(bins ? type + 3 : type);
+  if (bins) t += bins.length + '-';
+  if (nspName !== '/') t += nspName + ',';
+  if (id >= 0) t += id;
+  return t + arrayJson;
+}
+
+/** [event, ...args] as JSON text, from the args' text. */
+function eventJson(ev, json) {
+  const name = JSON.stringify(String(ev));
+  return json.length > 2 ? '[' + name + ',' + json.slice(1) : '[' + name + ']';
+}
+
+/** The WebSocket frame of an Engine.IO message (text, unmasked), as the
+ * buffers ws's Sender.frame() gives: socket.io passes it with broadcasts
+ * (options.wsPreEncodedFrame).  sioc's core builds its own, once. */
+function wsFrame(text) {
+  const data = Buffer.from('4' + text);
+  const n = data.length;
+  let head;
+  if (n < 126) {
+    head = Buffer.from([0x81, n]);
+  } else if (n < 65536) {
+    head = Buffer.from([0x81, 126, n >> 8, n & 0xff]);
+  } else {
+    head = Buffer.alloc(10);
+    head[0] = 0x81;
+    head[1] = 127;
+    head.writeBigUInt64BE(BigInt(n), 2);
+  }
+  return [head, data];
+}
+
+/** Emits packetCreate on conn for a packet (text, then its attachments). */
+function packetCreate(conn, text, bins, options) {
+  conn.emit('packetCreate', { type: 'message', data: text, options });
+  if (bins) for (const b of bins) conn.emit('packetCreate', { type: 'message', data: b, options });
+}
+
 // ---- acks: the C side carries integer tokens, the callbacks stay here ----
 
 const pendingAcks = new Map();
@@ -112,8 +162,8 @@ binding.init({
       fn(err, json);
     }
   },
-  newNsp(server, name) {
-    return server._resolveNsp(name);
+  newNsp(server, name, authJson, req) {
+    server._resolveNsp(name, authJson, req);
   },
   closed(server) {
     server._onCoreClosed();
@@ -145,6 +195,12 @@ binding.init({
     // socket.io's Client.onerror: the decoder's error, then the close
     const socket = byHandle[h];
     if (socket) socket._onerror(new Error(message));
+  },
+  pendingClose(h, reason) {
+    // the connection of a socket still in its middlewares went away: its
+    // conn hears engine.io's 'close'; the decision to come is ignored
+    const socket = byHandle[h];
+    if (socket && socket._conn) socket._conn.emit('close', reason);
   },
 });
 
@@ -370,6 +426,13 @@ class Socket extends EventEmitter {
       self.disconnect(true);
       return conn;
     };
+    conn._pc = false;   // someone listens to 'packetCreate'
+    conn.on('newListener', (ev) => {
+      if (ev === 'packetCreate' && !conn._pc) self._watchPackets(true);
+    });
+    conn.on('removeListener', (ev) => {
+      if (ev === 'packetCreate' && conn.listenerCount('packetCreate') === 0) self._watchPackets(false);
+    });
     this._conn = conn;
     return conn;
   }
@@ -446,11 +509,16 @@ class Socket extends EventEmitter {
     this._flags = null;
     let ack;
     if (typeof args[args.length - 1] === 'function') ack = args.pop();
-    if (this._anyOutgoingListeners && this._anyOutgoingListeners.length) {
+    const watched = this._anyOutgoingListeners !== null;   // or packetCreate
+    if (watched && this._anyOutgoingListeners.length) {
       for (const l of this._anyOutgoingListeners.slice()) l.call(this, ev, ...args);
     }
     if (this._h < 0) return true;
     const [json, bins] = encode(args);
+    if (watched && this._conn !== undefined && this._conn._pc) {
+      packetCreate(this._conn, packetText(SIO_EVENT, this.nsp.name, bins, -1, eventJson(ev, json)),
+        bins, { compress: flags.compress !== false });
+    }
     const name = String(ev);
     if (ack) {
       const withErr = flags.timeout !== undefined;
@@ -575,8 +643,23 @@ class Socket extends EventEmitter {
     } else {
       this._anyOutgoingListeners = [];
     }
-    if (!this._anyOutgoingListeners.length) this.nsp._outgoing.delete(this);
+    if (!this._anyOutgoingListeners.length && !(this._conn && this._conn._pc)) {
+      this.nsp._outgoing.delete(this);
+    }
     return this;
+  }
+
+  /** Starts or stops packetCreate on conn: the socket's emits and acks
+   * check it where they check onAnyOutgoing listeners, broadcasts look for
+   * it among the namespace's watched sockets. */
+  _watchPackets(on) {
+    this._conn._pc = on;
+    if (on) {
+      if (this._anyOutgoingListeners === null) this._anyOutgoingListeners = [];
+      if (this._h >= 0) this.nsp._outgoing.add(this);
+    } else if (!this._anyOutgoingListeners || !this._anyOutgoingListeners.length) {
+      this.nsp._outgoing.delete(this);
+    }
   }
 
   listenersAnyOutgoing() {
@@ -645,6 +728,10 @@ class Socket extends EventEmitter {
       if (sent || this._h < 0) return;
       sent = true;
       const [json, bins] = encode(args);
+      if (this._conn !== undefined && this._conn._pc) {
+        packetCreate(this._conn, packetText(SIO_ACK, this.nsp.name, bins, id, json), bins,
+          { compress: true });
+      }
       binding.ack(this._h, id, json, bins);
     };
   }
@@ -731,11 +818,13 @@ class BroadcastOperator {
     let ack;
     if (typeof args[args.length - 1] === 'function') ack = args.pop();
     const [rooms, except, flags] = this._target();
+    let watchers = null;   // targets whose conn listens to packetCreate
     if (nsp._outgoing.size && nsp._core) {
       for (const s of socketsOf(binding.nspSockets(nsp._core, rooms, except))) {
         if (s._anyOutgoingListeners) {
           for (const l of s._anyOutgoingListeners.slice()) l.call(s, ev, ...args);
         }
+        if (s._conn !== undefined && s._conn._pc) (watchers = watchers || []).push(s);
       }
     }
     if (!nsp._core) {
@@ -743,6 +832,13 @@ class BroadcastOperator {
       return true;
     }
     const [json, bins] = encode(args);
+    if (watchers) {
+      const text = packetText(SIO_EVENT, nsp.name, bins, -1, eventJson(ev, json));
+      const options = { preEncoded: true, volatile: !!this.flags.volatile,
+        compress: this.flags.compress !== false };
+      if (!bins) options.wsPreEncodedFrame = wsFrame(text);
+      for (const s of watchers) packetCreate(s._conn, text, bins, options);
+    }
     if (!ack) {
       check(binding.nspEmit(nsp._core, rooms, except, flags, String(ev), json, bins), 'emit');
       return true;
@@ -1639,25 +1735,47 @@ class Server {
     return nsp;
   }
 
-  _resolveNsp(name) {
-    if (this._nsps.has(name)) return true;
-    for (const [fn, parent] of this._parentNsps) {
-      let allowed = false;
+  /** socket.io's _checkNamespace: the io.of(fn) checks in turn, each
+   * answering now or later through next(err, allow); the client's CONNECT
+   * waits in the core until answer() runs (once). */
+  _resolveNsp(name, authJson, req) {
+    let answered = false;
+    const answer = (nsp) => {
+      if (answered) return;
+      answered = true;
+      binding.nspAnswer(req, nsp && nsp._core ? nsp._core : null);
+    };
+    if (this._nsps.has(name)) return answer(this._nsps.get(name));
+    let auth = {};
+    try {
+      auth = JSON.parse(authJson);
+    } catch (_) { /* the core validated it */ }
+    const checks = Array.from(this._parentNsps);
+    const run = (i) => {
+      if (i >= checks.length) return answer(null);
+      const [fn, parent] = checks[i];
+      let called = false;
+      const next = (err, allow) => {
+        if (called) return;
+        called = true;
+        if (err || !allow) return run(i + 1);
+        // another CONNECT may have created it meanwhile (socket.io #4136)
+        let nsp = this._nsps.get(name);
+        if (!nsp) {
+          nsp = parent._createChild(name);
+          this._nsps.set(name, nsp);
+          emitLocal.call(this.sockets, 'new_namespace', nsp);
+        }
+        return answer(nsp);
+      };
       try {
-        fn(name, {}, (err, allow) => {
-          if (!err && allow) allowed = true;
-        });
+        fn(name, auth, next);
       } catch (e) {
         debug('namespace check threw: %s', e && e.message);
+        next(e);
       }
-      if (allowed) {
-        const nsp = parent._createChild(name);
-        this._nsps.set(name, nsp);
-        emitLocal.call(this.sockets, 'new_namespace', nsp);
-        return true;
-      }
-    }
-    return false;
+    };
+    run(0);
   }
 
   // -- the socket.io API of the main namespace --

@@ -1,6 +1,7 @@
 /* test_server_nsp.c - namespaces: unknown namespace, connect middleware
- * (reject with data, accept, asynchronous decision, chains), dynamic
- * namespaces, per-namespace events and disconnects on one connection, and
+ * (reject with data, accept, asynchronous decision, chains, a connection
+ * lost during an asynchronous decision), dynamic namespaces (decided at
+ * once, and later: sioc_server_on_new_nsp_async), per-namespace events and disconnects on one connection, and
  * the connect timeout. */
 #include "loop_client.h"
 
@@ -13,6 +14,17 @@ static uv_timer_t defer_timer;
 
 static int defer_gone;     /* the client left before the decision */
 static int defer_gone_err;
+static int pending_closes; /* sioc_nsp_on_pending_close calls on "/p" */
+static char pending_reason[48];
+static int pending_was_deferred;
+
+static void on_pending_close(sioc_socket_t *s, const char *reason, void *data) {
+  ASSERT(data == &pending_closes);
+  ASSERT(!sioc_socket_connected(s));
+  pending_was_deferred = s == deferred;
+  snprintf(pending_reason, sizeof(pending_reason), "%s", reason);
+  pending_closes++;
+}
 
 static void on_defer(uv_timer_t *t) {
   ASSERT(deferred != NULL);
@@ -207,7 +219,10 @@ static void test_namespaces(void) {
   free(m);
   lc_close(c2);
   LC_WAIT_STATS(srv, 0, 0, 0, 2000);
-  /* a pending socket whose connection goes away is released */
+  /* neither refusals nor sockets that connected count as lost pending ones */
+  ASSERT_EQ(pending_closes, 0);
+  /* a pending socket whose connection goes away is released; the host hears
+   * of it (engine.io's conn "close") before the decision it still owes */
   lc_client_t *c4 = lc_ws_open("later2", NULL, NULL);
   lc_ws_text(c4, "40/p,{\"token\":\"later\"}");
   lc_sleep(10);
@@ -215,8 +230,13 @@ static void test_namespaces(void) {
   int nconn = rec.n_conn;
   defer_gone = 1;
   lc_close(c4);
+  LC_WAIT(pending_closes == 1, 2000);
+  ASSERT(pending_was_deferred);
+  ASSERT_STR_EQ(pending_reason, "transport close");
   LC_WAIT(deferred == NULL, 2000);   /* the timer's accept must not crash */
   ASSERT_EQ(rec.n_conn, nconn);      /* ... nor connect a socket without a client */
+  ASSERT_EQ(pending_closes, 1);
+  ASSERT_EQ(defer_gone_err, SIOC_ECLOSED);
   if (defer_gone_err != SIOC_ECLOSED)
     printf("note: accept after the client left: %s (header suggests SIOC_ECLOSED)\n",
            sioc_err_name(defer_gone_err));
@@ -246,6 +266,82 @@ static void test_connect_timeout(void) {
   printf("ok connect timeout\n");
 }
 
+/* ---- dynamic namespaces answered later (sioc_server_on_new_nsp_async) ---- */
+
+static sioc_nsp_request_t *asked;
+static char asked_name[64], asked_auth[64];
+static int asks;
+
+static void on_nsp_request(sioc_server_t *server, sioc_nsp_request_t *req, const char *name,
+                           const char *auth, size_t auth_len, void *data) {
+  ASSERT(data == &asks);
+  asks++;
+  snprintf(asked_name, sizeof(asked_name), "%s", name);
+  snprintf(asked_auth, sizeof(asked_auth), "%.*s", (int)auth_len, auth);
+  if (strcmp(name, "/now") == 0) {   /* answered within the callback */
+    ASSERT_EQ(sioc_nsp_request_answer(req, sioc_server_of(server, name)), 0);
+    return;
+  }
+  asked = req;
+}
+
+static void test_async_nsp(void) {
+  sioc_server_t *s3 = lc_server(NULL);   /* new clients go to s3 */
+  sioc_server_of(s3, "/");
+  sioc_server_on_new_nsp(s3, resolve, &resolve_calls);   /* replaced by ... */
+  sioc_server_on_new_nsp_async(s3, on_nsp_request, &asks);
+  int resolved_before = resolve_calls;
+  char id[32];
+  lc_client_t *c = lc_sio_ws("async", id);
+
+  /* the CONNECT waits for the answer, which admits it */
+  lc_ws_text(c, "40/later,{\"k\":1}");
+  LC_WAIT(asked != NULL, 2000);
+  ASSERT_STR_EQ(asked_name, "/later");
+  ASSERT_STR_EQ(asked_auth, "{\"k\":1}");
+  lc_sleep(20);
+  ASSERT_EQ(c->in_len, 0);   /* nothing sent while undecided */
+  sioc_nsp_t *later = sioc_server_of(s3, "/later");
+  sioc_nsp_request_t *r = asked;
+  asked = NULL;
+  ASSERT_EQ(sioc_nsp_request_answer(r, later), 0);
+  char *m = lc_ws_recv_text(c, 2000);
+  lc_parse_connect(m, "/later", id);
+  free(m);
+  ASSERT_EQ(sioc_nsp_socket_count(later), 1);
+
+  /* refused later: "Invalid namespace" */
+  lc_ws_text(c, "40/nope,");
+  LC_WAIT(asked != NULL, 2000);
+  ASSERT_STR_EQ(asked_auth, "{}");
+  r = asked;
+  asked = NULL;
+  ASSERT_EQ(sioc_nsp_request_answer(r, NULL), 0);
+  lc_ws_expect(c, "44/nope,{\"message\":\"Invalid namespace\"}", 2000);
+
+  /* answered at once, inside the callback */
+  lc_ws_text(c, "40/now,");
+  m = lc_ws_recv_text(c, 2000);
+  lc_parse_connect(m, "/now", id);
+  free(m);
+  ASSERT_EQ(asks, 3);
+  ASSERT_EQ(resolve_calls, resolved_before);   /* the async callback is the one used */
+
+  /* the client leaves before the answer: SIOC_ECLOSED, nothing connects */
+  lc_ws_text(c, "40/gone,");
+  LC_WAIT(asked != NULL, 2000);
+  r = asked;
+  asked = NULL;
+  lc_close(c);
+  LC_WAIT_STATS(s3, 0, 0, 0, 2000);
+  sioc_nsp_t *gone = sioc_server_of(s3, "/gone");
+  ASSERT_EQ(sioc_nsp_request_answer(r, gone), SIOC_ECLOSED);
+  ASSERT_EQ(sioc_nsp_socket_count(gone), 0);
+  lc_stats_expect(s3, 0, 0, 0);
+  lc_server_close(s3);
+  printf("ok dynamic namespaces answered later\n");
+}
+
 int main(void) {
   lc_init(20000);
   uv_timer_init(lc_loop(), &defer_timer);
@@ -257,6 +353,7 @@ int main(void) {
   ASSERT_STR_EQ(sioc_nsp_name(p), "/p");
   lc_rec_attach(&rec, p);
   sioc_nsp_use(p, mw_private, &mw_calls);
+  sioc_nsp_on_pending_close(p, on_pending_close, &pending_closes);
   sioc_nsp_t *mm = sioc_server_of(srv, "/m");
   lc_rec_attach(&rec, mm);
   sioc_nsp_use(mm, mw_first, NULL);
@@ -264,6 +361,7 @@ int main(void) {
   sioc_server_on_new_nsp(srv, resolve, &resolve_calls);
   test_namespaces();
   test_connect_timeout();
+  test_async_nsp();
   lc_server_close(srv);
   lc_rec_free(&rec);
   uv_close((uv_handle_t *)&defer_timer, NULL);

@@ -9,7 +9,7 @@ const path = require('path');
 const fs = require('fs');
 const sioc = require('../../node');
 const { Server } = sioc;
-const { startServer, client, connected, once, onceArgs, until, cleanup } = require('./helpers');
+const { startServer, client, connected, once, onceArgs, sleep, until, cleanup } = require('./helpers');
 
 describe('socket.io API compatibility', function () {
   afterEach(cleanup);
@@ -135,6 +135,91 @@ describe('socket.io API compatibility', function () {
     c.io.engine.close();   // the connection itself goes, not just the namespace
     assert.strictEqual(await closed, 'transport close');
     assert.strictEqual(s.conn.readyState, 'closed');
+  });
+
+  it('socket.conn emits close while an async middleware is pending; its late next() connects nothing', async function () {
+    const { io, url } = startServer();
+    const seen = [];
+    io.on('connection', () => seen.push('connection'));
+    let c;
+    const decided = new Promise((resolve) => io.use((s, next) => {
+      assert.strictEqual(s.connected, false);
+      s.client.conn.on('close', (reason) => {
+        seen.push(`close:${reason}`);
+        process.nextTick(() => {
+          next();   // the client is gone: ignored
+          resolve();
+        });
+      });
+      c.io.engine.close();
+    }));
+    c = client(url, 'polling');
+    await Promise.race([decided, sleep(3000).then(() => {
+      throw new Error(`the pending socket's conn did not close (${seen})`);
+    })]);
+    await sleep(50);
+    assert.deepStrictEqual(seen, ['close:transport close']);
+    assert.strictEqual(io.sockets.sockets.size, 0);
+    await until(() => io.stats().sessions === 0 && sioc.addonStats().sockets === 0);
+  });
+
+  it('socket.conn emits packetCreate for emits, broadcasts and acks while someone listens', async function () {
+    const { io, url } = startServer();
+    const c = client(url + '/chat');
+    const [s] = await onceArgs(io.of('/chat'), 'connection');
+    await connected(c);
+    const seen = [];
+    const listener = (p) => seen.push(p);
+    s.conn.on('packetCreate', listener);
+    s.emit('woot', 'hi');
+    s.compress(false).emit('bin', Buffer.from([1, 2]));
+    io.of('/chat').compress(false).emit('all', 1);
+    s.on('ask', (fn) => fn('yes'));
+    c.emit('ask', () => {});
+    await until(() => seen.length === 5);
+    assert.deepStrictEqual(seen[0], { type: 'message', data: '2/chat,["woot","hi"]',
+      options: { compress: true } });
+    assert.strictEqual(seen[1].data, '51-/chat,["bin",{"_placeholder":true,"num":0}]');
+    assert.strictEqual(seen[1].options.compress, false);
+    assert.deepStrictEqual(seen[2].data, Buffer.from([1, 2]));
+    assert.strictEqual(seen[3].data, '2/chat,["all",1]');   // the engine.io packet's data
+    assert.strictEqual(seen[3].options.compress, false);
+    const frame = Buffer.concat(seen[3].options.wsPreEncodedFrame);
+    const msg = Buffer.from('42/chat,["all",1]');   // Engine.IO message type + data
+    assert.deepStrictEqual(frame, Buffer.concat([Buffer.from([0x81, msg.length]), msg]));
+    assert.strictEqual(seen[4].data, '3/chat,0["yes"]');
+    // no listener, no packets made; the client got everything all the same
+    s.conn.off('packetCreate', listener);
+    s.emit('after', 2);
+    assert.strictEqual(await once(c, 'after'), 2);
+    assert.strictEqual(seen.length, 5);
+  });
+
+  it('no event reaches a handler once its socket disconnected (socket.io #2785)', async function () {
+    const { io, url } = startServer();
+    const seen = { slow: [], direct: [] };
+    io.of('/slow').on('connection', (s) => {
+      s.use((event, next) => setTimeout(next, 50));   // the event waits in a middleware
+      s.on('last', () => seen.slow.push(`last:${s.connected}`));
+      s.on('disconnect', () => seen.slow.push('disconnect'));
+    });
+    io.of('/direct').on('connection', (s) => {
+      s.on('last', () => seen.direct.push(`last:${s.connected}`));
+      s.on('disconnect', () => seen.direct.push('disconnect'));
+    });
+    for (const nsp of ['/slow', '/direct']) {
+      const c = client(url + nsp, 'websocket');
+      await connected(c);
+      c.emit('last', Buffer.alloc(10));
+      c.disconnect();
+    }
+    await until(() => seen.slow.length && seen.direct.length === 2);
+    await sleep(100);
+    // its middleware finished after the disconnect: dropped
+    assert.deepStrictEqual(seen.slow, ['disconnect']);
+    // dispatched as it arrived, before the disconnect that followed it
+    // (socket.io dispatches on the next tick and would drop it here)
+    assert.deepStrictEqual(seen.direct, ['last:true', 'disconnect']);
   });
 
   it('socket.conn emits upgrade when the connection moves to WebSocket', async function () {

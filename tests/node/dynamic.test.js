@@ -40,4 +40,29 @@ describe('dynamic namespaces', function () {
     assert.strictEqual((await once(d, 'connect_error')).message, 'Invalid namespace');
     await connected(c);
   });
+
+  it('io.of(fn) answering later: next() after a delay, with the auth payload; one namespace for racing CONNECTs', async function () {
+    const { io, url } = startServer();
+    const created = [];
+    io.on('new_namespace', (nsp) => created.push(nsp.name));
+    const asked = [];
+    const waiting = [];
+    io.of((name, auth, next) => {
+      asked.push([name, auth]);
+      waiting.push(() => next(null, auth.team === name));
+      if (waiting.length === 2) setTimeout(() => waiting.splice(0).forEach((f) => f()), 30);
+    }).on('connection', (s) => s.emit('hi', s.nsp.name));
+    // socket.io #4136: both CONNECTs wait, then both are let in
+    const a = client(url + '/t-1', 'websocket', { auth: { team: '/t-1' } });
+    const b = client(url + '/t-1', 'polling', { auth: { team: '/t-1' } });
+    assert.deepStrictEqual(await Promise.all([once(a, 'hi'), once(b, 'hi')]), ['/t-1', '/t-1']);
+    assert.deepStrictEqual(created, ['/t-1']);
+    assert.strictEqual(io.of('/t-1').sockets.size, 2);
+    assert.deepStrictEqual(asked, [['/t-1', { team: '/t-1' }], ['/t-1', { team: '/t-1' }]]);
+    // refused later
+    const c = client(url + '/t-2', 'websocket', { auth: { team: 'other' } });
+    const d = client(url + '/t-3', 'websocket', { auth: { team: 'other' } });
+    assert.strictEqual((await once(c, 'connect_error')).message, 'Invalid namespace');
+    assert.strictEqual((await once(d, 'connect_error')).message, 'Invalid namespace');
+  });
 });
