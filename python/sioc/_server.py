@@ -429,6 +429,36 @@ def _ms(seconds: Optional[float]) -> int:
     return max(1, int(seconds * 1000))
 
 
+def _add_handler(handlers: Dict[str, List[Callable]], event: str,
+                 handler: Optional[Callable]) -> Any:
+    """on(): adds handler to event's list; without a handler, returns a
+    decorator that does."""
+    def register(fn: Callable) -> Callable:
+        handlers.setdefault(event, []).append(fn)
+        return fn
+    return register(handler) if handler is not None else register
+
+
+def _add_once(handlers: Dict[str, List[Callable]], event: str,
+              handler: Optional[Callable]) -> Any:
+    """once(): a wrapper that takes itself off and runs the handler for the
+    first event only -- once even when BlockingServer's workers deliver two
+    events at the same time (next() on a count is atomic: one caller gets
+    0).  off(event, handler) finds the wrapper by its __wrapped__."""
+    def register(fn: Callable) -> Callable:
+        calls = itertools.count()
+
+        def wrapper(*a: Any, **kw: Any) -> Any:
+            _remove_handler(handlers, event, wrapper)
+            if next(calls):
+                return None
+            return fn(*a, **kw)
+        wrapper.__wrapped__ = fn  # type: ignore[attr-defined]
+        handlers.setdefault(event, []).append(wrapper)
+        return fn
+    return register(handler) if handler is not None else register
+
+
 def _remove_handler(handlers: Dict[str, List[Callable]], event: Optional[str],
                     handler: Optional[Callable]) -> None:
     """off(): one handler (or the once() wrapper of it), every handler of
@@ -542,30 +572,14 @@ class Namespace:
         cluster send with server_side_emit."""
         if event == "connect":
             event = "connection"
-
-        def register(fn: Callable) -> Callable:
-            self._handlers.setdefault(event, []).append(fn)
-            return fn
-        return register(handler) if handler is not None else register
+        return _add_handler(self._handlers, event, handler)
 
     def once(self, event: str, handler: Optional[Callable] = None) -> Any:
         """A handler that runs for the first event only (once, even when
         BlockingServer's workers run two connections at the same time)."""
         if event == "connect":
             event = "connection"
-
-        def register(fn: Callable) -> Callable:
-            calls = itertools.count()   # next() is atomic: one caller gets 0
-
-            def wrapper(*a: Any, **kw: Any) -> Any:
-                self.off(event, wrapper)
-                if next(calls):
-                    return None
-                return fn(*a, **kw)
-            wrapper.__wrapped__ = fn  # type: ignore[attr-defined]
-            self._handlers.setdefault(event, []).append(wrapper)
-            return fn
-        return register(handler) if handler is not None else register
+        return _add_once(self._handlers, event, handler)
 
     def off(self, event: Optional[str] = None, handler: Optional[Callable] = None) -> None:
         """Removes one handler, every handler of ``event``, or all."""
@@ -899,20 +913,11 @@ class Socket:
         with socket.io-parser's message when the client sent a packet that
         does not decode (the connection then closes: "forced close").
         """
-        def register(fn: Callable) -> Callable:
-            self._handlers.setdefault(event, []).append(fn)
-            return fn
-        return register(handler) if handler is not None else register
+        return _add_handler(self._handlers, event, handler)
 
     def once(self, event: str, handler: Optional[Callable] = None) -> Any:
-        def register(fn: Callable) -> Callable:
-            def wrapper(*a: Any, **kw: Any) -> Any:
-                self.off(event, wrapper)
-                return fn(*a, **kw)
-            wrapper.__wrapped__ = fn  # type: ignore[attr-defined]
-            self.on(event, wrapper)
-            return fn
-        return register(handler) if handler is not None else register
+        """A handler for the first ``event`` only."""
+        return _add_once(self._handlers, event, handler)
 
     def off(self, event: Optional[str] = None, handler: Optional[Callable] = None) -> None:
         """Removes one handler, every handler of ``event``, or all."""
@@ -1194,21 +1199,11 @@ class Conn:
 
     def on(self, event: str, handler: Optional[Callable] = None) -> Any:
         """Registers a handler ("upgrade" or "close"); usable as a decorator."""
-        def register(fn: Callable) -> Callable:
-            self._handlers.setdefault(event, []).append(fn)
-            return fn
-        return register(handler) if handler is not None else register
+        return _add_handler(self._handlers, event, handler)
 
     def once(self, event: str, handler: Optional[Callable] = None) -> Any:
         """A handler that runs once."""
-        def register(fn: Callable) -> Callable:
-            def wrapper(*a: Any, **kw: Any) -> Any:
-                self.off(event, wrapper)
-                return fn(*a, **kw)
-            wrapper.__wrapped__ = fn  # type: ignore[attr-defined]
-            self._handlers.setdefault(event, []).append(wrapper)
-            return fn
-        return register(handler) if handler is not None else register
+        return _add_once(self._handlers, event, handler)
 
     def off(self, event: Optional[str] = None, handler: Optional[Callable] = None) -> None:
         """Removes one handler, every handler of ``event``, or all."""
