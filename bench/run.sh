@@ -14,6 +14,7 @@
 set -u
 BENCH="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$BENCH/.." && pwd)"
+ARGS="$*"   # for the report's "Command" line
 MODE=full
 REPS=3
 ONLY=""
@@ -205,8 +206,7 @@ for entry in "${SCENARIOS[@]}"; do
 done
 T1=$(date +%s)
 MACHINE="sioc C at $COMMIT (bindings: work tree); $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r), node $(node --version 2>/dev/null), python $(python3 -c 'import platform; print(platform.python_version())')"
-CMD="bench/run.sh"
-[ "$MODE" = quick ] && CMD="bench/run.sh --quick"
+CMD="bench/run.sh${ARGS:+ $ARGS}"
 python3 "$BENCH/report.py" "$JSONL" --title "sioc benchmarks, $(date '+%F %H:%M') ($MODE, $((T1 - T0)) s)" \
   --command "$CMD" --machine "$MACHINE" >"$MD"
 log "wrote $MD (raw: $JSONL) in $((T1 - T0)) s"
