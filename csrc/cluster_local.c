@@ -124,19 +124,26 @@ static int add_header(cJSON *obj, const char *name, const char *value) {
   return 0;
 }
 
-static cJSON *headers_json(const sioc_handshake_t *hs) {
+static cJSON *headers_json(const sioc_header_t *headers, size_t n) {
   cJSON *obj = cJSON_CreateObject();
-  for (size_t i = 0; obj && i < hs->n_headers; i++) {
+  for (size_t i = 0; obj && i < n; i++) {
     char name[256];
-    size_t l = strlen(hs->headers[i].name);
+    size_t l = strlen(headers[i].name);
     if (l >= sizeof(name)) continue;
-    for (size_t j = 0; j <= l; j++) name[j] = (char)tolower((unsigned char)hs->headers[i].name[j]);
-    if (add_header(obj, name, hs->headers[i].value)) {
+    for (size_t j = 0; j <= l; j++) name[j] = (char)tolower((unsigned char)headers[i].name[j]);
+    if (add_header(obj, name, headers[i].value)) {
       cJSON_Delete(obj);
       return NULL;
     }
   }
   return obj;
+}
+
+char *sioc_headers_json(const sioc_header_t *headers, size_t n) {
+  cJSON *obj = headers_json(headers, n);
+  char *text = obj ? cJSON_PrintUnformatted(obj) : NULL;
+  cJSON_Delete(obj);
+  return text;
 }
 
 /* ---- a socket --------------------------------------------------------------- */
@@ -168,7 +175,7 @@ int sio__cluster_socket_details(sioc__sbuf_t *b, sioc_socket_t *s, const char *d
   int err = sioc__sbuf_appends(b, "{\"id\":");
   if (!err) err = append_str(b, s->id);
   if (!err) err = sioc__sbuf_appends(b, ",\"handshake\":{\"headers\":");
-  if (!err) err = append_tree(b, headers_json(hs));
+  if (!err) err = append_tree(b, headers_json(hs->headers, hs->n_headers));
   if (!err) err = sioc__sbuf_appends(b, ",\"time\":");
   if (!err) err = append_str(b, date);
   if (!err) err = sioc__sbuf_appends(b, ",\"address\":");

@@ -303,6 +303,13 @@ SIOC_EXTERN sioc_nsp_t *sioc_server_of(sioc_server_t *server, const char *name);
 SIOC_EXTERN sioc_nsp_t *sioc_server_nsp(const sioc_server_t *server,
                                         const char *name);
 
+/* Request headers as socket.io shows them (socket.handshake.headers): a
+ * JSON object text, names lowercased, a repeated header joined as Node's
+ * http module joins it (", ", "; " for cookie; set-cookie an array).  The
+ * caller free()s it; NULL on out-of-memory.  For hosts that build the
+ * handshake object themselves (the Python binding). */
+SIOC_EXTERN char *sioc_headers_json(const sioc_header_t *headers, size_t n);
+
 /* Dynamic namespaces: called for a CONNECT to a namespace that does not
  * exist; return the namespace to create (usually sioc_server_of(server,
  * name) after setting its callbacks) or NULL to refuse with "Invalid

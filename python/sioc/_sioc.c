@@ -304,37 +304,27 @@ static void psock_release(psock_t *ps) {
   free(ps);
 }
 
+/* o["headers"]: the core's rendering of request headers (socket.io's
+ * lowercased, joined form).  0 on out-of-memory. */
+static int add_headers(cJSON *o, const sioc_header_t *headers, size_t n) {
+  char *text = sioc_headers_json(headers, n);
+  if (!text) return 0;
+  cJSON *raw = cJSON_CreateRaw(text);
+  free(text);
+  if (raw && cJSON_AddItemToObject(o, "headers", raw)) return 1;
+  cJSON_Delete(raw);
+  return 0;
+}
+
 /* The handshake and auth as one JSON object, built here so that Python
  * parses one string: {"headers":{..},"url","query","address","time",
  * "secure","xdomain","auth","transport"}. */
 static char *handshake_json(sioc_socket_t *s) {
   const sioc_handshake_t *hs = sioc_socket_handshake(s);
-  cJSON *o = cJSON_CreateObject(), *h = cJSON_CreateObject();
-  if (!o || !h) goto fail;
-  cJSON_AddItemToObject(o, "headers", h);
+  cJSON *o = cJSON_CreateObject();
+  if (!o) return NULL;
+  if (!add_headers(o, hs ? hs->headers : NULL, hs ? hs->n_headers : 0)) goto fail;
   if (hs) {
-    for (size_t i = 0; i < hs->n_headers; i++) {
-      char name[256];
-      size_t n = strlen(hs->headers[i].name);
-      if (n >= sizeof(name)) continue;
-      for (size_t k = 0; k <= n; k++) {
-        char ch = hs->headers[i].name[k];
-        name[k] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
-      }
-      cJSON *prev = cJSON_GetObjectItemCaseSensitive(h, name);
-      if (prev && cJSON_IsString(prev)) {
-        size_t a = strlen(prev->valuestring), b = strlen(hs->headers[i].value);
-        char *joined = malloc(a + b + 3);
-        if (!joined) goto fail;
-        memcpy(joined, prev->valuestring, a);
-        memcpy(joined + a, ", ", 2);
-        memcpy(joined + a + 2, hs->headers[i].value, b + 1);
-        cJSON_ReplaceItemInObjectCaseSensitive(h, name, cJSON_CreateString(joined));
-        free(joined);
-      } else {
-        cJSON_AddStringToObject(h, name, hs->headers[i].value);
-      }
-    }
     cJSON_AddStringToObject(o, "url", hs->url ? hs->url : "");
     cJSON_AddStringToObject(o, "query", hs->query ? hs->query : "");
     cJSON_AddStringToObject(o, "address", hs->address ? hs->address : "");
@@ -354,7 +344,6 @@ static char *handshake_json(sioc_socket_t *s) {
   return out;
 fail:
   cJSON_Delete(o);
-  if (!o) cJSON_Delete(h);
   return NULL;
 }
 
@@ -452,31 +441,17 @@ static void on_sock_error(sioc_socket_t *s, const char *message, void *ud) {
 }
 
 /* engine.io's "connection_error": the request as one JSON object
- * {"method","url","headers":{lower-case name: value},"address"}. */
+ * {"method","url","headers":{...},"address"}, headers as in a handshake. */
 static void on_conn_error(sioc_server_t *server, const sioc_connection_error_t *ce,
                           void *ud) {
   core_t *c = ud;
   if (!c->conn_errors) return;
   msg_t *e = ev_new(E_CONN_ERROR, NULL, NULL);
-  cJSON *o = cJSON_CreateObject(), *h = cJSON_CreateObject();
-  if (!e || !o || !h) {
-    cJSON_Delete(h);
-    goto fail;
-  }
+  cJSON *o = cJSON_CreateObject();
+  if (!e || !o) goto fail;
   cJSON_AddStringToObject(o, "method", ce->method ? ce->method : "");
   cJSON_AddStringToObject(o, "url", ce->url ? ce->url : "");
-  cJSON_AddItemToObject(o, "headers", h);
-  for (size_t i = 0; i < ce->n_headers; i++) {
-    char name[256];
-    size_t n = strlen(ce->headers[i].name);
-    if (n >= sizeof(name)) continue;
-    for (size_t k = 0; k <= n; k++) {
-      char ch = ce->headers[i].name[k];
-      name[k] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
-    }
-    if (!cJSON_GetObjectItemCaseSensitive(h, name))
-      cJSON_AddStringToObject(h, name, ce->headers[i].value);
-  }
+  if (!add_headers(o, ce->headers, ce->n_headers)) goto fail;
   cJSON_AddStringToObject(o, "address", ce->address ? ce->address : "");
   e->err = ce->code;
   if (!(e->str = dups(ce->message ? ce->message : "")) ||

@@ -386,3 +386,33 @@ def test_socket_volatile(flavour):
         assert got == '42["n","kept"]', got
         await h.close()
     run(main())
+
+
+def test_repeated_headers_joined_as_socket_io(flavour):
+    """socket.handshake["headers"] as socket.io (Node's http module) has
+    them: repeated headers joined with ", ", cookies with "; "."""
+    async def main():
+        import http.client
+        h = Harness(flavour)
+        pending = []
+        h.io.use(lambda s, next: pending.append(s) or next())
+        await h.start()
+
+        def handshake():
+            conn = http.client.HTTPConnection("127.0.0.1", h.port, timeout=5)
+            conn.putrequest("GET", "/socket.io/?EIO=4&transport=polling")
+            for name, value in (("X-Dup", "a"), ("X-Dup", "b"), ("Cookie", "c=1"),
+                                ("Cookie", "d=2")):
+                conn.putheader(name, value)
+            conn.endheaders()
+            sid = json.loads(conn.getresponse().read().decode()[1:])["sid"]
+            conn.close()
+            return sid
+        sid = await asyncio.to_thread(handshake)
+        await asyncio.to_thread(_polling, h.port, "POST", sid, "40")
+        await eventually(lambda: pending)
+        headers = pending[0].handshake["headers"]
+        assert headers["x-dup"] == "a, b"
+        assert headers["cookie"] == "c=1; d=2"
+        await h.close()
+    run(main())
