@@ -1250,13 +1250,11 @@ class Engine:
 
     def on(self, event: str, handler: Optional[Callable] = None) -> Any:
         """Registers a handler ("connection_error"); usable as a decorator."""
-        def register(fn: Callable) -> Callable:
-            self._handlers.setdefault(event, []).append(fn)
-            if event == "connection_error" and not self._srv._conn_errors:
-                self._srv._conn_errors = True
-                self._srv._post("conn_errors", True)
-            return fn
-        return register(handler) if handler is not None else register
+        if event == "connection_error" and not self._srv._conn_errors:
+            # the core posts refused requests only once someone listens
+            self._srv._conn_errors = True
+            self._srv._post("conn_errors", True)
+        return _add_handler(self._handlers, event, handler)
 
     def off(self, event: Optional[str] = None, handler: Optional[Callable] = None) -> None:
         """Removes one handler, every handler of ``event``, or all."""
